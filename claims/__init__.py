@@ -1,0 +1,17 @@
+"""dlwpt-claims: the claims of *Deep Learning with PyTorch*, checked on the installed PyTorch.
+
+``claims.registry`` holds the claims as data, ``claims.plugin`` is the pytest harness,
+``claims.ledger`` the report it writes, ``claims.book`` the book's own code.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def torch_at_least(version: str) -> bool:
+    """Whether the installed torch is at or past ``version`` (for the two sides of an amendment)."""
+    import torch
+
+    from claims.registry import release
+
+    return release(torch.__version__) >= release(version)

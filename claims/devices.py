@@ -1,0 +1,41 @@
+"""Which devices a claim runs on, and why one is skipped."""
+from __future__ import annotations
+
+import torch
+
+KNOWN = ("cpu", "cuda", "mps")
+
+
+def unavailable_reason(name: str) -> str | None:
+    """None when ``name`` can run here, else the reason the tests on it are skipped."""
+    if name == "cuda" and not torch.cuda.is_available():
+        return "CUDA is not available"
+    if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        return "MPS is not available"
+    return None
+
+
+def default_devices() -> list[str]:
+    """cpu and cuda always (cuda then shows as skipped with its reason), mps only where present."""
+    return ["cpu", "cuda"] + (["mps"] if unavailable_reason("mps") is None else [])
+
+
+def parse_option(value: str | None) -> list[str]:
+    """``--device cpu,cuda`` -> ``["cpu", "cuda"]``; raises ValueError naming the valid names."""
+    if not value:
+        return default_devices()
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in KNOWN]
+    if unknown or not names:
+        raise ValueError(f"--device: unknown device {unknown[0] if unknown else value!r}; "
+                         f"valid names are {', '.join(KNOWN)} (comma-separated)")
+    return list(dict.fromkeys(names))
+
+
+def synchronize(device) -> None:
+    """Wait for queued kernels, so a timing or a comparison sees finished work."""
+    kind = torch.device(device).type
+    if kind == "cuda":
+        torch.cuda.synchronize()
+    elif kind == "mps":
+        torch.mps.synchronize()
