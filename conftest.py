@@ -1,0 +1,61 @@
+"""Loads the claims harness and holds the fixtures every chapter shares."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+from claims.book.thermometer import Run, Thermometer, book_run, read_thermometer_csv
+
+pytest_plugins = ["claims.plugin", "pytester"]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Properties stay small so the suite stays fast; CI replays the same examples every run.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                     HealthCheck.differing_executors])
+settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=True, **_common)
+settings.register_profile("dev", max_examples=25, **_common)
+settings.register_profile("thorough", max_examples=500, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="session")
+def thermometer_cpu() -> Thermometer:
+    """The book's eleven thermometer readings, from fixtures/thermometer.csv."""
+    return read_thermometer_csv(FIXTURES / "thermometer.csv")
+
+
+@pytest.fixture
+def thermometer(thermometer_cpu, device) -> Thermometer:
+    """The readings on the test's device."""
+    return thermometer_cpu.to(device)
+
+
+@pytest.fixture
+def generator(seed, device) -> torch.Generator:
+    """A generator on the test's device, seeded from the test id, for data that must not depend on
+    what other code drew from the global generator."""
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+@pytest.fixture(scope="session")
+def _book_runs() -> dict:
+    return {}
+
+
+@pytest.fixture
+def thermometer_run(thermometer, device, _book_runs):
+    """``thermometer_run(route, n_epochs, lr, inputs)``: one of the book's chapter-5 runs on the test's
+    device, computed once per session and shared by every claim that reads it (the long runs cost seconds)."""
+
+    def run(route: str, n_epochs: int, learning_rate: float, inputs: str) -> Run:
+        key = (str(device), route, n_epochs, learning_rate, inputs)
+        if key not in _book_runs:
+            _book_runs[key] = book_run(thermometer, route, n_epochs, learning_rate, inputs)
+        return _book_runs[key]
+
+    return run

@@ -1,0 +1,54 @@
+"""Chapter 7, page 170: view reshapes without copying; the view and its base share storage."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from torch.testing import assert_close
+
+from tests.strategies import shape_and_view
+
+CLAIM = "ch07.view-shares-storage-with-its-base"
+
+
+@pytest.mark.claim(CLAIM)
+@given(shapes=shape_and_view())
+def test_view_shares_storage_and_writes_through(device, shapes):
+    """p.170: a view uses the same storage as its base: same data pointer, and writes go both ways."""
+    shape, target = shapes
+    base = torch.arange(float(np.prod(shape)), device=device).reshape(shape)
+    view = base.view(target)
+
+    assert view.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
+    assert view.data_ptr() == base.data_ptr()
+    view.view(-1)[-1] = -7.0  # write through the view ...
+    assert base.view(-1)[-1].item() == -7.0, "the write through the view must show in the base"
+    base.view(-1)[0] = -3.0  # ... and through the base
+    assert view.reshape(-1)[0].item() == -3.0, "the write through the base must show in the view"
+
+
+@pytest.mark.claim(CLAIM)
+def test_view_of_non_contiguous_tensor_raises_where_reshape_copies(device):
+    """p.170: view never copies, so it refuses a layout it cannot express; reshape then copies."""
+    base = torch.arange(12.0, device=device).view(3, 4)
+    transposed = base.t()
+    assert not transposed.is_contiguous()
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        transposed.view(12)
+
+    flat = transposed.reshape(12)
+    assert flat.data_ptr() != base.data_ptr(), "reshape of a non-contiguous tensor returns a copy"
+    assert_close(flat, torch.tensor([0.0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11], device=device), rtol=0, atol=0)
+    flat[0] = 100.0
+    assert base[0, 0].item() == 0.0, "the copy does not write through"
+
+
+@pytest.mark.claim(CLAIM)
+@given(shapes=shape_and_view())
+def test_view_agrees_with_numpy_reshape(device, shapes):
+    """p.170: on contiguous data, view gives the same elements in the same order as np.reshape."""
+    shape, target = shapes
+    data = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    viewed = torch.from_numpy(data).to(device).view(target)
+    expected = np.reshape(data, target)
+    assert viewed.shape == expected.shape
+    assert_close(viewed.cpu(), torch.from_numpy(expected), rtol=0, atol=0)
