@@ -1,0 +1,44 @@
+"""The book's training and validation loops for chapters 7 and 8 (pages 186, 212, 216, 220).
+
+``training_loop`` is the book's loop: per epoch, for each mini-batch, forward, loss, optional L2
+penalty (page 220: ``loss + l2_lambda * sum(p.pow(2).sum())``), zero_grad, backward, step. It returns
+the mean training loss of each epoch so a test can read the curve.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def training_loop(n_epochs: int, optimizer, model, loss_fn, train_loader, device=None,
+                  l2_lambda: float = 0.0) -> list[float]:
+    epoch_losses = []
+    for _ in range(n_epochs):
+        loss_train = torch.zeros((), device=device)
+        n_batches = 0
+        for imgs, labels in train_loader:
+            if device is not None:
+                imgs, labels = imgs.to(device), labels.to(device)
+            outputs = model(imgs)
+            loss = loss_fn(outputs, labels)
+            if l2_lambda:
+                loss = loss + l2_lambda * sum(p.pow(2.0).sum() for p in model.parameters())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_train += loss.detach()
+            n_batches += 1
+        epoch_losses.append((loss_train / max(n_batches, 1)).item())
+    return epoch_losses
+
+
+@torch.no_grad()
+def accuracy(model, loader, device=None) -> float:
+    """Page 186: the fraction of samples whose highest-scoring class (max over dim 1) is the label."""
+    correct = total = 0
+    for imgs, labels in loader:
+        if device is not None:
+            imgs, labels = imgs.to(device), labels.to(device)
+        _, predicted = torch.max(model(imgs), dim=1)
+        total += labels.shape[0]
+        correct += int((predicted == labels).sum())
+    return correct / total
