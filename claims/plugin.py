@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from claims import devices, ledger
+from claims.errors import DataFileError
 from claims.evidence import Evidence
 from claims.registry import DEFAULT_DIR, RegistryError, load_registry
 
@@ -197,6 +198,8 @@ luna_root = _data_root_fixture("luna_root")
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(DataFileError):
+        report.longrepr = f"bad input: {call.excinfo.value}"  # one line naming the file, no library traceback
     _harness(item.config).record(report, item.stash.get(EVIDENCE_KEY, None))
     return report
 

@@ -98,3 +98,22 @@ def test_data_root_fixtures_skip_with_the_reason_when_not_given(project, monkeyp
     result = project.run("-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*no the real CIFAR-10*pass --cifar10-root DIR or set $CIFAR10_ROOT*"])
+
+
+def test_bad_input_is_reported_in_one_line_naming_the_file(project):
+    project.write_tests("""
+        import pytest
+        from claims.errors import DataFileError
+
+        @pytest.fixture
+        def data():
+            raise DataFileError("data/candidates.csv", "row 7 has 4 fields instead of 5")
+
+        @pytest.mark.claim("ch05.plain-claim")
+        def test_reads_data(data):
+            pass
+    """)
+    result = project.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["bad input: data/candidates.csv: row 7 has 4 fields instead of 5"])
+    assert "Traceback" not in result.stdout.str() and "raise DataFileError" not in result.stdout.str()
