@@ -15,8 +15,7 @@ pytest_plugins = ["claims.plugin", "pytester"]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Properties stay small so the suite stays fast; CI replays the same examples every run.
-_common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                     HealthCheck.differing_executors])
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=True, **_common)
 settings.register_profile("dev", max_examples=25, **_common)
 settings.register_profile("thorough", max_examples=500, **_common)
