@@ -40,3 +40,33 @@ def _prime_factors(n: int) -> list[int]:
             n //= p
         p += 1
     return out
+
+
+# Chapter 10: CT geometry. Voxel sizes and origins in mm; direction matrices as SimpleITK's row-major
+# 9-tuples: axis flips (diagonal, symmetric), signed axis permutations (some not symmetric) and rotations.
+voxel_sizes = st.tuples(*[st.floats(0.3, 5.0)] * 3)
+ct_origins = st.tuples(*[st.floats(-500.0, 500.0)] * 3)
+ct_indices_irc = st.tuples(st.integers(0, 60), st.integers(0, 511), st.integers(0, 511))
+
+
+@st.composite
+def direction_matrices(draw, kinds=("flips", "permutations", "rotations")) -> tuple[float, ...]:
+    """An orthonormal 3x3 direction matrix, row-major: a flip, a signed permutation or a rotation."""
+    kind = draw(st.sampled_from(kinds))
+    signs = [draw(st.sampled_from([-1.0, 1.0])) for _ in range(3)]
+    if kind == "flips":
+        rows = [[signs[i] if j == i else 0.0 for j in range(3)] for i in range(3)]
+    elif kind == "permutations":
+        perm = draw(st.permutations([0, 1, 2]))
+        rows = [[signs[i] if j == perm[i] else 0.0 for j in range(3)] for i in range(3)]
+    else:  # a rotation from a unit quaternion (w, x, y, z)
+        q = [draw(st.floats(-1.0, 1.0, allow_subnormal=False)) for _ in range(4)]
+        n = math.sqrt(sum(v * v for v in q))
+        if n < 0.1:
+            q, n = [1.0, 0.0, 0.0, 0.0], 1.0
+        w, x, y, z = (v / n for v in q)
+        rows = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]]
+    # rounded to 12 places: ITK's SVD-based inverse reports failure on subnormal entries such as 1e-308
+    return tuple(round(float(v), 12) + 0.0 for row in rows for v in row)
