@@ -70,3 +70,13 @@ def direction_matrices(draw, kinds=("flips", "permutations", "rotations")) -> tu
                 [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]]
     # rounded to 12 places: ITK's SVD-based inverse reports failure on subnormal entries such as 1e-308
     return tuple(round(float(v), 12) + 0.0 for row in rows for v in row)
+
+
+# Chapters 6-7: class scores (logits) for softmax and the classification losses: a few rows of a few
+# classes, finite values up to +-50 in magnitude.
+@st.composite
+def logit_rows(draw, max_rows: int = 4, max_classes: int = 6, bound: float = 50.0) -> list[list[float]]:
+    """A [rows, classes] nested list of finite logits (at least 2 classes)."""
+    n_classes = draw(st.integers(2, max_classes))
+    row = st.lists(st.floats(-bound, bound, allow_nan=False, width=32), min_size=n_classes, max_size=n_classes)
+    return draw(st.lists(row, min_size=1, max_size=max_rows))

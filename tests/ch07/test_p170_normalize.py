@@ -1,0 +1,99 @@
+"""Chapter 7, page 170: per-channel mean and std with view(3, -1); Normalize; Compose."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.testing import assert_close
+from torchvision import transforms
+
+from fixtures.cifar import open_cifar10
+
+BOOK_STATS = "ch07.cifar10-mean-and-std-are-the-books"
+NORMALIZE = "ch07.normalize-gives-zero-mean-unit-std-per-channel"
+COMPOSE = "ch07.compose-applies-transforms-in-order"
+
+BOOK_MEAN = (0.4915, 0.4823, 0.4468)
+BOOK_STD = (0.2470, 0.2435, 0.2616)
+
+
+def stacked(dataset) -> torch.Tensor:
+    """The book's code: torch.stack([img_t for img_t, _ in tensor_cifar10], dim=3) -> [3, 32, 32, N]."""
+    return torch.stack([img_t for img_t, _ in dataset], dim=3)
+
+
+@pytest.mark.claim(BOOK_STATS)
+def test_view_3_minus_1_gives_per_channel_statistics(cifar10_generated, device):
+    """p.170: imgs.view(3, -1) keeps the channel first and lays every pixel of every image out after
+    it, so .mean(dim=1) and .std(dim=1) are per-channel statistics (checked against numpy on the
+    generated files, whose channels have different ranges)."""
+    gen = cifar10_generated
+    imgs = stacked(open_cifar10(gen.root, transform=transforms.ToTensor(), dataset_class=gen.dataset_class()))
+    imgs = imgs.to(device)
+    assert imgs.shape == (3, 32, 32, 40)
+    pixels = gen.train_images.reshape(-1, 3) / 255.0  # numpy, float64: one row per pixel
+    assert_close(imgs.view(3, -1).mean(dim=1).cpu().double(), torch.from_numpy(pixels.mean(axis=0)),
+                 rtol=0, atol=1e-6)
+    assert_close(imgs.view(3, -1).std(dim=1).cpu().double(), torch.from_numpy(pixels.std(axis=0, ddof=1)),
+                 rtol=0, atol=1e-6)
+
+
+@pytest.mark.claim(BOOK_STATS)
+def test_real_cifar10_mean_and_std_are_the_books(real_cifar10_stacked, device, evidence):
+    """p.170: on the 50,000 real training images the per-channel mean is the book's (0.4915, 0.4823,
+    0.4468) and the std (0.2470, 0.2435, 0.2616), to within 5e-4 (the float64 mean is about
+    (0.49140, 0.48216, 0.44653); the book's printout came from a float32 reduction)."""
+    imgs = real_cifar10_stacked
+    assert imgs.shape == (3, 32, 32, 50000)
+    flat = imgs.view(3, -1).to(device)
+    mean, std = flat.mean(dim=1), flat.std(dim=1)
+    evidence.record(mean=mean.cpu().tolist(), std=std.cpu().tolist())
+    assert_close(mean, torch.tensor(BOOK_MEAN, device=device), rtol=0, atol=5e-4)
+    assert_close(std, torch.tensor(BOOK_STD, device=device), rtol=0, atol=5e-4)
+
+
+@pytest.mark.claim(NORMALIZE)
+def test_normalize_with_the_data_statistics_gives_mean_0_std_1(cifar10_generated, device, evidence):
+    """p.170: Compose([ToTensor(), Normalize(mean, std)]) with the per-channel mean and std of the
+    images gives, per channel, mean 0 and std 1 over the same images."""
+    gen = cifar10_generated
+    plain = stacked(open_cifar10(gen.root, transform=transforms.ToTensor(), dataset_class=gen.dataset_class()))
+    mean, std = plain.view(3, -1).mean(dim=1), plain.view(3, -1).std(dim=1)
+    normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean.tolist(), std.tolist())])
+    normalized = stacked(open_cifar10(gen.root, transform=normalize, dataset_class=gen.dataset_class()))
+    flat = normalized.to(device).view(3, -1)
+    evidence.record(raw_mean=mean, normalized_mean=flat.mean(dim=1), normalized_std=flat.std(dim=1))
+    assert (mean.max() - mean.min()) > 0.1, "the raw channels differ, so the check is per channel"
+    assert_close(flat.mean(dim=1), torch.zeros(3, device=device), rtol=0, atol=1e-5)
+    assert_close(flat.std(dim=1), torch.ones(3, device=device), rtol=0, atol=1e-5)
+
+
+@pytest.mark.claim(NORMALIZE)
+def test_normalize_is_per_channel_subtract_and_divide(device):
+    """p.170: Normalize(mean, std)(x)[c] = (x[c] - mean[c]) / std[c], channel by channel."""
+    x = torch.rand(3, 4, 5, device=device)
+    mean, std = [0.1, 0.5, 0.9], [0.2, 0.3, 0.4]
+    expected = (x - torch.tensor(mean, device=device)[:, None, None]) / torch.tensor(std, device=device)[:, None, None]
+    assert_close(transforms.Normalize(mean, std)(x), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.claim(COMPOSE)
+def test_compose_applies_transforms_in_the_listed_order(device):
+    """p.170: Compose([a, b])(x) is b(a(x)): two Normalize steps give different results in the two
+    orders, each matching the composition by hand."""
+    x = torch.rand(3, 4, 4, device=device)
+    a, b = transforms.Normalize([0.5] * 3, [0.25] * 3), transforms.Normalize([1.0] * 3, [2.0] * 3)
+    assert_close(transforms.Compose([a, b])(x), b(a(x)), rtol=0, atol=0)
+    assert_close(transforms.Compose([b, a])(x), a(b(x)), rtol=0, atol=0)
+    assert not torch.allclose(b(a(x)), a(b(x))), "the order must matter for these two transforms"
+
+
+@pytest.mark.claim(COMPOSE)
+def test_compose_needs_to_tensor_before_normalize(device):
+    """p.170: the book's Compose([ToTensor(), Normalize(...)]) works on a PIL image; in the other
+    order Normalize receives the PIL image and refuses it."""
+    img = Image.fromarray(np.random.randint(0, 256, (8, 8, 3), dtype=np.uint8))
+    normalize = transforms.Normalize(list(BOOK_MEAN), list(BOOK_STD))
+    out = transforms.Compose([transforms.ToTensor(), normalize])(img)
+    assert out.shape == (3, 8, 8) and out.dtype == torch.float32
+    with pytest.raises(TypeError, match="(?i)tensor"):
+        transforms.Compose([normalize, transforms.ToTensor()])(img)
