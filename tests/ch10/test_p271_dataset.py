@@ -22,15 +22,17 @@ def plain_ds(luna_tree, luna_cache) -> LunaDataset:
 
 
 @pytest.mark.claim(LEN_GETITEM)
-def test_dataset_defines_len_and_getitem(luna_tree, luna_cache, plain_ds, evidence):
+def test_dataset_defines_len_and_getitem(luna_tree, luna_cache, plain_ds, device, evidence):
     """p.271: LunaDataset subclasses Dataset with its own __len__ (one per candidate on disk: 20, 7 on
-    the plain scan) and __getitem__ (a sample per index)."""
+    the plain scan) and __getitem__ (a sample per index, its crop ready to move to the device)."""
     whole = LunaDataset(luna_tree.root, luna_cache)
     evidence.record(len_all=len(whole), len_plain=len(plain_ds))
     assert isinstance(whole, Dataset)
     assert "__len__" in vars(LunaDataset) and "__getitem__" in vars(LunaDataset)
     assert len(whole) == 20 and len(plain_ds) == 7
-    assert [plain_ds[i][2] for i in range(len(plain_ds))] == [luna_tree.series["plain"].series_uid] * 7
+    samples = [plain_ds[i] for i in range(len(plain_ds))]
+    assert [s[2] for s in samples] == [luna_tree.series["plain"].series_uid] * 7
+    assert samples[-1][0].to(device).device.type == device.type
 
 
 @pytest.mark.claim(SAMPLE)
