@@ -25,16 +25,20 @@ def test_output_pixel_is_the_errata_unflipped_sum(device, evidence):
 
 
 @pytest.mark.claim("ch08.conv2d-computes-a-cross-correlation")
-def test_flipping_agrees_only_for_a_symmetric_kernel(device):
-    """p.195: a true (flipped) convolution is Conv2d with the kernel rotated by 180 degrees; the two agree
-    for a kernel that is its own rotation (here a 3x3 blur) and differ for an edge detector."""
-    x = torch.randn(1, 1, 8, 8, device=device, dtype=torch.float64)
-    blur = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]], device=device, dtype=torch.float64)[None, None] / 16
-    edge = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]], device=device, dtype=torch.float64)[None, None]
+def test_every_output_pixel_is_the_unflipped_window_sum(device):
+    """p.195: over a whole multichannel image, Conv2d's output at (r, c) is the sum of the kernel times
+    the window x[:, r:r+3, c:c+3] as it lies, in every input channel, plus the bias; rotating the
+    kernel by 180 degrees (a textbook convolution) gives another image for a non-symmetric kernel."""
+    conv = nn.Conv2d(3, 2, kernel_size=3).to(device, torch.float64)
+    x = torch.randn(1, 3, 7, 9, device=device, dtype=torch.float64)
+    windows = x.unfold(2, 3, 1).unfold(3, 3, 1)  # [1, 3, 5, 7, 3, 3]: windows[..., r, c, :, :] = x[..., r:r+3, c:c+3]
+    w = conv.weight.detach()
 
-    conv2d = torch.nn.functional.conv2d
-    assert_close(conv2d(x, blur), conv2d(x, blur.flip(2, 3)), rtol=1e-12, atol=1e-12)
-    assert_close(conv2d(x, edge.flip(2, 3)), -conv2d(x, edge), rtol=1e-12, atol=1e-12)  # the flip negates Sobel-x
+    correlation = torch.einsum("nirckl,oikl->norc", windows, w) + conv.bias.detach()[None, :, None, None]
+    convolution = torch.einsum("nirckl,oikl->norc", windows, w.flip(2, 3)) + conv.bias.detach()[None, :, None, None]
+    assert_close(conv(x).detach(), correlation, rtol=1e-12, atol=1e-12)
+    gap = (conv(x).detach() - convolution).abs().max().item()
+    assert gap > 1e-3, f"the flipped-kernel convolution should differ, max difference {gap}"
 
 
 @pytest.mark.claim("ch08.conv2d-3-16-3-gives-16-channels-of-30x30")

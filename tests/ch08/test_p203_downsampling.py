@@ -42,4 +42,6 @@ def test_stride_2_convolution_is_the_stride_1_one_at_every_other_pixel(device):
 
     out = strided(x)
     assert out.shape == (1, 3, 16, 16), f"expected [1, 3, 16, 16], measured {list(out.shape)}"
-    assert_close(out, dense(x)[..., ::2, ::2], rtol=1e-5, atol=1e-5)  # float32, summed in another order
+    # float32 sums in another order; on cuda the two strides may get different cuDNN algorithms, one in TF32
+    tol = 1e-5 if device.type == "cpu" else 1e-2
+    assert_close(out, dense(x)[..., ::2, ::2], rtol=tol, atol=tol)
