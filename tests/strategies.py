@@ -32,6 +32,11 @@ def shape_and_view(draw, max_dims: int = 4, max_side: int = 5):
     return shape, tuple(target)
 
 
+# Chapter 5: broadcasting. Pairs of small shapes (0 to 4 dims, sides 1-3): ones and missing leading
+# dims make many pairs broadcastable, a 2 against a 3 makes others clash.
+shape_pairs = st.tuples(shapes(0, 4, 3), shapes(0, 4, 3))
+
+
 def _prime_factors(n: int) -> list[int]:
     out, p = [], 2
     while n > 1:
