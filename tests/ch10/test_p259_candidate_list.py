@@ -114,7 +114,10 @@ def test_malformed_candidate_row_names_file_and_line(tmp_path, bad_row, problem)
 
 @pytest.mark.claim(LAYOUT)
 def test_directory_that_is_not_a_luna_tree_is_one_clear_error(tmp_path):
-    """p.259: without candidates.csv, without any subset*/*.mhd, or with another header: one DataFileError each."""
+    """p.259: a path that does not exist, a folder without candidates.csv, without any subset*/*.mhd, or
+    with another header: one DataFileError each."""
+    with pytest.raises(DataFileError, match=r"nowhere: no such directory \(a LUNA16 tree has subset0\.\.9/"):
+        getCandidateInfoList(str(tmp_path / "nowhere"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataFileError, match=r"empty/candidates\.csv: missing: not a LUNA16 tree"):
         getCandidateInfoList(str(tmp_path / "empty"))

@@ -1,9 +1,10 @@
 """Chapter 10, page 260: caching, on disk (diskcache) for the crops and in memory (lru_cache) for the CT.
 
-Timings on this 2-core machine, quiet, 6 candidates: the first request (load a 40x96x96 CT, crop,
-compress, store) took 11-15 ms, the second (read and decompress) 2.0-2.3 ms, 5.8x in total; the test
-asks for 2x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its own
-cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
+Timings on this 2-core machine (load average about 6 from other runs), 6 candidates, no CT in memory
+before either request: the first request (read the 40x96x96 CT, crop, compress, store) took 24-66 ms,
+the second (read and decompress the crop) 1.6-14 ms; the median ratio was 17-24x over three runs. The
+test asks for 2x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its
+own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from claims.book.luna.dataset import WIDTH_IRC
 DISK = "ch10.crops-are-cached-on-disk"
 LRU = "ch10.ct-loader-keeps-the-last-ct-in-memory"
 GZIP = "ch10.disk-cache-stores-crops-compressed"
-SPEEDUP = 2.0  # first / second request, summed over 6 candidates; measured 5.8 on a quiet machine
+SPEEDUP = 2.0  # median of first / second request over 6 candidates; measured 17-24 (see above)
 
 
 @pytest.fixture
@@ -107,8 +108,9 @@ def test_cached_request_is_faster(luna_tree, axis_aligned, tmp_path, evidence):
             start = time.perf_counter()
             cache.getCtRawCandidate(*args)
             times.append(time.perf_counter() - start)
-    speedup = sum(first) / sum(second)
-    evidence.record(first_ms=round(1e3 * sum(first), 2), second_ms=round(1e3 * sum(second), 2), speedup=round(speedup, 2))
+    speedup = float(np.median(np.array(first) / np.array(second)))  # the median leaves out one-off start-up costs
+    evidence.record(first_ms=[round(1e3 * t, 1) for t in first], second_ms=[round(1e3 * t, 1) for t in second],
+                    median_speedup=round(speedup, 2))
     assert speedup > SPEEDUP, f"expected the cache {SPEEDUP}x faster, measured {speedup:.2f}x"
 
 
