@@ -8,11 +8,16 @@ so a file that holds anything but tensors is refused rather than unpickled.
 """
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 
 import torch
 
 from claims.errors import DataFileError
+
+ZIP_START = b"PK\x03\x04"  # torch.save's format since torch 1.6: a zip archive
+LEGACY_START = b"\x80\x02"  # torch.save(..., _use_new_zipfile_serialization=False): pickle protocol 2
 
 
 def load_state_dict_file(path: str | Path, map_location=None) -> dict[str, torch.Tensor]:
@@ -20,11 +25,26 @@ def load_state_dict_file(path: str | Path, map_location=None) -> dict[str, torch
     path = Path(path)
     if not path.is_file():
         raise DataFileError(path, "no such checkpoint file")
+    with path.open("rb") as f:
+        start = f.read(4)
+    if not start.startswith((ZIP_START, LEGACY_START)):
+        raise DataFileError(path, "not a PyTorch checkpoint (neither the zip archive torch.save writes nor "
+                                  "its legacy pickle format)")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError... depending on the damage
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataFileError(path, f"not a readable PyTorch state_dict checkpoint ({detail[:160]})") from None
+    except pickle.UnpicklingError as exc:
+        if "weights" not in str(exc).lower():
+            raise DataFileError(path, f"not a readable PyTorch checkpoint ({_first_sentence(exc)})") from None
+        raise DataFileError(path, "holds pickled objects besides tensors (a whole model?), which loading with "
+                                  "weights_only=True refuses; save model.state_dict() instead") from None
+    except Exception as exc:  # torch raises RuntimeError, EOFError... depending on the damage
+        raise DataFileError(path, f"not a readable PyTorch checkpoint ({_first_sentence(exc)})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DataFileError(path, f"holds a {type(state).__name__}, not a state_dict of tensors")
     return state
+
+
+def _first_sentence(exc: Exception) -> str:
+    """The first sentence of an exception's message, without terminal colour codes, for a one-line error."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+    return (text[0].split(". ")[0] if text else type(exc).__name__)[:160]

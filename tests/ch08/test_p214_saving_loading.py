@@ -55,11 +55,11 @@ def test_a_fresh_model_loaded_from_the_file_computes_the_same_outputs(device, tm
 
 
 @pytest.mark.claim("ch08.load-state-dict-restores-a-saved-model")
-@pytest.mark.parametrize("damage", ["missing", "truncated", "not-a-checkpoint", "a-list"])
+@pytest.mark.parametrize("damage", ["missing", "truncated", "not-a-checkpoint", "a-list", "whole-model"])
 def test_a_missing_or_corrupt_checkpoint_is_one_clear_error(device, tmp_path, damage):
     """p.215, for bad files: the suite's loader (claims.book.checkpoints) raises one DataFileError that
-    names the file and says what is wrong, for a missing file, a truncated one, a text file, and a file
-    that holds no state_dict."""
+    names the file and says what is wrong, for a missing file, a truncated one, a text file, a file
+    that holds no state_dict, and a whole pickled model."""
     path = tmp_path / "birds_vs_airplanes.pt"
     torch.save(Net().state_dict(), path)
     assert len(load_state_dict_file(path, map_location=device)) == 8  # the good file loads
@@ -69,10 +69,13 @@ def test_a_missing_or_corrupt_checkpoint_is_one_clear_error(device, tmp_path, da
         path.write_bytes(path.read_bytes()[:1000])
     elif damage == "not-a-checkpoint":
         path.write_text("conv1.weight,0.1,0.2\n")
-    else:
+    elif damage == "a-list":
         torch.save([torch.ones(2)], path)
-    problems = {"missing": "no such checkpoint file", "truncated": "not a readable PyTorch state_dict",
-                "not-a-checkpoint": "not a readable PyTorch state_dict", "a-list": "not a state_dict"}
+    else:
+        torch.save(Net(), path)
+    problems = {"missing": "no such checkpoint file", "truncated": "not a readable PyTorch checkpoint",
+                "not-a-checkpoint": "not a PyTorch checkpoint", "a-list": "not a state_dict",
+                "whole-model": "save model.state_dict() instead"}
 
     with pytest.raises(DataFileError) as caught:
         load_state_dict_file(path, map_location=device)
