@@ -93,3 +93,17 @@ def test_without_flatten_the_sequential_net_cannot_reach_its_linear_layer(device
     with pytest.raises(RuntimeError, match="cannot be multiplied|size mismatch|shapes"):
         without(torch.randn(2, 3, 32, 32, device=device))
     assert net_as_sequential().to(device)(torch.randn(2, 3, 32, 32, device=device)).shape == (2, 2)
+
+
+@pytest.mark.claim("ch08.net-pools-with-maxpool2d-not-maxpool3d")
+def test_maxpool3d_would_also_pool_over_channels(device, evidence):
+    """p.205 errata: "MaxPool3d" should read "MaxPool2d". MaxPool2d(2) halves height and width of
+    [5, 16, 32, 32]; MaxPool3d(2) takes the 4-D tensor as one unbatched [C, D, H, W] volume and halves
+    the 16 channels too, so conv2, which expects 16 channels, would fail on its output."""
+    x = torch.randn(5, 16, 32, 32, device=device)
+    shapes = {"MaxPool2d": tuple(nn.MaxPool2d(2)(x).shape), "MaxPool3d": tuple(nn.MaxPool3d(2)(x).shape)}
+    evidence.record(**shapes)
+    assert shapes == {"MaxPool2d": (5, 16, 16, 16), "MaxPool3d": (5, 8, 16, 16)}, f"measured {shapes}"
+    assert [type(m).__name__ for m in net_as_sequential() if "Pool" in type(m).__name__] == ["MaxPool2d"] * 2
+    with pytest.raises(RuntimeError):
+        nn.Conv2d(16, 8, kernel_size=3, padding=1).to(device)(nn.MaxPool3d(2)(x))
