@@ -4,14 +4,21 @@
 
 prints the verdicts per chapter and device as an aligned table (and, with ``--claims``, one line
 per claim) and exits 1 when any claim fails on any device, 2 when the ledger cannot be read.
+
+    python -m claims plot BENCHMARK_JSON [-o OUT.png]
+
+draws throughput against batch size per model and device from a pytest-benchmark JSON file (the
+benchmarks in ``tests/benchmarks``) into a PNG; exits 2 when the file cannot be read.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 
 from claims import ledger
+from claims.errors import DataFileError
 
 DEFAULT_LEDGER = "reports/ledger.json"
 
@@ -78,6 +85,22 @@ def summary(args) -> int:
     return 0
 
 
+def plot(args) -> int:
+    from claims.plot import plot as draw  # here: matplotlib only for this command
+
+    out = args.output or str(Path(args.benchmark_json).with_suffix(".png"))
+    try:
+        written = draw(args.benchmark_json, out)
+    except DataFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {out}: cannot write the plot ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    print(f"wrote {written}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m claims", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -85,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER, help=f"ledger file (default {DEFAULT_LEDGER})")
     s.add_argument("--claims", action="store_true", help="also list every claim with its verdicts")
     s.set_defaults(run=summary)
+    g = sub.add_parser("plot", help="throughput against batch size, from a pytest-benchmark JSON file")
+    g.add_argument("benchmark_json", metavar="BENCHMARK_JSON",
+                   help="written by --benchmark-json FILE, or saved by --benchmark-autosave under .benchmarks/")
+    g.add_argument("-o", "--output", metavar="OUT.png", help="the PNG to write (default: BENCHMARK_JSON with .png)")
+    g.set_defaults(run=plot)
     return p
 
 

@@ -1,0 +1,179 @@
+"""Measuring the book's models: throughput in samples per second, FLOPs counted from their layers, and
+the device's float32 matrix-multiply rate as the ceiling to compare them with.
+
+Shared by the p.155 batching claim (``tests/ch06``) and the benchmarks (``tests/benchmarks``).
+Every timing waits for the device (``claims.devices.synchronize``), so a CUDA kernel is counted when it
+has run, not when it was queued.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager, nullcontext
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+from claims.book.models import Net, NetResDeep, fc_deep
+from claims.devices import synchronize
+
+# name -> (constructor, shape of one sample): the chapter-7 MLP takes a flattened 3x32x32 image.
+MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
+    "fc_deep": (fc_deep, (3 * 32 * 32,)),
+    "Net": (Net, (3, 32, 32)),
+    "NetResDeep": (NetResDeep, (3, 32, 32)),
+}
+CEILING_SIZE = {"cpu": 1024}  # n of the n x n matmul; 8192 elsewhere (enough to fill a GPU)
+
+
+def build(name: str, device) -> nn.Module:
+    """One of the book's models (``MODELS``), freshly initialised, on ``device``."""
+    return MODELS[name][0]().to(device)
+
+
+def example_batch(name: str, batch_size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random inputs of the model's sample shape and two-class labels, on ``device``."""
+    inputs = torch.randn(batch_size, *MODELS[name][1], device=device)
+    labels = torch.randint(2, (batch_size,), device=device)
+    return inputs, labels
+
+
+def layer_flops(model: nn.Module, inputs: torch.Tensor, train: bool = False) -> int:
+    """Floating-point operations of the model's Linear and Conv2d layers on ``inputs``.
+
+    Forward: 2 x multiply-adds per layer (a Linear's in x out per row, a Conv2d's in/groups x kh x kw
+    per output element; bias additions and activations are not counted, as in
+    ``torch.utils.flop_counter``). A training step (``train=True``) adds the backward pass: one
+    forward's worth for the weight gradient and, where the layer's input needs a gradient (every
+    layer but the first), one for the input gradient.
+    """
+    per_layer: list[tuple[int, bool]] = []
+
+    def hook(module, args, output):
+        x = args[0]
+        if isinstance(module, nn.Linear):
+            flops = 2 * x.numel() * module.out_features
+        else:
+            k = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            flops = 2 * output.numel() * k
+        per_layer.append((flops, x.requires_grad))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    try:
+        with torch.enable_grad() if train else torch.no_grad():
+            model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    if not train:
+        return sum(f for f, _ in per_layer)
+    return sum(f * (3 if needs_input_grad else 2) for f, needs_input_grad in per_layer)
+
+
+def inference_step(model: nn.Module, inputs: torch.Tensor, device) -> Callable[[], None]:
+    """One forward pass under ``no_grad``, finished on the device when the call returns."""
+    model.eval()
+
+    def step():
+        with torch.no_grad():
+            model(inputs)
+        synchronize(device)
+
+    return step
+
+
+def training_step(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device,
+                  learning_rate: float = 1e-2) -> Callable[[], None]:
+    """The book's training step (forward, cross-entropy loss, backward, SGD step), finished on return."""
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        loss = loss_fn(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        synchronize(device)
+
+    return step
+
+
+def best_seconds(fn: Callable[[], None], rounds: int, clock: Callable[[], float] = time.perf_counter) -> float:
+    """The fastest of ``rounds`` timed calls. On a shared machine other processes only ever add time,
+    so the best call is the estimate of the uninterrupted one (the median swings with their load)."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = clock()
+        fn()
+        best = min(best, clock() - start)
+    return best
+
+
+def one_vs_batched(model: nn.Module, inputs: torch.Tensor, device, n_single: int = 16,
+                   rounds: int = 3) -> dict[str, float]:
+    """Inference samples per second one sample at a time (each of the first ``n_single`` samples as a
+    batch of one, ``x.unsqueeze(0)``) and as one batch of all of ``inputs``.
+
+    The two are timed alternately, ``rounds`` times, so both see the same machine; each forward pass is
+    timed on its own and the best one of each kind counts (``best_seconds``). On the CPU the model runs
+    on one thread and the clock is that thread's CPU time (``time.thread_time``): on a machine shared
+    with other processes, wall time measures the scheduler as much as the model (a 10 ms batch is
+    preempted where a 1 ms sample slips through), CPU time does not. Elsewhere the clock is wall time
+    and every pass ends with a synchronize.
+    """
+    on_cpu = torch.device(device).type == "cpu"
+    clock = time.thread_time if on_cpu else time.perf_counter
+    with cpu_threads(1) if on_cpu else nullcontext():
+        singles = [inference_step(model, x.unsqueeze(0), device) for x in inputs[:n_single]]
+        batched = inference_step(model, inputs, device)
+        singles[0](), batched()  # warm-up: first calls allocate and pick kernels
+        one = many = float("inf")
+        for _ in range(rounds):
+            one = min([one] + [best_seconds(s, 1, clock) for s in singles])
+            many = min(many, best_seconds(batched, 1, clock))
+    return {"one_at_a_time": 1 / one, "batched": len(inputs) / many, "ratio": len(inputs) * one / many,
+            "cpu_threads": 1 if on_cpu else None}
+
+
+@contextmanager
+def cpu_threads(n: int):
+    """``torch.set_num_threads(n)`` for the block, restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def full_fp32_matmul():
+    """Matmuls in full float32 for the block (no TF32 on GPUs that have it), restored after."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
+def matmul_ceiling(device, size: int | None = None, min_run_time: float = 0.5,
+                   clock: Callable[[], float] = time.perf_counter) -> float:
+    """The device's float32 matrix-multiply rate in FLOP/s: the best time of an n x n ``torch.mm``
+    (2 n^3 FLOPs, full fp32, each call synchronized), repeated for ``min_run_time`` seconds of ``clock``
+    and at least 3 times after one warm-up call. The best, not the median: a ceiling is what the device
+    can reach, and other processes only slow it down."""
+    device = torch.device(device)
+    n = size or CEILING_SIZE.get(device.type, 8192)
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    times: list[float] = []
+    with full_fp32_matmul():
+        torch.mm(a, b)
+        synchronize(device)
+        while len(times) < 3 or sum(times) < min_run_time:
+            start = clock()
+            torch.mm(a, b)
+            synchronize(device)
+            times.append(clock() - start)
+    return 2 * n**3 / min(times)

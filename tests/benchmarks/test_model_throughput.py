@@ -1,0 +1,88 @@
+"""Benchmarks: samples per second of the book's models against batch size, on every device.
+
+For each model (the chapter-7 MLP fc_deep, the chapter-8 Net and NetResDeep), inference (a forward pass
+under no_grad) and one training step (forward, cross-entropy, backward, SGD step), batch sizes 1 to
+4096. Each timed call ends with a synchronize, so on a GPU it counts finished work; the first calls are
+warm-up rounds, not timed. ``extra_info`` holds samples/s, FLOP/s (counted from the Linear and Conv2d
+layers, ``claims.bench.layer_flops``) and its fraction of the device's fp32 matmul rate measured in the
+same run. Groups are "<model> on <device>": one table per model and device.
+
+Rounds: at least ``--benchmark-min-rounds`` (default 5), more while they fit in ``--benchmark-max-time``
+(default 1 s), as pytest-benchmark itself would.
+"""
+import time
+
+import pytest
+import torch
+
+from claims import bench
+
+BATCH_SIZES = (1, 8, 64, 512, 4096)
+# On a CPU (2 cores here) the sizes whose step takes more than a few seconds are left out.
+CPU_LARGEST = {("fc_deep", "inference"): 4096, ("fc_deep", "training"): 512,
+               ("Net", "inference"): 512, ("Net", "training"): 512,
+               ("NetResDeep", "inference"): 64, ("NetResDeep", "training"): 64}
+WARMUP = {"cpu": 1}  # untimed calls first; 3 on a GPU (kernel selection, lazy loading, caches)
+
+
+def rounds_for(config, seconds_per_call: float) -> int:
+    max_time = float(config.getoption("benchmark_max_time"))
+    return max(int(config.getoption("benchmark_min_rounds")), min(int(max_time / seconds_per_call), 1000))
+
+
+def timed(benchmark, request, device, step) -> float:
+    """Warm up, then benchmark ``step``; returns the median seconds per call (None when disabled)."""
+    warmup = WARMUP.get(device.type, 3)
+    start = time.perf_counter()
+    step()  # the first warm-up round, timed to choose the number of rounds
+    rounds = rounds_for(request.config, time.perf_counter() - start)
+    benchmark.pedantic(step, rounds=rounds, warmup_rounds=warmup - 1, iterations=1)
+    return benchmark.stats.stats.median if benchmark.stats else None
+
+
+def precision_info(device) -> dict:
+    if device.type != "cuda":
+        return {"cpu_threads": torch.get_num_threads()}
+    return {"gpu": torch.cuda.get_device_name(device), "tf32_matmul": torch.get_float32_matmul_precision() != "highest",
+            "tf32_conv": torch.backends.cudnn.allow_tf32}
+
+
+@pytest.mark.parametrize("batch_size", BATCH_SIZES)
+@pytest.mark.parametrize("mode", ["inference", "training"])
+@pytest.mark.parametrize("model", list(bench.MODELS))
+def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_ceiling):
+    if device.type == "cpu" and batch_size > CPU_LARGEST[model, mode]:
+        pytest.skip(f"{model} {mode} at batch {batch_size} takes more than a few seconds per step on a CPU")
+    benchmark.group = f"{model} on {device.type}"
+    net = bench.build(model, device)
+    flop_per_sample = bench.layer_flops(net, bench.example_batch(model, 1, device)[0], train=mode == "training")
+    inputs, labels = bench.example_batch(model, batch_size, device)
+    step = (bench.inference_step(net, inputs, device) if mode == "inference"
+            else bench.training_step(net, inputs, labels, device))
+
+    seconds = timed(benchmark, request, device, step)
+    if seconds is None:  # --benchmark-disable: ran once, nothing measured
+        return
+    flop_per_s = flop_per_sample * batch_size / seconds
+    benchmark.extra_info.update(
+        model=model, mode=mode, batch_size=batch_size, device=device.type,
+        samples_per_s=batch_size / seconds, flop_per_step=flop_per_sample * batch_size, flop_per_s=flop_per_s,
+        matmul_ceiling_flop_per_s=matmul_ceiling, fraction_of_ceiling=flop_per_s / matmul_ceiling,
+        **precision_info(device))
+
+
+def test_fp32_matmul_ceiling(benchmark, request, device, matmul_ceiling):
+    """The ceiling itself, as a benchmark too, so a saved baseline and a comparison include it."""
+    benchmark.group = f"fp32 matmul on {device.type}"
+    n = bench.CEILING_SIZE.get(device.type, 8192)
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+
+    def step():
+        torch.mm(a, b)
+        bench.synchronize(device)
+
+    with bench.full_fp32_matmul():
+        seconds = timed(benchmark, request, device, step)
+    if seconds is not None:
+        benchmark.extra_info.update(n=n, device=device.type, flop_per_s=2 * n**3 / seconds,
+                                    session_ceiling_flop_per_s=matmul_ceiling, **precision_info(device))
