@@ -63,7 +63,7 @@ def test_batching_multiplies_the_conv_nets_throughput_on_a_gpu(name, device, evi
 @pytest.mark.parametrize("name", ["Net", "NetResDeep"])
 def test_small_conv_nets_gain_little_from_batching_on_a_cpu(name, device, evidence):
     """p.155, too broad: on a CPU one 32x32 image already makes each convolution a matrix product over
-    its 1,024 pixel positions, so the book's Net (p.208) and NetResDeep (p.227) gain well under the 3x
+    its 1,024 pixel positions, so the book's Net (p.208) and NetResDeep (p.227) gain less than the 3x
     that the MLP gets: one sample already keeps the core nearly as busy as a batch."""
     rates = measure(name, device, evidence)
     assert rates["ratio"] < AT_LEAST["cpu"], (
