@@ -42,7 +42,7 @@ def test_output_size_formula_agrees_with_the_layer(device, n, kernel, padding, s
     which that is below 1 (the kernel does not fit even in the padded image)."""
     conv = nn.Conv2d(1, 1, kernel_size=kernel, padding=padding, stride=stride, dilation=dilation).to(device)
     x = torch.randn(1, 1, n, n + 1, device=device)
-    expected = (output_side(n, kernel, padding, stride, dilation), output_side(n + 1, kernel, padding, stride, dilation))
+    expected = tuple(output_side(side, kernel, padding, stride, dilation) for side in (n, n + 1))
     if min(expected) < 1:
         with pytest.raises(RuntimeError):
             conv(x)

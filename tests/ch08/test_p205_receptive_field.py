@@ -13,8 +13,7 @@ def analytic_fields(layers) -> list[int]:
     """Receptive-field side after each layer: r += (kernel - 1) * jump; jump *= stride."""
     r, jump, fields = 1, 1, []
     for layer in layers:
-        kernel, stride = layer.kernel_size, layer.stride
-        kernel, stride = (kernel[0] if isinstance(kernel, tuple) else kernel), (stride[0] if isinstance(stride, tuple) else stride)
+        kernel, stride = (v[0] if isinstance(v, tuple) else v for v in (layer.kernel_size, layer.stride))
         r, jump = r + (kernel - 1) * jump, jump * stride
         fields.append(r)
     return fields
