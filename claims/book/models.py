@@ -76,7 +76,7 @@ def net_as_sequential() -> nn.Sequential:
     """Page 205: Net written as ``nn.Sequential``, with ``nn.Flatten`` before the linear part.
 
     Its parameters come in the same order and shapes as ``Net``'s, so ``load_state_dict`` of one
-    into the other only needs the names mapped (``sequential_state_from_net``).
+    into the other only needs the names mapped (``claims.book.net_styles.sequential_state_from_net``).
     """
     return nn.Sequential(
         nn.Conv2d(3, 16, kernel_size=3, padding=1), nn.Tanh(), nn.MaxPool2d(2),

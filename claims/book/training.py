@@ -13,7 +13,7 @@ def training_loop(n_epochs: int, optimizer, model, loss_fn, train_loader, device
                   l2_lambda: float = 0.0) -> list[float]:
     epoch_losses = []
     for _ in range(n_epochs):
-        loss_train = torch.zeros((), device=device)
+        loss_train = torch.zeros((), device=device, dtype=torch.float64)
         n_batches = 0
         for imgs, labels in train_loader:
             if device is not None:
