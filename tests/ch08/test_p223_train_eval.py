@@ -1,0 +1,45 @@
+"""Chapter 8, page 223: model.train() and model.eval()."""
+import pytest
+import torch
+from torch.testing import assert_close
+
+from claims.book.models import Net, NetBatchNorm, NetDropout, NetRes, NetResDeep, NetWidth
+
+MODELS = {"Net": Net, "NetWidth": NetWidth, "NetRes": NetRes, "NetDropout": NetDropout,
+          "NetBatchNorm": NetBatchNorm, "NetResDeep": lambda: NetResDeep(n_chans1=8, n_blocks=3)}
+CHANGED_BY_MODE = {"NetDropout", "NetBatchNorm", "NetResDeep"}  # the ones holding Dropout or BatchNorm
+
+
+@pytest.mark.claim("ch08.train-and-eval-set-every-submodule")
+@pytest.mark.parametrize("name", MODELS)
+def test_train_and_eval_set_training_on_every_submodule(device, name, evidence):
+    """p.223: model.eval() sets `training = False` on the model and every submodule (the BatchNorm inside
+    NetResDeep's ResBlocks too), model.train() sets it back; both return the model itself."""
+    model = MODELS[name]().to(device)
+    modules = list(model.modules())
+    evidence.record(n_modules=len(modules))
+    assert model.eval() is model
+    assert not any(m.training for m in modules), f"still training after eval(): {[m for m in modules if m.training]}"
+    assert model.train() is model
+    assert all(m.training for m in modules), f"not training after train(): {[m for m in modules if not m.training]}"
+    model.train(False)
+    assert not any(m.training for m in modules), "train(False) is eval()"
+
+
+@pytest.mark.claim("ch08.train-and-eval-change-only-dropout-and-batchnorm-models")
+@pytest.mark.parametrize("name", MODELS)
+def test_mode_changes_the_output_only_of_dropout_and_batchnorm_models(device, name, evidence):
+    """p.223: on the same batch, train and eval mode give different outputs for NetDropout (dropout is
+    on in train mode), NetBatchNorm and NetResDeep (batch statistics vs fresh running statistics), and
+    bit-for-bit the same outputs for Net, NetWidth and NetRes, which hold neither."""
+    model = MODELS[name]().to(device)
+    x = torch.rand(2, 3, 32, 32, device=device)
+    with torch.no_grad():
+        eval_out = model.eval()(x)
+        train_out = model.train()(x)
+    gap = (train_out - eval_out).abs().max().item()
+    evidence.record(max_output_gap=gap)
+    if name in CHANGED_BY_MODE:
+        assert gap > 1e-3, f"{name}: expected train and eval outputs to differ, max gap {gap}"
+    else:
+        assert_close(train_out, eval_out, rtol=0, atol=0)
