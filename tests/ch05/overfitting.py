@@ -58,11 +58,13 @@ def init_params(device, seed: int):
     """[W1, b1, W2, b2] for every seed."""
     g = torch.Generator().manual_seed(seed + 1)
     uniform = lambda *shape, bound: (torch.rand(*shape, generator=g) * 2 - 1) * bound  # noqa: E731
-    return [uniform(N_SEEDS, 1, HIDDEN, bound=5.0).to(device), uniform(N_SEEDS, 1, HIDDEN, bound=5.0).to(device),
-            uniform(N_SEEDS, HIDDEN, 1, bound=HIDDEN**-0.5).to(device), uniform(N_SEEDS, 1, 1, bound=HIDDEN**-0.5).to(device)]
+    params = [uniform(N_SEEDS, 1, HIDDEN, bound=5.0), uniform(N_SEEDS, 1, HIDDEN, bound=5.0),
+              uniform(N_SEEDS, HIDDEN, 1, bound=HIDDEN**-0.5), uniform(N_SEEDS, 1, 1, bound=HIDDEN**-0.5)]
+    return [p.to(device) for p in params]
 
 
-def train(device, settings: dict[str, dict], n_train: int = N_TRAIN, curved: bool = False, seed: int = 0) -> dict[str, Curves]:
+def train(device, settings: dict[str, dict], n_train: int = N_TRAIN, curved: bool = False,
+          seed: int = 0) -> dict[str, Curves]:
     """Train ``N_SEEDS`` networks per entry of ``settings`` (name -> changes from the baseline: ``hidden``,
     ``l2``, ``input_noise``, ``dropout``) for ``EPOCHS`` epochs, all in one batch; their Curves by name.
 
@@ -82,7 +84,8 @@ def _train(device, settings, n_train, curved, seed):
     knob = lambda key, default: torch.tensor(  # noqa: E731
         [settings[n].get(key, default) for n in names], dtype=torch.float32, device=device
     ).repeat_interleave(N_SEEDS).view(-1, 1, 1)
-    hidden, l2, input_noise, dropout = knob("hidden", HIDDEN), knob("l2", 0.0), knob("input_noise", 0.0), knob("dropout", 0.0)
+    hidden, l2 = knob("hidden", HIDDEN), knob("l2", 0.0)
+    input_noise, dropout = knob("input_noise", 0.0), knob("dropout", 0.0)
     unit_mask = (torch.arange(HIDDEN, device=device).view(1, 1, HIDDEN) < hidden).float()
 
     x, y, x_val, y_val = (t.repeat(len(names), 1, 1) for t in make_data(device, seed, n_train, curved))

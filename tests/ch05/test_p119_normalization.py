@@ -83,7 +83,9 @@ def test_separate_learning_rates_for_w_and_b_beat_one_shared_rate(thermometer, t
         loss.backward()
         optimizer.step()
     shared = thermometer_run("by_hand", 100, 1e-4, "t_u")
-    evidence.record(per_parameter=[w.item(), b.item(), loss.item()], shared_lr_1e_4=shared.params.tolist() + [shared.final_loss])
+    evidence.record(per_parameter_w_b_loss=[w.item(), b.item(), loss.item()],
+                    shared_lr_1e_4_w_b_loss=shared.params.tolist() + [shared.final_loss])
 
     assert loss.item() < 0.75 * shared.final_loss, f"per-parameter {loss.item():.3f} vs shared {shared.final_loss:.3f}"
-    assert abs(b.item()) > 50 * abs(shared.params[1].item()), f"b should move 50x further: {b.item():.3f} vs {shared.params[1]:.4f}"
+    assert abs(b.item()) > 50 * abs(shared.params[1].item()), \
+        f"b should move 50x further: {b.item():.3f} vs {shared.params[1]:.4f}"

@@ -38,7 +38,8 @@ def test_adam_steps_do_not_change_when_gradients_are_scaled(device, scale, n_ste
     assert_close(adam_scaled, adam, rtol=1e-4, atol=1e-7)
     sgd = displacement(torch.optim.SGD, gradients, lr=0.1)
     sgd_scaled = displacement(torch.optim.SGD, scale * gradients, lr=0.1)
-    assert_close(sgd_scaled, scale * sgd, rtol=1e-5, atol=1e-7)
+    # steps of opposite sign can cancel: float32 rounding of each step (~1e-7 * lr * scale * |g|) is the floor
+    assert_close(sgd_scaled, scale * sgd, rtol=1e-5, atol=1e-6 * scale)
 
 
 @pytest.mark.claim(CLAIM)
