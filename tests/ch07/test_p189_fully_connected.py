@@ -25,7 +25,14 @@ def placed(n, generator, at):
 def trained(model, imgs, labels, device):
     model = model.to(device)
     loader = DataLoader(TensorDataset(imgs, labels), batch_size=32, shuffle=True)
-    training_loop(8, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
+    # These nets are tiny: one CPU thread trains them in about 0.3 s, while two OpenMP threads on a busy
+    # machine spin on every small op and took up to 14 s. The thread count is restored afterwards.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        training_loop(8, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
+    finally:
+        torch.set_num_threads(threads)
     return model
 
 
