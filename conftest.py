@@ -8,6 +8,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from claims.book import threads
 from claims.book.thermometer import Run, Thermometer, book_run, read_thermometer_csv
 
 pytest_plugins = ["claims.plugin", "pytester"]
@@ -58,3 +59,15 @@ def thermometer_run(thermometer, device, _book_runs):
         return _book_runs[key]
 
     return run
+
+
+@pytest.fixture
+def one_cpu_thread():
+    """The test on one CPU thread (``pytestmark = pytest.mark.usefixtures("one_cpu_thread")``).
+
+    Tests of hundreds of tiny ops (100-layer stacks on 16x16 images, batched small regressions) spend
+    their time in the thread pool's barriers: on a busy 2-core machine two threads took 5-8 s where one
+    takes 0.1-0.3 s. Results do not depend on the thread count beyond rounding.
+    """
+    with threads.one_cpu_thread():
+        yield

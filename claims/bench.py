@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from claims.book.models import Net, NetResDeep, fc_deep
+from claims.book.threads import cpu_threads
 from claims.devices import synchronize
 
 # name -> (constructor, shape of one sample): the chapter-7 MLP takes a flattened 3x32x32 image.
@@ -134,17 +135,6 @@ def one_vs_batched(model: nn.Module, inputs: torch.Tensor, device, n_single: int
             many = min(many, best_seconds(batched, 1, clock))
     return {"one_at_a_time": 1 / one, "batched": len(inputs) / many, "ratio": len(inputs) * one / many,
             "cpu_threads": 1 if on_cpu else None}
-
-
-@contextmanager
-def cpu_threads(n: int):
-    """``torch.set_num_threads(n)`` for the block, restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextmanager

@@ -12,11 +12,16 @@ import torch
 
 
 @contextmanager
-def one_cpu_thread():
-    """``with one_cpu_thread(): ...`` runs the block with ``torch.set_num_threads(1)``, then restores it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def cpu_threads(n: int):
+    """``with cpu_threads(n): ...`` runs the block with ``torch.set_num_threads(n)``, then restores it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
+
+
+def one_cpu_thread():
+    """``with one_cpu_thread(): ...``: the block on one CPU thread."""
+    return cpu_threads(1)

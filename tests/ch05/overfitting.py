@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
+from claims.book.threads import one_cpu_thread
+
 N_SEEDS = 24
 N_TRAIN = 16
 N_MAX = 64  # the "more data" remedy's sample; the others use its first N_TRAIN points
@@ -71,12 +73,8 @@ def train(device, settings: dict[str, dict], n_train: int = N_TRAIN, curved: boo
     A smaller ``hidden`` masks the units past it: they give nothing to the output and get no gradient
     (so Adam never moves them), which is the smaller network with the first units of the full one.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tensors of ~60k elements: on the CPU the thread pool costs 5x more than it saves
-    try:
+    with one_cpu_thread():  # tensors of ~60k elements: on the CPU the thread pool costs 5x more than it saves
         return _train(device, settings, n_train, curved, seed)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(device, settings, n_train, curved, seed):

@@ -5,6 +5,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from claims.book.models import fc_deep, fc_small, n_parameters
+from claims.book.threads import one_cpu_thread
 from claims.book.training import accuracy, training_loop
 from fixtures.images import bars
 
@@ -26,13 +27,9 @@ def trained(model, imgs, labels, device):
     model = model.to(device)
     loader = DataLoader(TensorDataset(imgs, labels), batch_size=32, shuffle=True)
     # These nets are tiny: one CPU thread trains them in about 0.3 s, while two OpenMP threads on a busy
-    # machine spin on every small op and took up to 14 s. The thread count is restored afterwards.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    # machine spin on every small op and took up to 14 s.
+    with one_cpu_thread():
         training_loop(8, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
-    finally:
-        torch.set_num_threads(threads)
     return model
 
 

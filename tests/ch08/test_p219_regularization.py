@@ -15,17 +15,13 @@ from torch.testing import assert_close
 from claims.book.models import NetWidth
 from claims.book.regularization import coordinate_descent, objective, proximal_gradient, ridge
 from claims.book.training import training_loop
-from claims.book.threads import one_cpu_thread
 from fixtures.images import bars
 
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 @pytest.mark.claim("ch08.l2-penalty-equals-sgd-weight-decay")

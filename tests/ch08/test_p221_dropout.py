@@ -5,16 +5,12 @@ import torch.nn as nn
 from torch.testing import assert_close
 
 from claims.book.models import NetDropout
-from claims.book.threads import one_cpu_thread
 
 N = 250_000  # elements; the zeroed fraction's standard deviation is sqrt(p(1-p)/N) <= 0.001
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 @pytest.mark.claim("ch08.dropout-zeros-a-fraction-p-and-rescales-survivors")

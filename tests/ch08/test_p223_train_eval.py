@@ -4,18 +4,14 @@ import torch
 from torch.testing import assert_close
 
 from claims.book.models import Net, NetBatchNorm, NetDropout, NetRes, NetResDeep, NetWidth
-from claims.book.threads import one_cpu_thread
 
 MODELS = {"Net": Net, "NetWidth": NetWidth, "NetRes": NetRes, "NetDropout": NetDropout,
           "NetBatchNorm": NetBatchNorm, "NetResDeep": lambda: NetResDeep(n_chans1=8, n_blocks=3)}
 CHANGED_BY_MODE = {"NetDropout", "NetBatchNorm", "NetResDeep"}  # the ones holding Dropout or BatchNorm
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 @pytest.mark.claim("ch08.train-and-eval-set-every-submodule")

@@ -10,16 +10,12 @@ import pytest
 import torch
 
 from claims.book.depth import first_layer_grad_norm, stack
-from claims.book.threads import one_cpu_thread
 
 CLAIM = "ch08.plain-networks-lose-early-gradients-past-20-layers"
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 def relative_grad_norms(skip: bool, device) -> dict[int, float]:

@@ -16,15 +16,11 @@ import torch.nn as nn
 from torch.testing import assert_close
 
 from claims.book.models import NetResDeep, ResBlock, n_parameters
-from claims.book.threads import one_cpu_thread
 from fixtures.images import bars
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 @pytest.mark.claim("ch08.book-netresdeep-repeats-one-block")

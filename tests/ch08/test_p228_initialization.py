@@ -4,16 +4,12 @@ import torch
 import torch.nn as nn
 
 from claims.book.models import ResBlock
-from claims.book.threads import one_cpu_thread
 
 DEPTH, WIDTH = 30, 256
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 def preactivation_mean_squares(gain: float, device) -> list[float]:

@@ -5,15 +5,11 @@ import torch
 
 from claims.book.models import Net
 from claims.book.training import accuracy, training_loop
-from claims.book.threads import one_cpu_thread
 from fixtures.images import bars
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Many small ops: one CPU thread avoids two threads spinning on a busy machine (claims.book.threads)."""
-    with one_cpu_thread():
-        yield
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 def neither_class(n: int, generator) -> dict[str, torch.Tensor]:
