@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from claims import devices, ledger
+from claims import devices, faults, ledger
 from claims.errors import DataFileError
 from claims.evidence import Evidence
 from claims.registry import DEFAULT_DIR, RegistryError, load_registry
@@ -36,6 +36,9 @@ def pytest_addoption(parser):
     for name, (env, what) in DATA_OPTIONS.items():
         group.addoption("--" + name.replace("_", "-"), dest=name, default=None, metavar="DIR",
                         help=f"directory of {what}; also ${env}. Without it those runs are skipped")
+    group.addoption("--plant", default=None, metavar="FAULT",
+                    help="run the tests with one planted fault (claims/faults/) to watch its claims go red; "
+                         "writes no ledger")
     parser.addini("claims_registry", "directory of the claim registry's TOML files", default=str(DEFAULT_DIR))
 
 
@@ -56,6 +59,19 @@ class Harness:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.data_roots = {name: self._data_root(name) for name in DATA_OPTIONS}
+        self.plant = config.getoption("plant")
+        try:
+            known = faults.load_all()
+            if self.plant:
+                faults.get(self.plant)
+        except faults.FaultError as exc:
+            raise pytest.UsageError(f"--plant: {exc}" if self.plant else str(exc)) from None
+        for claim in self.claims.values():
+            for name in claim.faults:
+                if name not in known:
+                    raise pytest.UsageError(f"claim registry: {claim.origin} (id '{claim.id}'): field 'faults' names "
+                                            "an unknown fault: "
+                                            f"{_unknown_fault(name)}")
         self.item_claim: dict[str, tuple[str, str, str]] = {}  # nodeid -> (claim id, device, test name)
         self.results: dict[str, dict[str, ledger.DeviceResult]] = {}
         self.outcomes: dict[str, str] = {}
@@ -104,7 +120,7 @@ class Harness:
             self.outcomes[report.nodeid] = "skipped"
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            result.skip_reasons.append(reason.removeprefix("Skipped: "))
+            result.skip_reasons.append(reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason)
         elif report.when == "call" and report.passed:
             self.outcomes[report.nodeid] = "passed"
         if evidence and report.when == "call":
@@ -114,6 +130,14 @@ class Harness:
 
     def document(self) -> dict:
         return ledger.build(self.claims, self.results, ledger.environment())
+
+
+def _unknown_fault(name: str) -> str:
+    try:
+        faults.get(name)
+    except faults.FaultError as exc:
+        return str(exc)
+    return name
 
 
 def _harness(config) -> Harness:
@@ -127,6 +151,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id): the registry claim this test checks (claims/registry/*.toml)")
     config.addinivalue_line("markers", "devices(*names, reason): run only on these devices; skip the others "
                                        "with the reason (for claims about one device)")
+    config.addinivalue_line("markers", "sweep: a seed sweep that measures a statistical claim's margin; "
+                                       "deselected unless -m selects it (python -m pytest -m sweep)")
     config.stash[HARNESS_KEY] = Harness(config)
 
 
@@ -138,6 +164,11 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_modifyitems(session, config, items):
     harness = _harness(config)
+    if "sweep" not in (config.option.markexpr or ""):  # seed sweeps run only when asked for: -m sweep
+        sweeps = [item for item in items if item.get_closest_marker("sweep")]
+        if sweeps:
+            items[:] = [item for item in items if not item.get_closest_marker("sweep")]
+            config.hook.pytest_deselected(items=sweeps)
     for item in items:
         harness.register(item)
     harness.collected = True
@@ -169,6 +200,29 @@ def seed(request) -> int:
     np.random.seed(value)
     random.seed(value)
     return value
+
+
+@pytest.fixture(autouse=True)
+def planted_fault(request):
+    """The fault planted for this test (``--plant NAME``), in place from its setup to its teardown."""
+    name = _harness(request.config).plant
+    if not name:
+        yield None
+        return
+    with faults.plant(name):
+        yield name
+
+
+@pytest.fixture
+def amended(request) -> bool:
+    """Which side of its claim's amendment a test asserts: True when the installed torch is at or past the
+    registry's ``amended.since`` for the test's claim (``@pytest.mark.claim``), False before it."""
+    mark = request.node.get_closest_marker("claim")
+    claim = _harness(request.config).claims.get(mark.args[0]) if mark and mark.args else None
+    if claim is None or claim.amended is None:
+        pytest.fail(f"{request.node.nodeid}: the 'amended' fixture needs a claim with an 'amended' entry "
+                    f"in the registry, got {mark.args[0] if mark and mark.args else 'no claim'}", pytrace=False)
+    return claim.amended_in(torch.__version__)
 
 
 @pytest.fixture
@@ -223,6 +277,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if session.config.getoption("benchmark_only", False):
         return  # a benchmark run checks no claim: keep the last claims run's ledger
+    if harness.plant:
+        return  # a run with a planted fault says nothing about the installed torch
     harness.ledger_path = ledger.write(harness.document(), session.config.getoption("ledger"))
     harness.ledger_summary = ledger.read(harness.ledger_path)["summary"]
 

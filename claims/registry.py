@@ -10,6 +10,9 @@ A record::
     source = "The line of the notes it comes from."
     amended = { since = "2.0", now = "What PyTorch does instead." }   # optional
     refuted = "What is true instead."                                 # optional
+    faults = ["view-copies"]          # the planted faults (claims.faults) that must turn its tests red
+    unfalsifiable = "Why no fault can honestly reach it."             # instead of faults, rarely
+    uncheckable = "Why no experiment can check this sentence."        # a sentence with no test
 
 Every problem is reported as a ``RegistryError`` naming the file, the record and the field.
 """
@@ -24,12 +27,13 @@ from packaging.version import InvalidVersion, Version
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover - Python 3.10
+else:  # pragma: no cover - Python 3.8 to 3.10
     import tomli as tomllib
 
 DEFAULT_DIR = Path(__file__).with_name("registry")
 ID_PATTERN = re.compile(r"^ch(\d{2})\.[a-z0-9]+(?:-[a-z0-9]+)*$")
-FIELDS = {"id", "chapter", "page", "statement", "source", "amended", "refuted"}
+FIELDS = {"id", "chapter", "page", "statement", "source", "amended", "refuted", "faults", "unfalsifiable",
+          "uncheckable"}
 REQUIRED = ("id", "chapter", "page", "statement", "source")
 
 
@@ -52,6 +56,9 @@ class Claim:
     source: str
     amended: Amendment | None = None
     refuted: str | None = None
+    faults: tuple[str, ...] = ()
+    unfalsifiable: str | None = None
+    uncheckable: str | None = None
     origin: str = ""  # "file (claim #n)", for error messages
 
     def amended_in(self, torch_version: str) -> bool:
@@ -104,13 +111,26 @@ def _parse_record(raw: object, where: str) -> Claim:
         if not isinstance(a["since"], str):
             raise _problem(where, "amended.since", f"must be a string like \"2.0\", got {a['since']!r}")
         amended = Amendment(a["since"], a["now"])
-    refuted = raw.get("refuted")
-    if refuted is not None and (not isinstance(refuted, str) or not refuted.strip()):
-        raise _problem(where, "refuted", "must be a non-empty string")
+    refuted, unfalsifiable, uncheckable = (_reason(raw, field, where)
+                                           for field in ("refuted", "unfalsifiable", "uncheckable"))
     if amended and refuted:
         raise _problem(where, "refuted", "cannot be set together with 'amended'")
+    faults = raw.get("faults", [])
+    if not isinstance(faults, list) or not all(isinstance(f, str) and f.strip() for f in faults):
+        raise _problem(where, "faults", f"must be a list of fault names (claims.faults), got {faults!r}")
+    if len(set(faults)) != len(faults):
+        raise _problem(where, "faults", f"names a fault twice: {faults!r}")
+    if faults and unfalsifiable:
+        raise _problem(where, "unfalsifiable", "cannot be set together with 'faults'")
     return Claim(cid, raw["chapter"], raw["page"], raw["statement"].strip(), raw["source"].strip(),
-                 amended, refuted, origin=where.split(" (id")[0])
+                 amended, refuted, tuple(faults), unfalsifiable, uncheckable, origin=where.split(" (id")[0])
+
+
+def _reason(raw: dict, field: str, where: str) -> str | None:
+    value = raw.get(field)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _problem(where, field, "must be a non-empty string")
+    return value.strip() if value else None
 
 
 def load_file(path: Path) -> list[Claim]:

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
 

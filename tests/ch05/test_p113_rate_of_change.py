@@ -10,7 +10,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.thermometer import grad_fn, loss_fn, model
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 
 @pytest.mark.claim("ch05.too-large-learning-rate-diverges")

@@ -5,7 +5,7 @@ with autograd (p.124) and with optim.SGD (p.129), each lr=1e-2 on t_un = 0.1 * t
 """
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.thermometer import grad_fn, loss_fn, model
 

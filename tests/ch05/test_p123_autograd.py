@@ -1,7 +1,7 @@
 """Chapter 5, page 123: autograd accumulates gradients; zero them between passes."""
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims import torch_at_least
 from claims.book.thermometer import loss_fn, model

@@ -1,7 +1,7 @@
 """Chapter 5, page 123: what autograd tracks, and three ways to stop it: no_grad, detach, set_grad_enabled."""
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
 

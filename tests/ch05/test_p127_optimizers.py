@@ -3,7 +3,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims import torch_at_least
 from claims.book.thermometer import loss_fn, model

@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 CLAIM = "ch05.adam-copes-with-unnormalized-input"
 

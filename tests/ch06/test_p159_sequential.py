@@ -4,7 +4,7 @@ import types
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import thermometer_named_seq, thermometer_seq
 

@@ -7,7 +7,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
-from torch.testing import assert_close
+from claims.compat import assert_close
 from torchvision import transforms
 
 from fixtures.cifar import open_cifar10

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.testing import assert_close
+from claims.compat import assert_close
 from torchvision import transforms
 
 from fixtures.cifar import open_cifar10

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from tests.strategies import shape_and_view
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 from hypothesis import given
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import fc_small
 from tests.strategies import logit_rows

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 CLAIM = "ch07.nll-penalizes-confident-mistakes-more-than-mse"
 P_TRUE = [0.9, 0.5, 0.1, 0.01, 0.001]  # predicted probability of the true class (two classes)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 
 @pytest.mark.claim("ch08.conv2d-computes-a-cross-correlation")

@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import Net, n_parameters, net_as_sequential
 

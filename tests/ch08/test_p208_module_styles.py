@@ -2,7 +2,7 @@
 a subclass with nn.functional in forward (claims.book.models.Net) is one and the same function."""
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import Net, net_as_sequential
 from claims.book.net_styles import NetModules, sequential_state_from_net

@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import Net
 from claims.book.net_styles import NetModules

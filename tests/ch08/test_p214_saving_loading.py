@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims import torch_at_least
 from claims.book.checkpoints import load_state_dict_file

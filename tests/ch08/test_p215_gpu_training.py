@@ -3,7 +3,7 @@ training steps as on the CPU."""
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 from torch.utils.data import DataLoader, TensorDataset
 
 from claims.book.models import Net, NetBatchNorm

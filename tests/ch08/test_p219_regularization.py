@@ -10,7 +10,7 @@ import copy
 
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import NetWidth
 from claims.book.regularization import coordinate_descent, objective, proximal_gradient, ridge

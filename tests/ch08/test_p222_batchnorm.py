@@ -3,7 +3,7 @@ it takes bias=False."""
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 
 SCALES, SHIFTS = [0.1, 1.0, 10.0, 100.0], [-5.0, 0.0, 3.0, 50.0]

@@ -1,7 +1,7 @@
 """Chapter 8, page 223: model.train() and model.eval()."""
 import pytest
 import torch
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import Net, NetBatchNorm, NetDropout, NetRes, NetResDeep, NetWidth
 

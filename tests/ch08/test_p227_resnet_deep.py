@@ -13,7 +13,7 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
-from torch.testing import assert_close
+from claims.compat import assert_close
 
 from claims.book.models import NetResDeep, ResBlock, n_parameters
 from fixtures.images import bars

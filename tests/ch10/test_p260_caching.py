@@ -19,6 +19,7 @@ import pytest
 import torch
 from diskcache import FanoutCache
 
+from claims.compat import assert_close
 from claims.book.luna import ct as ct_module
 from claims.book.luna.cache import BookGzipDisk, RawCandidateCache
 from claims.book.luna.candidates import getCandidateInfoList
@@ -69,7 +70,7 @@ def test_second_request_comes_from_the_disk_cache(luna_tree, axis_aligned, count
     assert loads_after_first == 1 and len(counted_loads) == 1, f"loader calls: {counted_loads}"
     assert second is not first and first_irc == second_irc
     assert np.array_equal(first, second) and first.dtype == second.dtype == np.float32
-    torch.testing.assert_close(torch.from_numpy(second).to(device), torch.from_numpy(first).to(device), rtol=0, atol=0)
+    assert_close(torch.from_numpy(second).to(device), torch.from_numpy(first).to(device), rtol=0, atol=0)
 
 
 @pytest.mark.claim(DISK)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from claims.book.luna.coords import irc2xyz, xyz2irc
 from claims.book.luna.ct import Ct, read_mhd_header
+from claims.compat import assert_close
 from tests.strategies import ct_indices_irc, ct_origins, direction_matrices, voxel_sizes
 
 HEADER = "ch10.mhd-is-a-text-header-naming-raw-voxels"
@@ -102,7 +103,7 @@ def test_ct_clips_hounsfield_units(luna_tree, device, evidence):
                     clipped_fraction=round(((raw < -1000) | (raw > 1000)).float().mean().item(), 4))
     assert raw.min() == -2048 and raw.max() == 1500, "the fixture has values outside [-1000, 1000]"
     assert hu.dtype == torch.float32 and (hu.min().item(), hu.max().item()) == (-1000.0, 1000.0)
-    torch.testing.assert_close(hu, raw.float().clamp(-1000, 1000), rtol=0, atol=0)
+    assert_close(hu, raw.float().clamp(-1000, 1000), rtol=0, atol=0)
 
 
 @pytest.mark.claim(IRC2XYZ)

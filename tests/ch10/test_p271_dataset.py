@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from claims.book.luna.dataset import WIDTH_IRC, LunaDataset
+from claims.compat import assert_close
 
 LEN_GETITEM = "ch10.dataset-needs-len-and-getitem"
 SAMPLE = "ch10.sample-is-a-centred-32x48x48-crop"
@@ -49,7 +50,7 @@ def test_sample_is_the_books_tuple_centred_on_the_nodule(luna_tree, luna_cache, 
     candidate_t, pos_t = candidate_t.to(device), pos_t.to(device)
     evidence.record(shape=list(candidate_t.shape), center_irc=center_irc, centre_hu=candidate_t[0, 16, 24, 24].item())
     assert candidate_t.shape == (1, *WIDTH_IRC) == (1, 32, 48, 48) and candidate_t.dtype == torch.float32
-    torch.testing.assert_close(pos_t, torch.tensor([0, 1], device=device), rtol=0, atol=0)
+    assert_close(pos_t, torch.tensor([0, 1], device=device), rtol=0, atol=0)
     assert series_uid == series.series_uid and tuple(center_irc.tolist()) == nodule.center_irc
     assert candidate_t[0, 16, 24, 24] > 0, "the planted nodule (~+100 HU) is at the crop's centre"
     ring = candidate_t[0, 16, 24, 24 + 12:].mean()  # 12+ voxels (8.4+ mm) from the centre: lung
@@ -87,9 +88,9 @@ def test_dataloader_batches_in_two_workers(luna_tree, luna_cache, plain_ds, devi
     candidates = torch.cat([b[0] for b in batches]).to(device)
     labels = torch.cat([b[1] for b in batches]).to(device)
     one_by_one = torch.stack([plain_ds[i][0] for i in range(len(plain_ds))]).to(device)
-    torch.testing.assert_close(candidates, one_by_one, rtol=0, atol=0)
+    assert_close(candidates, one_by_one, rtol=0, atol=0)
     one_by_one_labels = torch.stack([plain_ds[i][1] for i in range(len(plain_ds))]).to(device)
-    torch.testing.assert_close(labels, one_by_one_labels, rtol=0, atol=0)
+    assert_close(labels, one_by_one_labels, rtol=0, atol=0)
     assert labels.shape == (7, 2) and list(batches[0][2]) == [plain_ds[i][2] for i in range(4)]
     assert batches[0][3].shape == (4, 3)
 

@@ -1,0 +1,135 @@
+"""What the tests need from torch, the same on every release from 1.4 (the book's pin) to the newest.
+
+One place for the few measurements an old release makes differently, so that no test compares version
+literals. Each name says what it gives and from which release torch has it itself:
+
+- ``assert_close``: ``torch.testing.assert_close`` (1.9); before that, the same check written out.
+- ``storage_ptr(t)``: where a tensor's storage starts (``untyped_storage`` from 2.0, ``storage`` before).
+- ``lstsq(a, b)``: the least-squares solution of ``a @ x = b`` (``torch.linalg.lstsq``, 1.9).
+- ``full_float32(deterministic=False)``: a block with TF32 off for matmuls and cuDNN (the knobs exist
+  from 1.7; before that TF32 did not exist) and, if asked, deterministic cuDNN algorithms.
+
+A claim whose own subject is missing from a release (``weights_only``, ``transforms.v2``) is no
+measurement problem: its test skips there with that reason.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+
+import torch
+
+__all__ = ["assert_close", "storage_ptr", "lstsq", "full_float32"]
+
+# torch.testing.assert_close's default tolerances, by dtype (rtol, atol).
+_DEFAULT_TOLERANCES = {torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5),
+                       torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7)}
+
+
+def _assert_close_fallback(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_device=True,
+                           check_dtype=True, msg=None):
+    """``torch.testing.assert_close`` for releases that lack it (before 1.9): tensors, numbers and nested
+    sequences or mappings of them; the same defaults, checks and kind of message."""
+    if (rtol is None) != (atol is None):
+        raise ValueError("both rtol and atol must be given, or neither")
+    if isinstance(actual, Mapping) and isinstance(expected, Mapping):
+        if set(actual) != set(expected):
+            raise AssertionError(msg or f"The keys of the mappings do not match: {sorted(actual)} != {sorted(expected)}")
+        for key in actual:
+            _assert_close_fallback(actual[key], expected[key], rtol=rtol, atol=atol, equal_nan=equal_nan,
+                                   check_device=check_device, check_dtype=check_dtype, msg=msg)
+        return
+    if (isinstance(actual, Sequence) and not isinstance(actual, str) and not torch.is_tensor(actual)
+            and isinstance(expected, Sequence) and not torch.is_tensor(expected)):
+        if len(actual) != len(expected):
+            raise AssertionError(msg or f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
+        for a, e in zip(actual, expected):
+            _assert_close_fallback(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
+                                   check_dtype=check_dtype, msg=msg)
+        return
+    numbers = not torch.is_tensor(actual) and not torch.is_tensor(expected)
+    a, e = torch.as_tensor(actual), torch.as_tensor(expected)
+    if a.shape != e.shape:
+        raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.")
+    if check_device and not numbers and a.device != e.device:
+        raise AssertionError(msg or f"The values for attribute 'device' do not match: {a.device} != {e.device}.")
+    if check_dtype and not numbers and a.dtype != e.dtype:
+        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: {a.dtype} != {e.dtype}.")
+    if rtol is None:
+        rtol, atol = max((_DEFAULT_TOLERANCES.get(t.dtype, (0.0, 0.0)) for t in (a, e)), key=lambda tol: tol[0])
+    a, e = a.detach().cpu().double(), e.detach().cpu().double()
+    both_nan = torch.isnan(a) & torch.isnan(e) if equal_nan else torch.zeros_like(a, dtype=torch.bool)
+    same = (a == e) | both_nan  # equal infinities included
+    diff = (a - e).abs()
+    close = same | (diff <= atol + rtol * e.abs())
+    if bool(close.all()):
+        return
+    mismatched = int((~close).sum())
+    diff = torch.where(close, torch.zeros_like(diff), diff)
+    worst = int(diff.reshape(-1).argmax()) if diff.numel() else 0
+    rel = diff / e.abs()
+    rel = torch.where(close, torch.zeros_like(rel), rel)
+    where = tuple(int(i) for i in _unravel(int(rel.reshape(-1).argmax()), a.shape))
+    kind = "Scalars" if a.dim() == 0 else "Tensor-likes"
+    raise AssertionError(msg or (
+        f"{kind} are not close!\n\nMismatched elements: {mismatched} / {a.numel()} "
+        f"({100.0 * mismatched / max(a.numel(), 1):.1f}%)\n"
+        f"Greatest absolute difference: {diff.reshape(-1)[worst].item()} at index "
+        f"{tuple(int(i) for i in _unravel(worst, a.shape))} (up to {atol} allowed)\n"
+        f"Greatest relative difference: {rel.reshape(-1).max().item()} at index {where} (up to {rtol} allowed)"))
+
+
+def _unravel(flat: int, shape) -> list[int]:
+    index = []
+    for side in reversed(tuple(shape)):
+        flat, i = divmod(flat, side)
+        index.append(i)
+    return list(reversed(index))
+
+
+assert_close = getattr(torch.testing, "assert_close", _assert_close_fallback)
+
+
+def storage_ptr(tensor: torch.Tensor) -> int:
+    """The address of the storage a tensor views: equal for a tensor and its views, different for a copy."""
+    if hasattr(tensor, "untyped_storage"):
+        return tensor.untyped_storage().data_ptr()
+    return tensor.storage().data_ptr()
+
+
+def lstsq(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The least-squares ``x`` minimising ``|a @ x - b|`` (``a`` of full column rank)."""
+    linalg = getattr(torch, "linalg", None)
+    if linalg is not None and hasattr(linalg, "lstsq"):
+        return linalg.lstsq(a, b).solution
+    return torch.pinverse(a) @ b
+
+
+@contextlib.contextmanager
+def full_float32(deterministic: bool = False):
+    """A block computed in full float32 on CUDA: TF32 off for matmuls and cuDNN convolutions (an Ampere or
+    newer GPU otherwise rounds their inputs to 10 mantissa bits), and with ``deterministic=True`` cuDNN's
+    deterministic algorithms (no atomics, no FFT or Winograd picks that vary between calls)."""
+    matmul = getattr(torch.backends.cuda, "matmul", None)
+    saved = {
+        "matmul": getattr(matmul, "allow_tf32", None),
+        "cudnn_tf32": getattr(torch.backends.cudnn, "allow_tf32", None),
+        "deterministic": torch.backends.cudnn.deterministic,
+        "benchmark": torch.backends.cudnn.benchmark,
+    }
+    try:
+        if saved["matmul"] is not None:
+            matmul.allow_tf32 = False
+        if saved["cudnn_tf32"] is not None:
+            torch.backends.cudnn.allow_tf32 = False
+        if deterministic:
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        yield
+    finally:
+        if saved["matmul"] is not None:
+            matmul.allow_tf32 = saved["matmul"]
+        if saved["cudnn_tf32"] is not None:
+            torch.backends.cudnn.allow_tf32 = saved["cudnn_tf32"]
+        torch.backends.cudnn.deterministic = saved["deterministic"]
+        torch.backends.cudnn.benchmark = saved["benchmark"]

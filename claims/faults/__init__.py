@@ -1,0 +1,94 @@
+"""Planted faults: each breaks exactly one behaviour of PyTorch, torchvision, SimpleITK or the book's code
+as the suite rebuilds it, so that a claim's tests can be seen to go red (``python -m pytest --falsify``,
+or ``--plant NAME`` to watch one fault by hand).
+
+A fault is a generator function registered with ``@fault("name")``; its first docstring line says what it
+breaks. It patches with pytest's ``MonkeyPatch`` and undoes everything when the block ends::
+
+    @fault("view-copies")
+    def view_copies():
+        \"\"\"Tensor.view returns a copy instead of a view of the same storage.\"\"\"
+        view = torch.Tensor.view
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(torch.Tensor, "view", lambda self, *shape: view(self, *shape).clone())
+            yield
+
+A fault breaks a value, never the harness: the tests it targets must fail by an assertion (a wrong
+number, a check that no longer holds), not by a TypeError that any broken import would also give.
+Faults live in modules by area (``torch_core`` for the behaviours many chapters share, then one module per
+chapter for the rest); a claim names the ones that must reach it in the registry (``faults = [...]``).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+from dataclasses import dataclass
+from typing import Callable, ContextManager
+
+MODULES = ("torch_core", "ch05", "ch06", "ch07", "ch08", "ch08_training", "ch10")
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    doc: str  # one line: what it breaks
+    factory: Callable[[], ContextManager[None]]
+    module: str
+
+
+FAULTS: dict[str, Fault] = {}
+_active: list[str] = []
+
+
+class FaultError(Exception):
+    """An unknown fault name, or a fault defined twice."""
+
+
+def fault(name: str):
+    """Register a generator function as the fault ``name`` (see the module docstring)."""
+
+    def register(function):
+        if name in FAULTS:
+            raise FaultError(f"fault '{name}' is defined twice: in {FAULTS[name].module} and {function.__module__}")
+        doc = (function.__doc__ or "").strip().splitlines()
+        if not doc:
+            raise FaultError(f"fault '{name}' ({function.__module__}) needs a one-line docstring saying what it breaks")
+        factory = contextlib.contextmanager(function)
+        FAULTS[name] = Fault(name, doc[0], factory, function.__module__)
+        return factory
+
+    return register
+
+
+def load_all() -> dict[str, Fault]:
+    """Every fault, by name (imports the fault modules once)."""
+    for module in MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return FAULTS
+
+
+def get(name: str) -> Fault:
+    faults = load_all()
+    if name not in faults:
+        close = [n for n in sorted(faults) if n.split("-")[0] == name.split("-")[0]][:3]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise FaultError(f"unknown fault '{name}'{hint}; the faults are defined in claims/faults/")
+    return faults[name]
+
+
+@contextlib.contextmanager
+def plant(name: str):
+    """``with plant("view-copies"): ...``: the block runs with that fault in place."""
+    planted = get(name).factory()
+    with planted:
+        _active.append(name)
+        try:
+            yield
+        finally:
+            _active.pop()
+
+
+def active() -> str | None:
+    """The fault planted right now, or None: for session caches that must not serve a planted test a
+    result computed without its fault (or the other way round)."""
+    return _active[-1] if _active else None

@@ -1,0 +1,2 @@
+"""Faults that reach the claims of chapter 6 (the shared ones are in ``torch_core``)."""
+from __future__ import annotations
