@@ -8,6 +8,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from claims import faults
 from claims.book import threads
 from claims.book.thermometer import Run, Thermometer, book_run, read_thermometer_csv
 
@@ -50,10 +51,11 @@ def _book_runs() -> dict:
 @pytest.fixture
 def thermometer_run(thermometer, device, _book_runs):
     """``thermometer_run(route, n_epochs, lr, inputs)``: one of the book's chapter-5 runs on the test's
-    device, computed once per session and shared by every claim that reads it (the long runs cost seconds)."""
+    device, computed once per session and shared by every claim that reads it (the long runs cost seconds).
+    A run made with a planted fault (``--plant``, ``--falsify``) is kept apart from the real one."""
 
     def run(route: str, n_epochs: int, learning_rate: float, inputs: str) -> Run:
-        key = (str(device), route, n_epochs, learning_rate, inputs)
+        key = (faults.active(), str(device), route, n_epochs, learning_rate, inputs)
         if key not in _book_runs:
             _book_runs[key] = book_run(thermometer, route, n_epochs, learning_rate, inputs)
         return _book_runs[key]
