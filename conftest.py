@@ -1,4 +1,4 @@
-"""Loads the claims harness and holds the fixtures every chapter shares."""
+"""The fixtures every chapter shares, and the hypothesis profiles."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from claims import faults
 from claims.book import threads
 from claims.book.thermometer import Run, Thermometer, book_run, read_thermometer_csv
 
-pytest_plugins = ["claims.plugin", "pytester"]
+pytest_plugins = ["pytester"]  # the suite's own plugin, claims.plugin, is installed as a pytest11 entry point
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,121 +1,110 @@
-"""``python -m claims``: read a ledger back.
+"""``python -m claims``: read ledgers and benchmark files back.
 
-    python -m claims summary [LEDGER] [--claims]
+    python -m claims summary [LEDGER] [--claims]      verdicts per chapter and device (and per claim)
+    python -m claims diff A B [--rtol R]               what changed from ledger A to ledger B
+    python -m claims matrix LEDGER... [--format F]     claims that differ between ledgers, as a table
+    python -m claims plot BENCHMARK_JSON [-o OUT]      throughput against batch size (.png, .svg, .pdf)
+    python -m claims report [LEDGER...] -o DIR         the ledgers as a static site (or --format markdown)
 
-prints the verdicts per chapter and device as an aligned table (and, with ``--claims``, one line
-per claim) and exits 1 when any claim fails on any device, 2 when the ledger cannot be read.
-
-    python -m claims plot BENCHMARK_JSON [-o OUT.png]
-
-draws throughput against batch size per model and device from a pytest-benchmark JSON file (the
-benchmarks in ``tests/benchmarks``) into a PNG; exits 2 when the file cannot be read.
+Exit status: 0 when all is well; 1 when a claim fails (summary), a claim that held now fails (diff), or a
+ledger records a run that checked nothing; 2 when an input cannot be read (one line naming the file).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections import Counter
 from pathlib import Path
 
-from claims import ledger
+from claims import compare, ledger, summary
 from claims.errors import DataFileError
 
-DEFAULT_LEDGER = "reports/ledger.json"
+DEFAULT_LEDGER = ledger.DEFAULT_PATH
 
 
-def table(rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell; the first column left-aligned, numbers right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def _read(path: str) -> dict:
+    return ledger.read(path)  # a LedgerError names the file and the problem in one line
 
 
-def summary_rows(document: dict) -> list[list[str]]:
-    devices = sorted({d for c in document["claims"] for d in c["results"]}, key=lambda d: (d != "cpu", d))
-    counts: dict[tuple[int, str], Counter] = {}
-    untested: Counter = Counter()
-    for claim in document["claims"]:
-        if not claim["results"]:
-            untested[claim["chapter"]] += 1
-        for device, result in claim["results"].items():
-            counts.setdefault((claim["chapter"], device), Counter())[result["verdict"]] += 1
-    verdicts = [v for v in ledger.VERDICTS if v != "untested"]
-    rows = [["chapter", "device", "claims", *verdicts, "untested"]]
-    chapters = sorted({c["chapter"] for c in document["claims"]})
-    for chapter in chapters:
-        n = sum(1 for c in document["claims"] if c["chapter"] == chapter)
-        for i, device in enumerate(devices or ["-"]):
-            got = counts.get((chapter, device), Counter())
-            rows.append([f"ch{chapter:02d}" if i == 0 else "", device, str(n),
-                         *(str(got[v]) for v in verdicts), str(untested[chapter]) if i == 0 else ""])
-    return rows
+def run_summary(args) -> int:
+    lines, status = summary.render(_read(args.ledger), args.ledger, args.claims)
+    _print(lines)
+    return status
 
 
-def claim_rows(document: dict) -> list[list[str]]:
-    devices = sorted({d for c in document["claims"] for d in c["results"]}, key=lambda d: (d != "cpu", d))
-    rows = [["claim", "page", *devices]]
-    for claim in document["claims"]:
-        rows.append([claim["id"], str(claim["page"]),
-                     *(claim["results"].get(d, {}).get("verdict", "untested") for d in devices)])
-    return rows
+def run_diff(args) -> int:
+    lines, status = compare.diff(_read(args.a), _read(args.b), rtol=args.rtol)
+    _print([f"A: {args.a}", f"B: {args.b}"] + lines)
+    return status
 
 
-def summary(args) -> int:
-    try:
-        document = ledger.read(args.ledger)
-    except ledger.LedgerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    env = document["environment"]
-    print(f"ledger {args.ledger}: torch {env.get('torch')} on {env.get('platform')}, "
-          f"GPU {env.get('gpu') or 'none'}, written {document['created']}")
-    print(table(summary_rows(document)))
-    if args.claims:
-        print()
-        print(table(claim_rows(document)))
-    failing = sorted({c["id"] for c in document["claims"] for r in c["results"].values() if r["verdict"] == "fails"})
-    if failing:
-        print(f"\n{len(failing)} claim(s) fail: " + ", ".join(failing))
-        return 1
-    return 0
+def run_matrix(args) -> int:
+    lines, status = compare.matrix([_read(path) for path in args.ledgers], markdown=args.format == "markdown")
+    _print(lines)
+    return status
 
 
-def plot(args) -> int:
-    from claims.plot import plot as draw  # here: matplotlib only for this command
+def run_plot(args) -> int:
+    from claims import plot  # matplotlib only for this command
 
     out = args.output or str(Path(args.benchmark_json).with_suffix(".png"))
+    warnings = plot.read_benchmarks(args.benchmark_json).warnings
     try:
-        written = draw(args.benchmark_json, out)
-    except DataFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        written = plot.plot(args.benchmark_json, out)
     except OSError as exc:
-        print(f"error: {out}: cannot write the plot ({exc.strerror or exc})", file=sys.stderr)
-        return 2
-    print(f"wrote {written}")
+        raise DataFileError(out, f"cannot write the plot ({exc.strerror or exc})") from None
+    _print([f"warning: {w}" for w in warnings] + [f"wrote {written}"])
     return 0
+
+
+def _print(lines: list[str]) -> None:
+    print("\n".join(lines))
+    sys.stdout.flush()  # a closed pipe shows here, inside main, not as a traceback at exit
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m claims", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("summary", help="verdicts per chapter and device, from a ledger")
-    s.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER, help=f"ledger file (default {DEFAULT_LEDGER})")
-    s.add_argument("--claims", action="store_true", help="also list every claim with its verdicts")
-    s.set_defaults(run=summary)
+    s.add_argument("ledger", nargs="?", default=str(DEFAULT_LEDGER), help=f"ledger file (default {DEFAULT_LEDGER})")
+    s.add_argument("--claims", action="store_true", help="also list every claim with its verdicts, and why any is "
+                                                         "partial, skipped or not run")
+    s.set_defaults(run=run_summary)
+    d = sub.add_parser("diff", help="what changed between two ledgers, claim by claim and device by device")
+    d.add_argument("a", metavar="A", help="the earlier ledger")
+    d.add_argument("b", metavar="B", help="the later ledger")
+    d.add_argument("--rtol", type=float, default=0.01, help="evidence numbers that moved by more than this fraction "
+                                                            "are listed (default 0.01)")
+    d.set_defaults(run=run_diff)
+    m = sub.add_parser("matrix", help="claims as rows, ledgers as columns, only the rows that differ")
+    m.add_argument("ledgers", nargs="+", metavar="LEDGER")
+    m.add_argument("--format", choices=("text", "markdown"), default="text",
+                   help="markdown: for a CI job summary or a pull request comment")
+    m.set_defaults(run=run_matrix)
     g = sub.add_parser("plot", help="throughput against batch size, from a pytest-benchmark JSON file")
     g.add_argument("benchmark_json", metavar="BENCHMARK_JSON",
                    help="written by --benchmark-json FILE, or saved by --benchmark-autosave under .benchmarks/")
-    g.add_argument("-o", "--output", metavar="OUT.png", help="the PNG to write (default: BENCHMARK_JSON with .png)")
-    g.set_defaults(run=plot)
+    g.add_argument("-o", "--output", metavar="OUT",
+                   help="the figure to write; its extension picks the format: .png, .svg or .pdf "
+                        "(default: BENCHMARK_JSON with .png)")
+    g.set_defaults(run=run_plot)
+    try:
+        from claims.report import add_parser as add_report
+    except ImportError:  # pragma: no cover - the report package is optional while it is being built
+        pass
+    else:
+        add_report(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (DataFileError, ledger.LedgerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `python -m claims summary | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

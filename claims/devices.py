@@ -21,14 +21,15 @@ def default_devices() -> list[str]:
 
 
 def parse_option(value: str | None) -> list[str]:
-    """``--device cpu,cuda`` -> ``["cpu", "cuda"]``; raises ValueError naming the valid names."""
-    if not value:
+    """``--device cpu,cuda`` -> ``["cpu", "cuda"]`` (None: the default devices); raises ValueError naming the
+    valid names for an unknown or empty value."""
+    if value is None:
         return default_devices()
     names = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in KNOWN]
     if unknown or not names:
-        raise ValueError(f"--device: unknown device {unknown[0] if unknown else value!r}; "
-                         f"valid names are {', '.join(KNOWN)} (comma-separated)")
+        what = f"unknown device {unknown[0]!r}" if unknown else f"no device named in {value!r}"
+        raise ValueError(f"--device: {what}; valid names are {', '.join(KNOWN)} (comma-separated)")
     return list(dict.fromkeys(names))
 
 

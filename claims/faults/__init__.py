@@ -48,7 +48,7 @@ def fault(name: str):
     """Register a generator function as the fault ``name`` (see the module docstring)."""
 
     def register(function):
-        if name in FAULTS:
+        if name in FAULTS and FAULTS[name].module != function.__module__:
             raise FaultError(f"fault '{name}' is defined twice: in {FAULTS[name].module} and {function.__module__}")
         doc = (function.__doc__ or "").strip().splitlines()
         if not doc:

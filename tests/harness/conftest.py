@@ -1,7 +1,19 @@
-"""A throwaway project for the harness tests: its own registry, its own tests, the real plugin."""
+"""A throwaway project for the harness tests: its own registry, its own tests, the real plugin.
+
+The plugin is the installed ``pytest11`` entry point; the project turns it on the way this suite does,
+with ``claims_registry`` in its pytest configuration.
+"""
+from __future__ import annotations
+
+import json
 import textwrap
 
 import pytest
+
+# Imported here, once: pytester's in-process runs drop the modules a run imported, and torch registers
+# its operators once per process, so torchvision (and what it imports) must not be imported afresh there.
+import claims.book.cifar  # noqa: F401
+import claims.book.luna.candidates  # noqa: F401
 
 REGISTRY = """
 [[claim]]
@@ -43,13 +55,25 @@ statement = "A claim no test names."
 source = "205 - a line of the notes"
 """
 
+PLAIN_TEST = """
+import pytest
+
+@pytest.mark.claim("ch05.plain-claim")
+def test_plain(device):
+    assert device.type in ("cpu", "cuda")
+"""
+
 
 class ClaimsProject:
-    def __init__(self, pytester: pytest.Pytester):
+    def __init__(self, pytester: pytest.Pytester, cache: bool = False):
         self.pytester = pytester
-        pytester.makeini("[pytest]\nclaims_registry = registry\naddopts = -p no:cacheprovider -p no:unraisableexception\n")
-        pytester.makeconftest('pytest_plugins = ["claims.plugin"]\n')
+        plugins = "-p no:randomly" + ("" if cache else " -p no:cacheprovider")
+        pytester.makeini(f"[pytest]\nclaims_registry = registry\ntestpaths = .\naddopts = {plugins}\n")
         self.write_registry(REGISTRY)
+
+    @property
+    def path(self):
+        return self.pytester.path
 
     def write_registry(self, text: str, name: str = "claims.toml"):
         path = self.pytester.path / "registry" / name
@@ -57,13 +81,25 @@ class ClaimsProject:
         path.write_text(textwrap.dedent(text))
         return path
 
-    def write_tests(self, source: str):
-        return self.pytester.makepyfile(test_claims=textwrap.dedent(source))
+    def write_tests(self, source: str, name: str = "test_claims"):
+        return self.pytester.makepyfile(**{name: textwrap.dedent(source)})
 
     def run(self, *args):
         return self.pytester.runpytest_inprocess(*args)
+
+    def ledger(self, path: str = "reports/ledger.json") -> dict:
+        return json.loads((self.pytester.path / path).read_text())
+
+    def verdicts(self, path: str = "reports/ledger.json", device: str = "cpu") -> dict:
+        return {c["id"]: c["results"].get(device, {}).get("verdict") for c in self.ledger(path)["claims"]}
 
 
 @pytest.fixture
 def project(pytester) -> ClaimsProject:
     return ClaimsProject(pytester)
+
+
+@pytest.fixture
+def cached_project(pytester) -> ClaimsProject:
+    """A project with pytest's cache on, for --lf."""
+    return ClaimsProject(pytester, cache=True)

@@ -1,27 +1,35 @@
-"""`python -m claims plot`: a PNG of throughput against batch size, and clear errors for bad files."""
+"""`python -m claims plot`: throughput against batch size (PNG, SVG or PDF by the output's extension), the
+statistic and the ceiling on it, and clear errors for bad files."""
 import json
 
 import pytest
 
 from claims.cli import main
-from claims.plot import read_throughput
+from claims.plot import read_benchmarks, read_throughput
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def entry(model, device, mode, batch_size, samples_per_s):
+FLOPS = {"fc_deep": 7.5e6, "Net": 1.2e6}
+
+
+def entry(model, device, mode, batch_size, samples_per_s, fraction=0.1):
     """One benchmark as pytest-benchmark writes it, with the extra_info the benchmarks record."""
+    median = batch_size / samples_per_s
     return {"name": f"test_throughput[{device}-{model}-{mode}-{batch_size}]", "group": f"{model} on {device}",
             "params": {"model": model, "mode": mode, "batch_size": batch_size, "device": device},
-            "stats": {"median": batch_size / samples_per_s},
+            "options": {"timer": "time.thread_time"},
+            "stats": {"median": median, "q1": median * 0.9, "q3": median * 1.2, "rounds": 20},
             "extra_info": {"model": model, "mode": mode, "batch_size": batch_size, "device": device,
-                           "samples_per_s": samples_per_s, "fraction_of_ceiling": 0.1}}
+                           "samples_per_s": samples_per_s, "fraction_of_ceiling": fraction, "cpu_threads": 1,
+                           "flop_per_step": FLOPS[model] * batch_size}}
 
 
-def write_json(tmp_path, benchmarks, name="bench.json"):
+def write_json(tmp_path, benchmarks, name="bench.json", ceilings=None):
     path = tmp_path / name
-    path.write_text(json.dumps({"machine_info": {}, "commit_info": {}, "benchmarks": benchmarks,
-                                "datetime": "2026-11-27T06:00:00", "version": "5.2.3"}))
+    path.write_text(json.dumps({"machine_info": {"torch": "2.14.1"}, "commit_info": {}, "benchmarks": benchmarks,
+                                "datetime": "2026-11-27T06:00:00", "version": "5.2.3",
+                                "dlwpt_matmul_ceiling": ceilings or {"cpu": {"flop_per_s": 1.5e11}}}))
     return path
 
 
@@ -29,8 +37,6 @@ def write_json(tmp_path, benchmarks, name="bench.json"):
 def bench_json(tmp_path):
     benchmarks = [entry("fc_deep", "cpu", "inference", b, r) for b, r in [(64, 5000.0), (1, 900.0), (8, 2500.0)]]
     benchmarks += [entry("Net", "cpu", "training", 8, 700.0), entry("Net", "cuda", "inference", 8, 9e4)]
-    benchmarks.append({"name": "test_fp32_matmul_ceiling[cpu]", "group": "fp32 matmul on cpu", "params": {},
-                       "stats": {"median": 0.01}, "extra_info": {"n": 1024, "flop_per_s": 2e11}})
     return write_json(tmp_path, benchmarks)
 
 
@@ -39,7 +45,11 @@ def test_reads_one_line_per_model_device_and_mode_sorted_by_batch_size(bench_jso
     assert series == {
         "fc_deep": {("cpu", "inference"): [(1, 900.0), (8, 2500.0), (64, 5000.0)]},
         "Net": {("cpu", "training"): [(8, 700.0)], ("cuda", "inference"): [(8, 9e4)]},
-    }, "the matmul ceiling is not a model line; points are sorted by batch size"
+    }, "points are sorted by batch size"
+    found = read_benchmarks(bench_json)
+    assert found.ceilings == {"cpu": 1.5e11}
+    assert found.flop_per_sample[("fc_deep", "inference")] == pytest.approx(7.5e6)
+    assert found.context["timer"] == "time.thread_time" and found.context["threads"] == [1]
 
 
 def test_plot_writes_a_png_with_a_panel_per_model_on_log_log_axes(bench_json, tmp_path, capsys, monkeypatch):
@@ -58,9 +68,40 @@ def test_plot_writes_a_png_with_a_panel_per_model_on_log_log_axes(bench_json, tm
     axes = fig.get_axes()
     assert [ax.get_title() for ax in axes] == ["fc_deep", "Net"]
     assert all(ax.get_xscale() == "log" and ax.get_yscale() == "log" for ax in axes)
-    fc_line, = axes[0].get_lines()
+    assert axes[0].get_ylabel() == "throughput (samples per second)"
+    fc_line, ceiling = axes[0].get_lines()[0], axes[0].get_lines()[-1]
     assert list(fc_line.get_xdata()) == [1, 8, 64] and list(fc_line.get_ydata()) == [900.0, 2500.0, 5000.0]
-    assert sorted(line.get_label() for line in axes[1].get_lines()) == ["cpu training", "cuda inference"]
+    assert ceiling.get_label() == "cpu inference: fp32 matmul ceiling"
+    assert ceiling.get_ydata()[0] == pytest.approx(1.5e11 / 7.5e6)
+    labels = [text.get_text() for text in axes[1].get_legend().get_texts()]
+    assert labels == ["cpu training: fp32 matmul ceiling", "cpu training", "cuda inference"], "no cuda ceiling known"
+    title = fig._suptitle.get_text()
+    assert "median of the rounds, bars the interquartile range" in title
+    assert "torch 2.14.1; timer time.thread_time; CPU threads 1; 20-20 rounds" in title
+
+
+@pytest.mark.parametrize("suffix, signature", [(".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_the_extension_picks_the_format(bench_json, tmp_path, suffix, signature):
+    out = tmp_path / f"throughput{suffix}"
+    assert main(["plot", str(bench_json), "-o", str(out)]) == 0
+    assert out.read_bytes()[:len(signature)] == signature
+
+
+def test_an_unknown_extension_is_one_clear_error(bench_json, tmp_path, capsys):
+    assert main(["plot", str(bench_json), "-o", str(tmp_path / "t.jpeg")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 't.jpeg'}: cannot tell the format from '.jpeg': "
+                                               f"use one of .png, .svg, .pdf")
+
+
+def test_points_that_cannot_be_drawn_are_reported_not_dropped(tmp_path, capsys):
+    benchmarks = [entry("Net", "cpu", "inference", 1, 500.0), entry("Net", "cpu", "inference", 8, float("inf")),
+                  entry("Net", "cpu", "inference", 64, 4000.0, fraction=1.46)]
+    path = write_json(tmp_path, benchmarks)
+    assert main(["plot", str(path), "-o", str(tmp_path / "t.png")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "warning: test_throughput[cpu-Net-inference-8]: inf samples/s cannot be drawn: left out"
+    assert out[1].startswith("warning: test_throughput[cpu-Net-inference-64]: 1.46 of the matmul ceiling is a "
+                             "measurement error")
 
 
 def test_default_output_is_the_json_with_png_suffix(bench_json, monkeypatch):
@@ -77,10 +118,13 @@ def test_default_output_is_the_json_with_png_suffix(bench_json, monkeypatch):
     ('{"benchmarks": []}', "no model throughput benchmarks in it (write them with python -m pytest "
                            "tests/benchmarks --benchmark-only --benchmark-json FILE)"),
     ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5.0, "device": "cpu", "mode": "inference"}}]}',
-     "benchmark #1 (b): malformed extra_info (KeyError: 'batch_size')"),
+     "benchmark #1 (b): malformed extra_info (KeyError: 'model')"),
     ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 0, "device": "cpu", "mode": "inference", '
      '"batch_size": 8, "model": "Net"}}]}',
-     "benchmark #1 (b): batch size 8 and 0.0 samples/s cannot go on log axes"),
+     "no drawable throughput benchmark in it (b: 0.0 samples/s cannot be drawn: left out)"),
+    ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5, "device": "cpu", "mode": "inference", '
+     '"batch_size": 0, "model": "Net"}}]}',
+     "benchmark #1 (b): batch size 0 cannot go on log axes"),
 ])
 def test_malformed_file_is_one_clear_error(tmp_path, capsys, content, problem):
     path = tmp_path / "bench.json"

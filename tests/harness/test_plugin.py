@@ -1,8 +1,13 @@
-"""The plugin: the device fixture and --device, seeding, the report header, data-set options."""
+"""The plugin: the device fixture and --device, seeding, the report header, the entry point and where it
+stays inert, and option forms as every pytest option has them."""
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
+
+from tests.harness.conftest import PLAIN_TEST
 
 DEVICE_TEST = """
 import pytest
@@ -16,7 +21,10 @@ def test_on_device(device):
 def test_every_claim_runs_on_cpu_and_cuda_is_collected(project):
     project.write_tests(DEVICE_TEST)
     result = project.run("-v", "-rs")
-    result.stdout.fnmatch_lines(["*test_on_device?cpu? PASSED*", "*test_on_device?cuda?*"])
+    outcomes = {m.group(1): m.group(2) for m in
+                (re.search(r"test_on_device\[(\w+)\] (PASSED|SKIPPED)", line) for line in result.stdout.lines) if m}
+    assert outcomes["cpu"] == "PASSED"  # in whatever order the two ran
+    assert outcomes["cuda"] == ("PASSED" if torch.cuda.is_available() else "SKIPPED")
     if not torch.cuda.is_available():
         result.stdout.fnmatch_lines(["*SKIPPED*CUDA is not available*"])
 
@@ -25,16 +33,17 @@ def test_device_option_restricts_the_devices(project):
     project.write_tests(DEVICE_TEST)
     result = project.run("--device", "cpu", "-v")
     result.assert_outcomes(passed=1)
-    assert "cuda" not in result.stdout.str().split("test session starts")[1].split("claims ==")[0].replace(
-        "CUDA", "")
+    assert "test_on_device[cuda]" not in result.stdout.str()
 
 
-@pytest.mark.parametrize("value", ["gpu", "cpu,tpu", ","])
-def test_unknown_device_is_a_usage_error_naming_the_valid_names(project, value):
+@pytest.mark.parametrize("value, problem", [("gpu", "unknown device 'gpu'"), ("cpu,tpu", "unknown device 'tpu'"),
+                                            (",", "no device named in ','"), ("", "no device named in ''")])
+def test_unknown_or_empty_device_is_a_usage_error_naming_the_valid_names(project, value, problem):
     project.write_tests(DEVICE_TEST)
     result = project.run("--device", value)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--device: unknown device*valid names are cpu, cuda, mps*"])
+    result.stderr.fnmatch_lines([f"*--device: {problem}; valid names are cpu, cuda, mps*"])
+    assert not (project.path / "reports").exists()
 
 
 def test_devices_marker_skips_other_devices_with_the_reason(project):
@@ -79,11 +88,87 @@ def test_report_header_names_versions_and_devices(project):
     ])
 
 
-def test_a_data_root_that_does_not_exist_is_a_usage_error(project):
-    project.write_tests(DEVICE_TEST)
-    result = project.run("--luna-root", "/nowhere/luna")
+def test_the_amended_fixture_reads_the_side_from_the_registry(project):
+    project.write_tests("""
+        import pytest
+
+        @pytest.mark.claim("ch05.changed-claim")
+        def test_since_2_0(amended):
+            print("AMENDED", amended)
+
+        @pytest.mark.claim("ch07.future-change")
+        def test_since_99(amended):
+            print("AMENDED", amended)
+
+        @pytest.mark.claim("ch05.plain-claim")
+        def test_not_amended_at_all(amended):
+            pass
+    """)
+    result = project.run("-s", "-v")
+    result.assert_outcomes(passed=2, errors=1)
+    past_2_0 = tuple(int(p) for p in re.findall(r"\d+", torch.__version__)[:2]) >= (2, 0)
+    result.stdout.fnmatch_lines([f"*AMENDED {past_2_0}*", "*AMENDED False*"])
+    result.stdout.fnmatch_lines(["*needs a claim with an 'amended' entry*ch05.plain-claim*"])
+
+
+# -- the entry point ----------------------------------------------------------------------------------
+
+
+def test_the_plugin_is_an_entry_point_loaded_once():
+    from importlib import metadata
+
+    points = [ep for ep in metadata.entry_points().get("pytest11", [])] if sys.version_info < (3, 10) else \
+        list(metadata.entry_points(group="pytest11"))
+    assert [ep.value for ep in points if ep.name == "claims.plugin"] == ["claims.plugin"]
+
+
+def test_options_take_their_value_after_a_space(project, tmp_path):
+    """--ledger PATH, --luna-root DIR, --cifar10-root DIR: the entry point registers them before pytest reads
+    the command line, so the value may follow after a space, even a path outside the project."""
+    project.write_tests(PLAIN_TEST)
+    outside = tmp_path / "elsewhere" / "ledger.json"
+    for _ in range(2):  # the second time the file exists: it must not be taken for a test path
+        result = project.run("--ledger", str(outside), "--device", "cpu")
+        result.assert_outcomes(passed=1)
+    assert outside.is_file()
+    result = project.run("--luna-root", str(tmp_path / "nowhere"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--luna-root /nowhere/luna: no such directory*"])
+    result.stderr.fnmatch_lines([f"*--luna-root {tmp_path / 'nowhere'}: no such directory*"])
+    result = project.run("--cifar10-root", str(tmp_path / "nowhere"))
+    result.stderr.fnmatch_lines([f"*--cifar10-root {tmp_path / 'nowhere'}: no such directory*"])
+
+
+def test_the_suite_runs_from_another_directory_with_the_plugin_named_too(project, tmp_path):
+    project.write_tests(PLAIN_TEST)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "claims.plugin", str(project.path),
+                           "--device", "cpu"], cwd=elsewhere, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project.path / "reports" / "ledger.json").is_file(), "the ledger goes under the project root"
+    assert not (elsewhere / "reports").exists()
+
+
+def test_in_another_project_the_plugin_stays_inert(pytester):
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
+    pytester.makepyfile(test_other="""
+        import random
+
+        def test_unseeded(device):
+            assert device.type == "cpu"  # the fixture exists, but nothing is parametrized
+            assert random.random() != 0.5
+    """)
+    result = pytester.runpytest_inprocess("-v")
+    result.assert_outcomes(passed=1)
+    assert "dlwpt-claims: torch" not in result.stdout.str() and "devices:" not in result.stdout.str()
+    assert "[cuda]" not in result.stdout.str() and "claims ==" not in result.stdout.str()
+    assert not (pytester.path / "reports").exists()
+    result = pytester.runpytest_inprocess("--ledger", "x.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ledger: the dlwpt-claims plugin is not on in this project*"])
+
+
+# -- data sets ------------------------------------------------------------------------------------------
 
 
 def test_data_root_fixtures_skip_with_the_reason_when_not_given(project, monkeypatch):
@@ -97,7 +182,25 @@ def test_data_root_fixtures_skip_with_the_reason_when_not_given(project, monkeyp
     """)
     result = project.run("-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*no the real CIFAR-10*pass --cifar10-root DIR or set $CIFAR10_ROOT*"])
+    result.stdout.fnmatch_lines(["*needs --cifar10-root DIR (or $CIFAR10_ROOT): the real CIFAR-10*"])
+
+
+@pytest.mark.parametrize("option, env", [("--luna-root", "LUNA16_ROOT"), ("--cifar10-root", "CIFAR10_ROOT")])
+def test_a_data_root_that_is_not_the_data_set_stops_the_run_in_one_line(project, tmp_path, monkeypatch, option,
+                                                                        env):
+    monkeypatch.delenv(env, raising=False)
+    project.write_tests(PLAIN_TEST)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = project.run(option, str(empty))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR")]
+    assert len(errors) == 1 and errors[0].startswith(f"ERROR: {option} {empty}: not the real"), result.stderr.str()
+    assert "passed" not in result.stdout.str()
+    monkeypatch.setenv(env, str(empty))
+    result = project.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: ${env} {empty}: not the real*"])
 
 
 def test_bad_input_is_reported_in_one_line_naming_the_file(project):
