@@ -24,7 +24,11 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
     "Net": (Net, (3, 32, 32)),
     "NetResDeep": (NetResDeep, (3, 32, 32)),
 }
-CEILING_SIZE = {"cpu": 1024}  # n of the n x n matmul; 8192 elsewhere (enough to fill a GPU)
+BATCH_SIZES = (1, 8, 64, 512, 4096)
+# On a CPU (2 cores here) the sizes whose step takes more than a few seconds are left out.
+CPU_LARGEST = {("fc_deep", "inference"): 4096, ("fc_deep", "training"): 512,
+               ("Net", "inference"): 512, ("Net", "training"): 512,
+               ("NetResDeep", "inference"): 64, ("NetResDeep", "training"): 64}
 
 
 def build(name: str, device) -> nn.Module:
@@ -148,22 +152,50 @@ def full_fp32_matmul():
         torch.set_float32_matmul_precision(before)
 
 
-def matmul_ceiling(device, size: int | None = None, min_run_time: float = 0.5,
-                   clock: Callable[[], float] = time.perf_counter) -> float:
-    """The device's float32 matrix-multiply rate in FLOP/s: the best time of an n x n ``torch.mm``
-    (2 n^3 FLOPs, full fp32, each call synchronized), repeated for ``min_run_time`` seconds of ``clock``
-    and at least 3 times after one warm-up call. The best, not the median: a ceiling is what the device
-    can reach, and other processes only slow it down."""
+def gemm_shapes(model: nn.Module, inputs: torch.Tensor) -> list[tuple[int, int, int]]:
+    """The matrix products ``(M, K, N)`` the model's Linear and Conv2d layers amount to on ``inputs``: a Linear
+    is rows x in_features times in_features x out_features, a Conv2d the same over its unfolded patches."""
+    shapes: list[tuple[int, int, int]] = []
+
+    def hook(module, args, output):
+        x = args[0]
+        if isinstance(module, nn.Linear):
+            shapes.append((x.numel() // module.in_features, module.in_features, module.out_features))
+        else:
+            patch = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            shapes.append((output.numel() // module.out_channels, patch, module.out_channels))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return shapes
+
+
+def matmul_ceiling(device, shapes, rounds: int = 5, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """The device's float32 matrix-multiply rate: for each ``(M, K, N)`` in ``shapes``, the best of ``rounds``
+    timed ``torch.mm`` calls (full fp32, each synchronized, after one warm-up call), on the threads the caller
+    runs with; the fastest shape gives the ceiling. The best, not the median: a ceiling is what the device
+    can reach, and other processes only slow it down. Include the models' own largest products in
+    ``shapes`` so that no model layer can beat the ceiling it is measured against."""
     device = torch.device(device)
-    n = size or CEILING_SIZE.get(device.type, 8192)
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    times: list[float] = []
+    best = {"flop_per_s": 0.0}
     with full_fp32_matmul():
-        torch.mm(a, b)
-        synchronize(device)
-        while len(times) < 3 or sum(times) < min_run_time:
-            start = clock()
+        for m, k, n in shapes:
+            a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
             torch.mm(a, b)
             synchronize(device)
-            times.append(clock() - start)
-    return 2 * n**3 / min(times)
+            seconds = float("inf")
+            for _ in range(rounds):
+                start = clock()
+                torch.mm(a, b)
+                synchronize(device)
+                seconds = min(seconds, clock() - start)
+            rate = 2 * m * k * n / max(seconds, 1e-12)
+            if rate > best["flop_per_s"]:
+                best = {"flop_per_s": rate, "shape": [m, k, n]}
+    best.update(threads=torch.get_num_threads(), rounds=rounds, shapes=[list(s) for s in shapes])
+    return best

@@ -54,6 +54,10 @@ def pytest_configure(config):
     harness = Harness(config)
     config.stash[HARNESS_KEY] = harness
     config.pluginmanager.register(harness, "dlwpt-claims-harness")
+    if config.pluginmanager.hasplugin("benchmark"):
+        from claims import benchgate
+
+        config.pluginmanager.register(benchgate, "dlwpt-claims-benchgate")
 
 
 def _harness(config) -> Harness | None:

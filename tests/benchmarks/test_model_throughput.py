@@ -5,7 +5,10 @@ under no_grad) and one training step (forward, cross-entropy, backward, SGD step
 4096. Each timed call ends with a synchronize, so on a GPU it counts finished work; the first calls are
 warm-up rounds, not timed. ``extra_info`` holds samples/s, FLOP/s (counted from the Linear and Conv2d
 layers, ``claims.bench.layer_flops``) and its fraction of the device's fp32 matmul rate measured in the
-same run. Groups are "<model> on <device>": one table per model and device.
+same run (``conftest.py``: the best of several rounds, with the same clock and threads, over shapes that
+include the models' own largest layers, measured again at the end of the session). Groups are
+"<model> on <device>": one table per model and device. The ceiling is not a benchmark of its own, so a
+regression gate (``--benchmark-compare-fail``) compares the models only.
 
 Rounds: at least ``--benchmark-min-rounds`` (default 5), more while they fit in ``--benchmark-max-time``
 (default 1 s), as pytest-benchmark itself would.
@@ -17,11 +20,7 @@ import torch
 
 from claims import bench
 
-BATCH_SIZES = (1, 8, 64, 512, 4096)
-# On a CPU (2 cores here) the sizes whose step takes more than a few seconds are left out.
-CPU_LARGEST = {("fc_deep", "inference"): 4096, ("fc_deep", "training"): 512,
-               ("Net", "inference"): 512, ("Net", "training"): 512,
-               ("NetResDeep", "inference"): 64, ("NetResDeep", "training"): 64}
+BATCH_SIZES, CPU_LARGEST = bench.BATCH_SIZES, bench.CPU_LARGEST
 WARMUP = {"cpu": 1}  # untimed calls first; 3 on a GPU (kernel selection, lazy loading, caches)
 
 
@@ -69,20 +68,3 @@ def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_
         samples_per_s=batch_size / seconds, flop_per_step=flop_per_sample * batch_size, flop_per_s=flop_per_s,
         matmul_ceiling_flop_per_s=matmul_ceiling, fraction_of_ceiling=flop_per_s / matmul_ceiling,
         **precision_info(device))
-
-
-def test_fp32_matmul_ceiling(benchmark, request, device, matmul_ceiling):
-    """The ceiling itself, as a benchmark too, so a saved baseline and a comparison include it."""
-    benchmark.group = f"fp32 matmul on {device.type}"
-    n = bench.CEILING_SIZE.get(device.type, 8192)
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-
-    def step():
-        torch.mm(a, b)
-        bench.synchronize(device)
-
-    with bench.full_fp32_matmul():
-        seconds = timed(benchmark, request, device, step)
-    if seconds is not None:
-        benchmark.extra_info.update(n=n, device=device.type, flop_per_s=2 * n**3 / seconds,
-                                    session_ceiling_flop_per_s=matmul_ceiling, **precision_info(device))
