@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from claims.report.model import ClaimView, Column
+from claims.report.model import ClaimView
 from claims.report.sources import FunctionSource, SourceIndex, paragraphs
 
 MAX_LIST = 12  # longer lists show their ends; the figure shows them whole

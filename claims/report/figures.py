@@ -139,7 +139,7 @@ def choose_scale(values: list, forced: str | None = None) -> tuple[str, float]:
 
 def _ticks(axis, scale: str, linthresh: float, values: list) -> None:
     """Plain-text tick labels on log axes, a few decades on symlog axes, whole numbers where x is."""
-    import matplotlib.ticker as ticker
+    from matplotlib import ticker
 
     if scale in ("log", "symlog"):
         axis.set_major_formatter(ticker.FuncFormatter(power_label))
@@ -204,7 +204,8 @@ def draw(name: str, columns: list, out: Path, hints: dict | None = None) -> Figu
             drawn_x += px
             drawn_y += py
             # each line a little thinner than the one before, so a line drawn over an equal one leaves it visible
-            ax.plot(px, py, color=f"C{keys.index(s.key) % 10}", linestyle=LINESTYLES[n % len(LINESTYLES)],
+            colour = keys.index(s.key) * len(found) + n  # one colour per series and column
+            ax.plot(px, py, color=f"C{colour % 10}", linestyle=LINESTYLES[n % len(LINESTYLES)],
                     marker=MARKERS[n % len(MARKERS)], markersize=max(3.0, 6.5 - 1.5 * lines),
                     linewidth=max(1.0, 2.6 - 0.6 * lines), label=where)
             lines += 1
@@ -242,7 +243,7 @@ def power_label(value: float, _position=None) -> str:
     exponent = math.log10(abs(value))
     sign = "\u2212" if value < 0 else ""
     if abs(exponent - round(exponent)) < 1e-9:
-        return f"{sign}10{str(int(round(exponent))).translate(SUPERSCRIPT)}"
+        return f"{sign}10{str(round(exponent)).translate(SUPERSCRIPT)}"
     mantissa, power = f"{value:.0e}".split("e")
     return f"{mantissa.replace('-', chr(0x2212))}\u00d710{str(int(power)).translate(SUPERSCRIPT)}"
 

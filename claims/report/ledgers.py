@@ -46,7 +46,8 @@ def check(document) -> str | None:
     if schema < SCHEMA:
         return f"written with ledger schema {schema}, older than the schema {SCHEMA} this report reads ({RERUN})"
     if schema > SCHEMA:
-        return f"written with ledger schema {schema}, newer than the schema {SCHEMA} this report reads (update the suite)"
+        return (f"written with ledger schema {schema}, newer than the schema {SCHEMA} this report reads "
+                "(update the suite)")
     for key, kind in (("created", str), ("environment", dict), ("claims", list)):
         if key not in document:
             return f"not a valid ledger: '{key}' is missing"

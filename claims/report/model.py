@@ -236,7 +236,7 @@ def readable_time(iso: str) -> str:
     return text
 
 
-def load(paths: list, registry: dict | None = None) -> list:
+def load(paths: list) -> list:
     return [Ledger(n, Path(p), ledgers.read(p)) for n, p in enumerate(paths, start=1)]
 
 

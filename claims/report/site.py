@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from claims.errors import DataFileError
 from claims.report import citations, entries, figures
 from claims.report.model import ABSENT, NONE, VERDICTS, Report
 from claims.report.sources import SourceIndex, pygments_css
@@ -121,7 +120,7 @@ def write_site(report: Report, out: str | Path, root: str | Path = ".", benchmar
     index = SourceIndex(root)
     shutil.copyfile(PACKAGE / "static" / "style.css", out / "static" / "style.css")
     (out / "static" / "pygments.css").write_text(pygments_css(), encoding="utf-8")
-    common = dict(report=report, generated=readable_now(), benchmarks=bench, source_url=source_url)
+    common = {"report": report, "generated": readable_now(), "benchmarks": bench, "source_url": source_url}
 
     (out / "index.html").write_text(env.get_template("index.html.j2").render(root="", **common), encoding="utf-8")
     hints = figures.load_hints()
@@ -156,5 +155,3 @@ def markdown(report: Report, site_url: str | None = None) -> str:
 def readable_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-
-__all__ = ["DataFileError", "SiteError", "markdown", "write_site"]

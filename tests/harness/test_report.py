@@ -7,7 +7,7 @@ import time
 import pytest
 
 from claims.report import main
-from tests.harness.report_helpers import (claim, ledger, make_project, parse, standard_claims, write)
+from tests.harness.report_helpers import claim, ledger, make_project, parse, standard_claims, write
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -133,8 +133,8 @@ def test_newer_ledger_fields_partial_not_run_and_falsification(project):
                                        skip_reasons={"no the real CIFAR-10": 1})
     claims[1]["results"]["cpu"] = {"verdict": "not-run", "tests": 2, "not_run": 2}
     claims[2]["checked_by"] = ["tests/ch05/test_fake.py::test_wrong_depth"]
-    doc = ledger(claims, run={"scope": "partial", "executed": True, "problem": "interrupted", "selection": ["-k", "adam"],
-                              "devices": ["cpu", "cuda"]},
+    doc = ledger(claims, run={"scope": "partial", "executed": True, "problem": "interrupted",
+                              "selection": ["-k", "adam"], "devices": ["cpu", "cuda"]},
                  falsification={"created": "2026-11-27T07:00:00+00:00", "torch": "2.14.1",
                                 "score": {"falsifiable": 2, "claims": 3, "unfalsifiable": 1, "uncheckable": 0,
                                           "failing": 0},
