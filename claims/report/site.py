@@ -10,7 +10,7 @@ from pathlib import Path
 
 from claims.report import citations, entries, figures
 from claims.report.model import ABSENT, NONE, VERDICTS, Report
-from claims.report.sources import SourceIndex, pygments_css
+from claims.report.sources import SourceIndex, code_segments, pygments_css
 
 PACKAGE = Path(__file__).parent
 MARKER = ".dlwpt-claims-report"  # a site directory the report may clear and rewrite
@@ -47,6 +47,7 @@ def environment(markdown: bool = False):
     env.filters["citations"] = citations.segments
     env.filters["links"] = citations.links
     env.filters["md"] = md_cell
+    env.filters["code_segments"] = code_segments
     env.globals.update(VERDICTS=VERDICTS, MEANINGS=MEANINGS, NONE=NONE, ABSENT=ABSENT)
     return env
 

@@ -51,6 +51,22 @@ def paragraphs(text: str) -> list:
     return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text or "") if block.strip()]
 
 
+_CODE = re.compile(r"``(.+?)``|`([^`\n]+)`")
+
+
+def code_segments(text: str) -> list:
+    """``text`` as ``[(piece, is_code)]``: the docstrings' ``code`` and `code` marks become code spans."""
+    out, pos = [], 0
+    for match in _CODE.finditer(text or ""):
+        if match.start() > pos:
+            out.append((text[pos:match.start()], False))
+        out.append((match.group(1) or match.group(2), True))
+        pos = match.end()
+    if pos < len(text or ""):
+        out.append((text[pos:], False))
+    return out
+
+
 def pygments_css() -> str:
     from pygments.formatters import HtmlFormatter
 
