@@ -17,7 +17,7 @@ def read(path: str | Path) -> dict:
     """The ledger document in ``path``; a ``LedgerError`` naming the file for any problem."""
     path = Path(path)
     if not path.exists():
-        raise LedgerError(f"{path}: no such ledger file ({RERUN}; see --ledger)")
+        raise LedgerError(f"{path}: no such ledger file (a pytest run writes one; see --ledger)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
