@@ -1,0 +1,5 @@
+import sys
+
+from claims.report import main
+
+sys.exit(main())

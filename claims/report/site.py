@@ -1,0 +1,158 @@
+"""Writing the report: the static site (Jinja2 templates, Pygments, matplotlib) and the Markdown form."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from claims.report import citations, entries, figures
+from claims.report.model import ABSENT, NONE, VERDICTS, Report
+from claims.report.sources import SourceIndex, code_segments, pygments_css
+
+PACKAGE = Path(__file__).parent
+MARKER = ".dlwpt-claims-report"  # a site directory the report may clear and rewrite
+SUBDIRS = ("claims", "figures", "static")
+MEANINGS = {
+    "holds": "the tests passed and the book is right on this PyTorch",
+    "amended": "the tests passed; PyTorch changed this after the book (since the release named), and the tests "
+               "check what it does now",
+    "refuted": "the tests passed, and they show the book's statement is wrong or too broad; the entry says what "
+               "is true instead",
+    "fails": "a test failed or errored: the claim does not hold as the suite states it on this PyTorch",
+    "skipped": "every test was skipped, for the reason shown",
+    "not-run": "its tests were collected but not run (deselected, or the run stopped)",
+    "untested": "no collected test names the claim",
+    "uncheckable": "no experiment can check this sentence; the registry says why",
+}
+
+
+class SiteError(Exception):
+    """The output directory cannot be used."""
+
+
+def environment(markdown: bool = False):
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PACKAGE / "templates")),
+        autoescape=not markdown,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["citations"] = citations.segments
+    env.filters["links"] = citations.links
+    env.filters["md"] = md_cell
+    env.filters["code_segments"] = code_segments
+    env.globals.update(VERDICTS=VERDICTS, MEANINGS=MEANINGS, NONE=NONE, ABSENT=ABSENT)
+    return env
+
+
+def md_cell(text) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+@dataclass
+class Benchmarks:
+    path: Path
+    figure: str  # relative to the site
+    rows: list = field(default_factory=list)  # dicts: model, device, mode, batch_size, samples_per_s, ...
+    ceilings: list = field(default_factory=list)  # (device, flop_per_s)
+
+
+def read_benchmarks(path: str | Path, out: Path) -> Benchmarks:
+    """The throughput table and plot (``claims.plot``) of a pytest-benchmark JSON file; a
+    ``DataFileError`` naming the file when it is not one."""
+    from claims.plot import plot, read_throughput
+
+    series = read_throughput(path)
+    png = plot(path, out / "figures" / "throughput.png")
+    extra, ceilings = {}, []
+    for bench in json.loads(Path(path).read_text(encoding="utf-8")).get("benchmarks", []):
+        info = bench.get("extra_info") if isinstance(bench, dict) else None
+        if not isinstance(info, dict):
+            continue
+        if "samples_per_s" in info:
+            key = (str(info.get("model")), str(info.get("device")), str(info.get("mode")), info.get("batch_size"))
+            extra[key] = dict(info, median_s=(bench.get("stats") or {}).get("median"))
+        elif "ceiling" in str(bench.get("name", "")) and isinstance(info.get("flop_per_s"), (int, float)):
+            ceilings.append((str(info.get("device", "?")), float(info["flop_per_s"])))
+    rows = []
+    for model in sorted(series, key=lambda m: (m != "fc_deep", m)):
+        for (device, mode), points in sorted(series[model].items()):
+            for point in points:
+                size, rate = point[0], point[1]
+                info = extra.get((model, device, mode, size), {})
+                rows.append({"model": model, "device": device, "mode": mode, "batch_size": size,
+                             "samples_per_s": rate, "flop_per_s": info.get("flop_per_s"),
+                             "fraction_of_ceiling": info.get("fraction_of_ceiling"),
+                             "median_s": info.get("median_s")})
+    return Benchmarks(Path(path), png.relative_to(out).as_posix(), rows, ceilings)
+
+
+def prepare(out: Path) -> None:
+    """Make ``out`` an empty site directory; refuse a non-empty directory the report did not write."""
+    if out.exists() and not out.is_dir():
+        raise SiteError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise SiteError(f"{out}: not empty and not a report site written before; name a new directory with -o")
+    if out.is_dir():
+        for name in SUBDIRS:
+            shutil.rmtree(out / name, ignore_errors=True)
+        for page in out.glob("*.html"):
+            page.unlink()
+    (out / "static").mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by python -m claims report; the next report may clear this directory\n")
+
+
+def write_site(report: Report, out: str | Path, root: str | Path = ".", benchmarks: str | Path | None = None,
+               source_url: str | None = None) -> dict:
+    """Write the site for ``report`` into ``out``; returns what was written (pages, figures, bytes, seconds)."""
+    start = time.perf_counter()
+    out = Path(out)
+    prepare(out)
+    bench = read_benchmarks(benchmarks, out) if benchmarks else None
+    env = environment()
+    index = SourceIndex(root)
+    shutil.copyfile(PACKAGE / "static" / "style.css", out / "static" / "style.css")
+    (out / "static" / "pygments.css").write_text(pygments_css(), encoding="utf-8")
+    common = {"report": report, "generated": readable_now(), "benchmarks": bench, "source_url": source_url}
+
+    (out / "index.html").write_text(env.get_template("index.html.j2").render(root="", **common), encoding="utf-8")
+    hints = figures.load_hints()
+    all_columns = report.columns + report.folded
+    claim_page = env.get_template("claim.html.j2")
+    n_figures = 0
+    for claim in report.claims:
+        tests = entries.tests_for(claim, all_columns, index)
+        for test in tests:
+            for group in test.groups:
+                labels = [c.label if len(report.ledgers) > 1 else c.subtitle for c in group.columns]
+                path = out / "figures" / claim.id / f"{group.slug}.png"
+                group.figure = figures.draw(group.key, list(zip(labels, group.evidence)), path, hints)
+                n_figures += group.figure is not None
+        page = claim_page.render(root="../", claim=claim, tests=tests, **common)
+        (out / claim.href).parent.mkdir(parents=True, exist_ok=True)
+        (out / claim.href).write_text(page, encoding="utf-8")
+    if bench:
+        page = env.get_template("benchmarks.html.j2").render(root="", **common)
+        (out / "benchmarks.html").write_text(page, encoding="utf-8")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return {"index": out / "index.html", "claims": len(report.claims), "figures": n_figures,
+            "bytes": size, "seconds": time.perf_counter() - start}
+
+
+def markdown(report: Report, site_url: str | None = None) -> str:
+    """The index as one Markdown document: counts, the claims that do not simply hold, the differences."""
+    return environment(markdown=True).get_template("report.md.j2").render(
+        report=report, generated=readable_now(), site_url=site_url.rstrip("/") + "/" if site_url else None)
+
+
+def readable_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
