@@ -1,0 +1,115 @@
+"""The suite on every PyTorch release the book's claims care about, one nox session per release.
+
+    nox -s matrix                      every release below; each writes reports/matrix/<torch>.json
+    nox -s "matrix(1.4.0)"             one release (nox -l lists them)
+    nox -s lowest                      the oldest pair with the lowest versions pyproject.toml allows
+    nox -s matrix_doc                  docs/matrix.md and docs/matrix/*.json from reports/matrix/*.json
+    nox -s falsify                     the falsification run on the newest release
+    nox -s lint                        ruff check and ruff format --check
+
+The releases are those on both sides of every amendment's ``since`` in the registry (1.10 | 1.11 for
+unbatched Conv2d input, 1.13 | 2.0 for zero_grad, 2.5 | 2.6 for torch.load's weights_only), the book's own
+1.4, the one on this machine's disk and the newest on PyPI. Each comes with its torchvision, a Python it
+has wheels for, and the pins it needs (numpy below 2 before torch 2.3). uv installs them (nox's
+``uv|virtualenv`` backend: virtualenv and pip where uv is missing); ``NOX_DEFAULT_VENV_BACKEND=virtualenv``
+picks pip instead. A session's venv is reused by the next run of the same session (``-r``).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = os.environ.get("NOX_DEFAULT_VENV_BACKEND", "uv|virtualenv")
+nox.options.sessions = ["lint", "matrix"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+MATRIX_DIR = ROOT / "reports" / "matrix"
+
+# torch, torchvision, Python, pins: why this release is here
+RELEASES = [
+    ("1.4.0", "0.5.0", "3.8", ["numpy<1.25"]),  # the book's pin (dlwpt-code requirements.txt)
+    ("1.10.2", "0.11.3", "3.9", ["numpy<2"]),  # the last before unbatched Conv2d input (1.11)
+    ("1.11.0", "0.12.0", "3.9", ["numpy<2"]),
+    ("1.13.1", "0.14.1", "3.10", ["numpy<2"]),  # the last before zero_grad sets None (2.0)
+    ("2.0.1", "0.15.2", "3.10", ["numpy<2"]),
+    ("2.5.1", "0.20.1", "3.11", []),  # the last before torch.load(weights_only=True) (2.6)
+    ("2.6.0", "0.21.0", "3.11", []),
+    ("2.14.1", "0.29.1", "3.11", []),  # on this machine's disk
+    ("2.15.0", "0.29.2", "3.12", []),  # the newest on PyPI
+]
+
+
+def interpreter(version: str) -> str:
+    """A pyenv install of that version (its shims answer only for the selected versions), else
+    ``python3.8`` on PATH, else the version for nox to look for."""
+    name = f"python{version}"
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    found = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", name)))
+    if found:
+        return found[-1]
+    return name if shutil.which(name) else version
+
+
+def install_pinned(session: nox.Session, pins: list[str], *extra: str) -> None:
+    """Install the suite with ``pins`` held as constraints, so that installing it cannot move torch."""
+    constraints = Path(session.create_tmp()) / "constraints.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    session.install("-c", str(constraints), *pins)
+    session.install("-c", str(constraints), "-e", ".[test]", *extra)
+
+
+def run_suite(session: nox.Session, ledger: Path, *extra: str) -> None:
+    session.run("python", "-c", "import torch, torchvision, numpy; print('torch', torch.__version__, 'torchvision', "
+                "torchvision.__version__, 'numpy', numpy.__version__)")
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    session.run("python", "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", f"--ledger={ledger}",
+                "-q", *extra, *session.posargs, env={"CI": "true"})
+
+
+@nox.session(name="matrix", tags=["matrix"])
+@nox.parametrize("python,torch,torchvision,pins",
+                 [nox.param(interpreter(py), t, tv, pins, id=t) for t, tv, py, pins in RELEASES])
+def matrix(session: nox.Session, torch: str, torchvision: str, pins: list[str]) -> None:
+    """The suite on one torch release, writing reports/matrix/<torch>.json."""
+    install_pinned(session, [f"torch=={torch}", f"torchvision=={torchvision}", *pins])
+    run_suite(session, MATRIX_DIR / f"{torch}.json")
+
+
+@nox.session(python=interpreter("3.8"))
+def lowest(session: nox.Session) -> None:
+    """The oldest supported pair (torch 1.4 on Python 3.8) with the lowest version of every dependency
+    pyproject.toml allows: the lower bounds there are the ones this session passes with."""
+    if "uv" not in session.virtualenv.venv_backend:
+        session.error("the lowest session needs uv (pip has no --resolution lowest-direct)")
+    constraints = Path(session.create_tmp()) / "constraints.txt"
+    constraints.write_text("torch==1.4.0\ntorchvision==0.5.0\nnumpy<1.25\n")
+    session.install("--resolution", "lowest-direct", "-c", str(constraints), "-e", ".[test]")
+    run_suite(session, MATRIX_DIR / "lowest.json")
+
+
+@nox.session(python=False)
+def matrix_doc(session: nox.Session) -> None:
+    """docs/matrix.md from the matrix's ledgers, which are copied to docs/matrix/ beside it."""
+    ledgers = sorted(MATRIX_DIR.glob("*.json"), key=lambda p: [int(x) if x.isdigit() else x
+                                                                for x in p.stem.replace("-", ".").split(".")])
+    if not ledgers:
+        session.error(f"no ledgers in {MATRIX_DIR}: run nox -s matrix first")
+    session.run("python", "-m", "claims.matrix_doc", *map(str, ledgers), "-o", str(ROOT / "docs" / "matrix.md"))
+
+
+@nox.session(python=interpreter("3.11"))
+def falsify(session: nox.Session) -> None:
+    """Every claim's tests under the faults it names (python -m pytest --falsify)."""
+    install_pinned(session, ["torch==2.14.1", "torchvision==0.29.1"])
+    session.run("python", "-m", "pytest", "--falsify", "-q", *session.posargs)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
