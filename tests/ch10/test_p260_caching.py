@@ -3,7 +3,8 @@
 Timings on this 2-core machine (load average about 6 from other runs), 6 candidates, no CT in memory
 before either request: the first request (read the 40x96x96 CT, crop, compress, store) took 24-66 ms,
 the second (read and decompress the crop) 1.6-14 ms; the median ratio was 17-24x over three runs. The
-test asks for 2x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its
+test asks for 5x: with no cache both requests load the CT, and the median ratio of two such timings came out
+0.9-2.2x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its
 own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import diskcache
 from diskcache import FanoutCache
 
 from claims.compat import assert_close
@@ -28,7 +30,7 @@ from claims.book.luna.dataset import WIDTH_IRC
 DISK = "ch10.crops-are-cached-on-disk"
 LRU = "ch10.ct-loader-keeps-the-last-ct-in-memory"
 GZIP = "ch10.disk-cache-stores-crops-compressed"
-SPEEDUP = 2.0  # median of first / second request over 6 candidates; measured 17-24 (see above)
+SPEEDUP = 5.0  # median of first / second request over 6 candidates; measured 17-24 (see above)
 
 
 @pytest.fixture
@@ -127,7 +129,8 @@ def test_get_ct_keeps_the_last_ct_in_memory(luna_tree, monkeypatch, evidence):
         real_init(self, root, series_uid)
 
     monkeypatch.setattr(ct_module.Ct, "__init__", counting_init)
-    root, plain, flipped = str(luna_tree.root), luna_tree.series["plain"].series_uid, luna_tree.series["flipped"].series_uid
+    root = str(luna_tree.root)
+    plain, flipped = luna_tree.series["plain"].series_uid, luna_tree.series["flipped"].series_uid
     a, b = ct_module.getCt(root, plain), ct_module.getCt(root, plain)
     assert a is b and reads == ["1"], f"same series twice: reads {reads}"
     ct_module.getCt(root, flipped)
@@ -154,7 +157,8 @@ def test_books_gzip_disk_stores_crops_uncompressed(luna_tree, axis_aligned, tmp_
     raw_bytes = FanoutCache(str(tmp_path / "bytes"), disk=BookGzipDisk, shards=1)
     raw_bytes.set("crop-bytes", crop.tobytes())
     stored = {name: stored_bytes(tmp_path / name) for name in ("book", "suite", "bytes")}
-    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored)
+    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored, diskcache=diskcache.__version__,
+                    has_BytesType=hasattr(diskcache.core, "BytesType"))  # util/disk.py imports it; gone in 5.0
     assert stored["book"] >= crop.nbytes, f"book's GzipDisk stored the crop in {stored['book']} bytes"
     assert 0 < stored["bytes"] < 0.6 * crop.nbytes, f"book's GzipDisk on bytes: {stored['bytes']}"
     assert 0 < stored["suite"] < 0.6 * crop.nbytes, f"suite's GzipDisk: {stored['suite']} bytes"
