@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
+import torch.nn.functional as F
 from diskcache import Disk, FanoutCache
 from torch.utils.data import DataLoader, Dataset
 
@@ -361,3 +362,20 @@ def val_stride_takes_a_one_place_cut():
     with _patching() as mp:
         mp.setattr(LunaDataset, "__init__", cut)
         yield
+
+
+@fault("mse-loss-is-l1-loss")
+def mse_loss_is_l1_loss():
+    """F.mse_loss (and nn.MSELoss) returns the mean absolute error instead of the mean squared error."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "mse_loss", F.l1_loss)
+        yield
+
+
+@fault("l1-loss-is-mse-loss")
+def l1_loss_is_mse_loss():
+    """F.l1_loss (and nn.L1Loss) returns the mean squared error instead of the mean absolute error."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "l1_loss", F.mse_loss)
+        yield
+
