@@ -4,9 +4,9 @@ How much faster a cached request is, in this process's CPU time (``time.process_
 a shared machine do not inflate it the way they do wall-clock times), 6 candidates, no CT in memory before
 either request: the median of first / second request was 4.5-7.8x over 19 runs (torch 1.4 and 2.14, a 2-core
 machine under load; the first reads the 40x96x96 CT, crops, compresses and stores, the second reads and
-decompresses the crop); with a cache that never hits (the fault diskcache-memoize-never-hits) it was 1.0-1.4x. The test asks
-for 2.5x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its own cache
-directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
+decompresses the crop); with a cache that never hits (the fault diskcache-memoize-never-hits) it was
+1.0-1.4x. The test asks for 2.5x. The real CTs are ~100x larger, so the gap there is larger still. Each test
+makes its own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
 """
 from __future__ import annotations
 
