@@ -12,7 +12,7 @@ import SimpleITK as sitk
 
 from claims.book.luna.candidates import ANNOTATION_COLUMNS, read_rows
 from claims.book.luna.coords import xyz2irc
-from claims.book.luna.ct import Ct
+from claims.book.luna.ct import Ct, check_metaio
 from tests.ch10.geometry import geometry
 
 PLANTED = "ch10.planted-nodule-xyz-maps-to-its-voxel"
@@ -48,6 +48,7 @@ def test_luna16_nodules_land_inside_their_scans(real_luna, evidence):
         if row[0] not in mhd_paths:
             continue
         if row[0] not in headers:
+            check_metaio(mhd_paths[row[0]])  # a broken scan is one error naming its file
             headers[row[0]] = sitk.ImageFileReader()
             headers[row[0]].SetFileName(str(mhd_paths[row[0]]))
             headers[row[0]].ReadImageInformation()
