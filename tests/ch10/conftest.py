@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from claims.book.luna.candidates import check_luna_root
+from claims import faults
 from claims.book.luna.cache import RawCandidateCache
+from claims.book.luna.candidates import check_luna_root
 from fixtures.luna import LunaTree, write_luna_tree
 
 
@@ -20,9 +21,18 @@ def luna_tree(tmp_path_factory) -> LunaTree:
 
 
 @pytest.fixture(scope="session")
-def luna_cache(tmp_path_factory) -> RawCandidateCache:
-    """One disk cache of crops shared by the dataset tests (the caching tests make their own)."""
-    return RawCandidateCache(tmp_path_factory.mktemp("luna-cache"))
+def _luna_caches(tmp_path_factory) -> dict:
+    return {}
+
+
+@pytest.fixture
+def luna_cache(_luna_caches, tmp_path_factory) -> RawCandidateCache:
+    """One disk cache of crops shared by the dataset tests (the caching tests make their own); a test run
+    with a planted fault gets a cache of its own, so no crop made with the fault is served without it."""
+    key = faults.active()
+    if key not in _luna_caches:
+        _luna_caches[key] = RawCandidateCache(tmp_path_factory.mktemp("luna-cache"))
+    return _luna_caches[key]
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """Chapter 10, page 260: caching, on disk (diskcache) for the crops and in memory (lru_cache) for the CT.
 
-Timings on this 2-core machine (load average about 6 from other runs), 6 candidates, no CT in memory
-before either request: the first request (read the 40x96x96 CT, crop, compress, store) took 24-66 ms,
-the second (read and decompress the crop) 1.6-14 ms; the median ratio was 17-24x over three runs. The
-test asks for 2x. The real CTs are ~100x larger, so the gap there is larger still. Each test makes its
-own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
+How much faster a cached request is, in this process's CPU time (``time.process_time``: other processes on
+a shared machine do not inflate it the way they do wall-clock times), 6 candidates, no CT in memory before
+either request: the median of first / second request was 4.5-7.8x over 19 runs (torch 1.4 and 2.14, a 2-core
+machine under load; the first reads the 40x96x96 CT, crops, compresses and stores, the second reads and
+decompresses the crop); with a cache that never hits (the fault diskcache-memoize-never-hits) it was
+1.0-1.4x. The test asks for 2.5x. The real CTs are ~100x larger, so the gap there is larger still. Each test
+makes its own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import diskcache
 from diskcache import FanoutCache
 
 from claims.compat import assert_close
@@ -28,7 +31,7 @@ from claims.book.luna.dataset import WIDTH_IRC
 DISK = "ch10.crops-are-cached-on-disk"
 LRU = "ch10.ct-loader-keeps-the-last-ct-in-memory"
 GZIP = "ch10.disk-cache-stores-crops-compressed"
-SPEEDUP = 2.0  # median of first / second request over 6 candidates; measured 17-24 (see above)
+SPEEDUP = 2.5  # median of first / second request's CPU time over 6 candidates: 4.5-7.8, without a cache 1.0-1.4
 
 
 @pytest.fixture
@@ -99,18 +102,18 @@ print(hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest(), tuple(ir
 
 @pytest.mark.claim(DISK)
 def test_cached_request_is_faster(luna_tree, axis_aligned, tmp_path, evidence):
-    """p.260: reading a cached crop is faster than loading the CT and cropping (margin in the docstring)."""
+    """p.260: reading a cached crop takes less CPU time than loading the CT and cropping (margin in the docstring)."""
     cache = RawCandidateCache(tmp_path / "cache")
     first, second = [], []
     for c in axis_aligned[:6]:
         args = (str(luna_tree.root), c.series_uid, c.center_xyz, WIDTH_IRC)
         for times in (first, second):
             ct_module.getCt.cache_clear()  # no CT in memory, as in a new run: only the disk cache can help
-            start = time.perf_counter()
+            start = time.process_time()
             cache.getCtRawCandidate(*args)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
     speedup = float(np.median(np.array(first) / np.array(second)))  # the median leaves out one-off start-up costs
-    evidence.record(first_ms=[round(1e3 * t, 1) for t in first], second_ms=[round(1e3 * t, 1) for t in second],
+    evidence.record(first_cpu_ms=[round(1e3 * t, 1) for t in first], second_cpu_ms=[round(1e3 * t, 1) for t in second],
                     median_speedup=round(speedup, 2))
     assert speedup > SPEEDUP, f"expected the cache {SPEEDUP}x faster, measured {speedup:.2f}x"
 
@@ -127,7 +130,8 @@ def test_get_ct_keeps_the_last_ct_in_memory(luna_tree, monkeypatch, evidence):
         real_init(self, root, series_uid)
 
     monkeypatch.setattr(ct_module.Ct, "__init__", counting_init)
-    root, plain, flipped = str(luna_tree.root), luna_tree.series["plain"].series_uid, luna_tree.series["flipped"].series_uid
+    root = str(luna_tree.root)
+    plain, flipped = luna_tree.series["plain"].series_uid, luna_tree.series["flipped"].series_uid
     a, b = ct_module.getCt(root, plain), ct_module.getCt(root, plain)
     assert a is b and reads == ["1"], f"same series twice: reads {reads}"
     ct_module.getCt(root, flipped)
@@ -154,7 +158,8 @@ def test_books_gzip_disk_stores_crops_uncompressed(luna_tree, axis_aligned, tmp_
     raw_bytes = FanoutCache(str(tmp_path / "bytes"), disk=BookGzipDisk, shards=1)
     raw_bytes.set("crop-bytes", crop.tobytes())
     stored = {name: stored_bytes(tmp_path / name) for name in ("book", "suite", "bytes")}
-    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored)
+    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored, diskcache=diskcache.__version__,
+                    has_BytesType=hasattr(diskcache.core, "BytesType"))  # util/disk.py imports it; gone in 5.0
     assert stored["book"] >= crop.nbytes, f"book's GzipDisk stored the crop in {stored['book']} bytes"
     assert 0 < stored["bytes"] < 0.6 * crop.nbytes, f"book's GzipDisk on bytes: {stored['bytes']}"
     assert 0 < stored["suite"] < 0.6 * crop.nbytes, f"suite's GzipDisk: {stored['suite']} bytes"

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from claims.book.luna.cache import RawCandidateCache
 from claims.book.luna.dataset import LunaDataset
 
 STRIDE = "ch10.val-stride-takes-every-tenth-candidate"
 REPRESENT = "ch10.both-splits-represent-every-kind-of-input"
+REAL = "ch10.val-stride-gives-both-luna16-splits-both-kinds"
+
+
+def kinds(ds) -> list[int]:
+    """[nodules, non-nodules] in a dataset."""
+    nodules = sum(c.isNodule_bool for c in ds.candidateInfo_list)
+    return [nodules, len(ds.candidateInfo_list) - nodules]
 
 
 def split(root, cache, val_stride=10):
@@ -35,20 +43,21 @@ def test_both_sets_hold_nodules_and_non_nodules(luna_tree, luna_cache, evidence)
     """p.275: striding through the sorted list (nodules first) gives both sets nodules and non-nodules;
     a cut of the list in one place (the first 10% for validation) gives validation nodules only."""
     val, train, everything = split(luna_tree.root, luna_cache)
-    counts = {name: [sum(c.isNodule_bool for c in ds.candidateInfo_list), sum(not c.isNodule_bool for c in ds.candidateInfo_list)]
-              for name, ds in (("val", val), ("train", train))}
+    counts = {name: kinds(ds) for name, ds in (("val", val), ("train", train))}
     cut = everything.candidateInfo_list[:len(val)]
     evidence.record(nodules_and_non_nodules=counts, cut_val_nodules=sum(c.isNodule_bool for c in cut))
     assert all(n > 0 and m > 0 for n, m in counts.values()), f"each set needs both kinds: {counts}"
     assert all(c.isNodule_bool for c in cut), "a one-place cut would give validation nodules only"
 
 
-@pytest.mark.claim(REPRESENT)
-def test_real_split_represents_both_kinds(real_luna, tmp_path, evidence):
-    """p.275: on the real data, with val_stride=10, both sets hold nodules and non-nodules."""
-    from claims.book.luna.cache import RawCandidateCache
-
+@pytest.mark.claim(REAL)
+def test_luna16_split_holds_both_kinds(real_luna, tmp_path, evidence):
+    """p.275: on the real data, with val_stride=10, both sets hold nodules and non-nodules, the validation set
+    about a tenth of each (one in ten of the sorted list, so a tenth of each kind give or take one)."""
     val, train, everything = split(real_luna, RawCandidateCache(tmp_path / "cache"))
-    kinds = {name: {c.isNodule_bool for c in ds.candidateInfo_list} for name, ds in (("val", val), ("train", train))}
-    evidence.record(val=len(val), train=len(train))
-    assert kinds == {"val": {True, False}, "train": {True, False}} and len(val) + len(train) == len(everything)
+    counts = {name: kinds(ds) for name, ds in (("val", val), ("train", train), ("all", everything))}
+    evidence.record(**counts)
+    assert len(val) + len(train) == len(everything)
+    for kind in (0, 1):
+        n_all, n_val = counts["all"][kind], counts["val"][kind]
+        assert abs(n_val - n_all / 10) <= 1 and counts["train"][kind] == n_all - n_val > 0, counts

@@ -16,12 +16,14 @@ import numpy as np
 import SimpleITK as sitk
 
 from claims.book.luna.candidates import LAYOUT
-from claims.book.luna.coords import IrcTuple, XyzTuple, xyz2irc
+from claims.book.luna import coords
+from claims.book.luna.coords import IrcTuple, XyzTuple
 from claims.errors import DataFileError
 
 ELEMENT_BYTES = {"MET_CHAR": 1, "MET_UCHAR": 1, "MET_SHORT": 2, "MET_USHORT": 2, "MET_INT": 4,
                  "MET_UINT": 4, "MET_FLOAT": 4, "MET_LONG": 8, "MET_ULONG": 8, "MET_DOUBLE": 8}
 REQUIRED_FIELDS = ("NDims", "DimSize", "ElementType", "ElementDataFile")
+HU_MIN, HU_MAX = -1000, 1000  # air is -1000, water 0; the book clips to this range
 
 
 def read_mhd_header(mhd_path) -> dict[str, str]:
@@ -51,10 +53,13 @@ def check_metaio(mhd_path) -> Path:
     raw_path = mhd_path.parent / fields["ElementDataFile"]
     try:
         dims = [int(v) for v in fields["DimSize"].split()]
+        int(fields["NDims"])
     except ValueError:
-        raise DataFileError(mhd_path, f"DimSize must be integers, got {fields['DimSize']!r}") from None
+        raise DataFileError(mhd_path, f"NDims and DimSize must be integers, got NDims {fields['NDims']!r}, "
+                                      f"DimSize {fields['DimSize']!r}") from None
     if len(dims) != int(fields["NDims"]) or min(dims, default=0) < 1:
-        raise DataFileError(mhd_path, f"DimSize {fields['DimSize']!r} does not give NDims = {fields['NDims']} sizes >= 1")
+        raise DataFileError(mhd_path, f"DimSize {fields['DimSize']!r} does not give NDims = {fields['NDims']} "
+                                      "sizes >= 1")
     if fields["ElementType"] not in ELEMENT_BYTES:
         raise DataFileError(mhd_path, f"unknown ElementType {fields['ElementType']!r}")
     if fields["ElementDataFile"] == "LOCAL":
@@ -90,10 +95,11 @@ class Ct:
             ct_mhd = sitk.ReadImage(str(self.mhd_path))
             ct_a = np.array(sitk.GetArrayFromImage(ct_mhd), dtype=np.float32)
         except RuntimeError as exc:  # whatever the checks above missed, still one line naming the file
-            raise DataFileError(self.mhd_path, f"SimpleITK cannot read it: {str(exc).strip().splitlines()[-1]}") from None
+            problem = str(exc).strip().splitlines()[-1]
+            raise DataFileError(self.mhd_path, f"SimpleITK cannot read it: {problem}") from None
         # Hounsfield units: air -1000, water 0; below -1000 is outside the scanner's field of view,
         # above 1000 bone and metal that the model does not need.
-        ct_a.clip(-1000, 1000, ct_a)
+        ct_a.clip(HU_MIN, HU_MAX, ct_a)
 
         self.series_uid = series_uid
         self.hu_a = ct_a
@@ -103,21 +109,26 @@ class Ct:
 
     def getRawCandidate(self, center_xyz, width_irc) -> tuple[np.ndarray, IrcTuple]:
         """The ``width_irc`` block around ``center_xyz``, shifted to stay inside the volume, and its centre voxel."""
-        center_irc = xyz2irc(center_xyz, self.origin_xyz, self.vxSize_xyz, self.direction_a)
+        center_irc = coords.xyz2irc(center_xyz, self.origin_xyz, self.vxSize_xyz, self.direction_a)
         slice_list = []
         for axis, center_val in enumerate(center_irc):
             if not 0 <= center_val < self.hu_a.shape[axis]:
                 raise DataFileError(self.mhd_path, f"candidate at xyz {tuple(center_xyz)} maps to voxel "
                                                    f"{tuple(center_irc)}, outside the volume {self.hu_a.shape}")
-            start_ndx = int(round(center_val - width_irc[axis] / 2))
-            end_ndx = int(start_ndx + width_irc[axis])
-            if start_ndx < 0:
-                start_ndx, end_ndx = 0, int(width_irc[axis])
-            if end_ndx > self.hu_a.shape[axis]:
-                end_ndx = self.hu_a.shape[axis]
-                start_ndx = int(self.hu_a.shape[axis] - width_irc[axis])
-            slice_list.append(slice(start_ndx, end_ndx))
+            slice_list.append(crop_slice(center_val, width_irc[axis], self.hu_a.shape[axis]))
         return self.hu_a[tuple(slice_list)], center_irc
+
+
+def crop_slice(center_val: int, width: int, size: int) -> slice:
+    """The book's crop along one axis: ``width`` voxels centred on ``center_val``, shifted to stay in ``[0, size)``."""
+    start_ndx = int(round(center_val - width / 2))
+    end_ndx = int(start_ndx + width)
+    if start_ndx < 0:
+        start_ndx, end_ndx = 0, int(width)
+    if end_ndx > size:
+        end_ndx = size
+        start_ndx = int(size - width)
+    return slice(start_ndx, end_ndx)
 
 
 @functools.lru_cache(1, typed=True)
