@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from claims import faults
 from claims.book import threads
@@ -16,11 +17,13 @@ pytest_plugins = ["pytester"]  # the suite's own plugin, claims.plugin, is insta
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Properties stay small so the suite stays fast; CI replays the same examples every run.
+# Properties stay small so the suite stays fast; CI replays the same examples every run (derandomized: no
+# example database). Elsewhere the database lives under the project root, wherever pytest is started from.
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_database = DirectoryBasedExampleDatabase(str(Path(__file__).parent / ".hypothesis" / "examples"))
 settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=True, **_common)
-settings.register_profile("dev", max_examples=25, **_common)
-settings.register_profile("thorough", max_examples=500, **_common)
+settings.register_profile("dev", max_examples=25, database=_database, **_common)
+settings.register_profile("thorough", max_examples=500, database=_database, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

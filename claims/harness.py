@@ -96,6 +96,14 @@ class Harness:
                         raise pytest.UsageError(f"claim registry: {claim.origin} (id '{claim.id}'): field 'faults': "
                                                 f"{exc}") from None
 
+    def pytest_sessionstart(self, session):
+        if self.falsify:  # after every configure hook, so no profile chosen on the command line undoes it
+            from hypothesis import Phase, settings
+
+            settings.register_profile("dlwpt-falsify", settings(derandomize=True, database=None,
+                                                                phases=[Phase.explicit, Phase.generate]))
+            settings.load_profile("dlwpt-falsify")  # the same examples every run; a red needs no shrinking
+
     # -- xdist: what the controller tells its workers, and what they tell it back ------------------------
 
     @pytest.hookimpl(optionalhook=True)

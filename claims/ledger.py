@@ -1,4 +1,4 @@
-"""The ledger: what a run found, claim by claim and device by device (shape in ARCHITECTURE.md).
+"""The ledger: what a run found, claim by claim and device by device (its shape: README.md, "The ledger").
 
 ``verdict`` applies the rules; ``build`` assembles the document; ``merge`` folds a partial run into an
 earlier ledger; ``read``/``validate`` check a file read back. The schema is 1; fields added since
