@@ -192,6 +192,8 @@ class Harness:
         if described is None:
             return report
         info = {**described.__dict__, "evidence": None}  # all the controller needs, whatever it collected
+        if described.fault:  # hypothesis would write a patch of "failing examples" that only the fault made fail
+            report.__dict__.pop("_hypothesis_failing_examples", None)
         if call.when == "call":
             evidence = item.stash.get(EVIDENCE_KEY, None)
             info["evidence"] = dict(evidence) if evidence else None
@@ -381,7 +383,10 @@ class Harness:
         self.summary = document["summary"]
 
     def _finish_falsify(self, session) -> None:
-        section = self.tally.section(self.claims, torch.__version__)
+        partial = bool(self._narrowed_by_paths() or set(self.collected) - self.selected)
+        named = {c.claim for c in self.collected.values()}
+        judged = {cid: claim for cid, claim in self.claims.items() if not partial or cid in named}
+        section = self.tally.section(judged, torch.__version__)
         self.falsification = section
         if falsify.problems(section) or session.testsfailed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
