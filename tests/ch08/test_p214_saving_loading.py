@@ -52,7 +52,7 @@ def test_torch_load_gives_back_the_saved_names_and_tensors(device, tmp_path, evi
 
     assert list(loaded) == list(state), f"expected the names {list(state)}, loaded {list(loaded)}"
     for name, tensor in state.items():
-        assert loaded[name].device == tensor.device, f"{name}: saved on {tensor.device}, loaded on {loaded[name].device}"
+        assert loaded[name].device == tensor.device, f"{name}: saved on {tensor.device}, back on {loaded[name].device}"
         assert torch.equal(loaded[name], tensor), f"{name} differs after the round trip"
 
 

@@ -79,7 +79,8 @@ def book_steps(device, dtype, state, images, labels, n_epochs: int = 3) -> dict:
 
 def relative_gaps(measured: dict, reference: dict) -> dict:
     """For each part, |measured - reference| / |reference| (norms; the largest per epoch for the losses)."""
-    gaps = {part: ((measured[part] - reference[part]).norm() / reference[part].norm()).item() for part in ("conv", "fc")}
+    gaps = {part: ((measured[part] - reference[part]).norm() / reference[part].norm()).item()
+            for part in ("conv", "fc")}
     gaps["loss"] = ((measured["loss"] - reference["loss"]).abs() / reference["loss"].abs()).max().item()
     return gaps
 
