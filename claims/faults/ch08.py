@@ -1,2 +1,309 @@
-"""Faults that reach the claims of chapter 8, pages 194-215 (the shared ones are in ``torch_core``)."""
+"""Faults that reach the claims of chapter 8, pages 194-215 (the shared ones are in ``torch_core``).
+
+Each breaks one behaviour of PyTorch that a claim of those pages rests on: what a convolution or a
+pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``, ``torch.load``
+and ``Module.to`` do. Every one of them works on torch 1.4 as on the newest release.
+"""
 from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from claims.faults import fault
+
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _patched_conv2d(change):
+    """F.conv2d with its arguments passed through ``change(weight, stride, padding, dilation)``, which
+    returns the (stride, padding, dilation) to use."""
+    conv2d = F.conv2d
+
+    def patched(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        stride, padding, dilation = change(weight, stride, padding, dilation)
+        return conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+    return patched
+
+
+@fault("conv2d-ignores-padding")
+def conv2d_ignores_padding():
+    """F.conv2d (and nn.Conv2d) ignores its padding argument: it never pads."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (stride, 0, dilation)))
+        yield
+
+
+@fault("conv2d-pads-same-by-default")
+def conv2d_pads_same_by_default():
+    """F.conv2d (and nn.Conv2d) with padding=0 pads by half the kernel, as if the default were 'same'."""
+
+    def same(weight, stride, padding, dilation):
+        if padding in (0, (0, 0), [0, 0]):
+            padding = tuple(d * (k - 1) // 2 for d, k in zip(_pair(dilation), weight.shape[-2:]))
+        return stride, padding, dilation
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", _patched_conv2d(same))
+        yield
+
+
+@fault("conv2d-ignores-stride")
+def conv2d_ignores_stride():
+    """F.conv2d (and nn.Conv2d) ignores its stride argument: every convolution has stride 1."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, dilation)))
+        yield
+
+
+@fault("conv2d-sees-the-whole-image")
+def conv2d_sees_the_whole_image():
+    """F.conv2d (and nn.Conv2d) adds 0.01 times the sum of the whole input image to every output pixel."""
+    conv2d = F.conv2d
+
+    def global_(input, *args, **kwargs):
+        out = conv2d(input, *args, **kwargs)
+        if input.dim() != 4:
+            return out
+        return out + 0.01 * input.sum(dim=(1, 2, 3)).view(-1, 1, 1, 1)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", global_)
+        yield
+
+
+@fault("conv2d-kernel-drifts-across-the-image")
+def conv2d_kernel_drifts_across_the_image():
+    """F.conv2d (and nn.Conv2d) scales its kernel by 1 + 0.01 * column / width: not one kernel everywhere."""
+    conv2d = F.conv2d
+
+    def drifting(input, *args, **kwargs):
+        out = conv2d(input, *args, **kwargs)
+        width = out.shape[-1]
+        return out * (1 + 0.01 * torch.arange(width, device=out.device, dtype=out.dtype) / width)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", drifting)
+        yield
+
+
+@fault("max-pool2d-takes-the-mean")
+def max_pool2d_takes_the_mean():
+    """F.max_pool2d (and nn.MaxPool2d) returns the mean of each window instead of its largest value."""
+    avg_pool2d = F.avg_pool2d
+
+    def mean(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return avg_pool2d(input, kernel_size, stride, padding, ceil_mode)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "max_pool2d", mean)
+        yield
+
+
+@fault("max-pool2d-keeps-the-top-left-pixel")
+def max_pool2d_keeps_the_top_left_pixel():
+    """F.max_pool2d (and nn.MaxPool2d) keeps the top-left pixel of each window instead of the largest."""
+    max_pool2d = F.max_pool2d
+
+    def top_left(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        stride = kernel_size if stride is None or stride == [] or stride == () else stride
+        return max_pool2d(input, 1, stride, 0, 1, ceil_mode, return_indices)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "max_pool2d", top_left)
+        yield
+
+
+@fault("max-pool2d-module-uses-ceil-mode")
+def max_pool2d_module_uses_ceil_mode():
+    """nn.MaxPool2d rounds its output size up (ceil_mode=True) where F.max_pool2d rounds it down."""
+
+    def ceil(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=True,
+                            return_indices=self.return_indices)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.MaxPool2d, "forward", ceil)
+        yield
+
+
+@fault("avg-pool2d-sums-the-block")
+def avg_pool2d_sums_the_block():
+    """F.avg_pool2d (and nn.AvgPool2d) returns the sum of each window: it forgets to divide by its size."""
+    avg_pool2d = F.avg_pool2d
+
+    def summed(input, kernel_size, *args, **kwargs):
+        height, width = _pair(kernel_size)
+        return avg_pool2d(input, kernel_size, *args, **kwargs) * (height * width)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "avg_pool2d", summed)
+        yield
+
+
+@fault("max-pool3d-pools-only-height-and-width")
+def max_pool3d_pools_only_height_and_width():
+    """F.max_pool3d (and nn.MaxPool3d) reads a 4-D tensor as a batch of images, pooling height and width only."""
+    max_pool2d, max_pool3d = F.max_pool2d, F.max_pool3d
+
+    def as_2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        if input.dim() != 4:
+            return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        last_two = (lambda v: tuple(v)[-2:] if isinstance(v, (tuple, list)) else v)
+        stride = None if stride is None else last_two(stride)
+        return max_pool2d(input, last_two(kernel_size), stride, last_two(padding), last_two(dilation), ceil_mode,
+                          return_indices)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "max_pool3d", as_2d)
+        yield
+
+
+@fault("numel-ignores-the-first-dimension")
+def numel_ignores_the_first_dimension():
+    """Tensor.numel() counts the elements of one slice along the first dimension, not of the whole tensor."""
+    numel = torch.Tensor.numel
+
+    def one_slice(self):
+        n = numel(self)
+        return n // self.shape[0] if self.dim() and self.shape[0] else n
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "numel", one_slice)
+        yield
+
+
+@fault("flatten-orders-channels-last")
+def flatten_orders_channels_last():
+    """nn.Flatten flattens an [N, C, H, W] batch in (H, W, C) order instead of the tensor's own (C, H, W)."""
+    forward = nn.Flatten.forward
+
+    def channels_last(self, input):
+        if input.dim() == 4:
+            input = input.permute(0, 2, 3, 1)
+        return forward(self, input)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Flatten, "forward", channels_last)
+        yield
+
+
+@fault("linear-flattens-trailing-dimensions")
+def linear_flattens_trailing_dimensions():
+    """F.linear (and nn.Linear) flattens an input whose last dimension does not fit, instead of refusing it."""
+    linear = F.linear
+
+    def flattening(input, weight, bias=None):
+        if input.dim() > 2 and input.shape[-1] != weight.shape[-1] and input[0].numel() == weight.shape[-1]:
+            input = input.reshape(input.shape[0], -1)
+        return linear(input, weight, bias)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "linear", flattening)
+        yield
+
+
+@fault("tanh-module-registers-a-parameter")
+def tanh_module_registers_a_parameter():
+    """nn.Tanh registers a (unit) scale parameter, so the activation module holds state of its own."""
+    init = nn.Tanh.__init__
+
+    def with_parameter(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.register_parameter("scale", nn.Parameter(torch.ones(())))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Tanh, "__init__", with_parameter)
+        yield
+
+
+@fault("state-dict-drops-buffers")
+def state_dict_drops_buffers():
+    """Module.state_dict() leaves out the module's buffers (BatchNorm's running statistics and counter)."""
+    state_dict = nn.Module.state_dict
+
+    def parameters_only(self, *args, **kwargs):
+        state = state_dict(self, *args, **kwargs)
+        if not args and kwargs.get("destination") is None and not kwargs.get("prefix"):  # the outermost call
+            for name, _ in self.named_buffers():
+                state.pop(name, None)
+        return state
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "state_dict", parameters_only)
+        yield
+
+
+def _rounded_to_half(value):
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.half().to(value.dtype)
+    if isinstance(value, dict):
+        rounded = type(value)()
+        for key, item in value.items():
+            rounded[key] = _rounded_to_half(item)
+        return rounded
+    return value
+
+
+@fault("torch-load-rounds-floats-to-half")
+def torch_load_rounds_floats_to_half():
+    """torch.load rounds every floating-point tensor it reads through float16."""
+    load = torch.load
+
+    def rounding(*args, **kwargs):
+        return _rounded_to_half(load(*args, **kwargs))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "load", rounding)
+        yield
+
+
+@fault("torch-load-drops-map-location")
+def torch_load_drops_map_location():
+    """torch.load ignores map_location: every tensor goes back to the device it was saved from."""
+    load = torch.load
+
+    def dropped(f, map_location=None, *args, **kwargs):
+        return load(f, None, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "load", dropped)
+        yield
+
+
+@fault("module-to-leaves-running-var-behind")
+def module_to_leaves_running_var_behind():
+    """Module.to(...) moves and converts every tensor but BatchNorm's running_var buffer, which stays as it was."""
+    to = nn.Module.to
+
+    def leaving(self, *args, **kwargs):
+        kept = [(module, module._buffers["running_var"]) for module in self.modules()
+                if module._buffers.get("running_var") is not None]
+        result = to(self, *args, **kwargs)
+        for module, buffer in kept:
+            module._buffers["running_var"] = buffer
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "to", leaving)
+        yield
+
+
+@fault("to-another-device-rounds-to-half")
+def to_another_device_rounds_to_half():
+    """Tensor.to(device) rounds floating-point values through float16 when it copies them to another device."""
+    to = torch.Tensor.to
+
+    def lossy(self, *args, **kwargs):
+        out = to(self, *args, **kwargs)
+        if out.device != self.device and out.is_floating_point():
+            out = to(to(out, torch.float16), out.dtype)
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "to", lossy)
+        yield

@@ -1,11 +1,13 @@
 """Chapter 8, page 208: the book's Net as nn.Sequential, as an nn.Module subclass of submodules, and as
 a subclass with nn.functional in forward (claims.book.models.Net) is one and the same function."""
+from __future__ import annotations
+
 import pytest
 import torch
-from claims.compat import assert_close
 
 from claims.book.models import Net, net_as_sequential
 from claims.book.net_styles import NetModules, sequential_state_from_net
+from claims.compat import assert_close, full_float32
 
 CLAIM = "ch08.subclass-and-sequential-nets-compute-the-same-function"
 
@@ -20,21 +22,23 @@ def test_three_styles_of_net_give_the_same_outputs_with_the_same_weights(device,
     sequential.load_state_dict(sequential_state_from_net(functional.state_dict()))
     x = torch.randn(8, 3, 32, 32, device=device)
 
-    expected = functional(x)
+    with full_float32(deterministic=True):  # the same kernels in the same order: exact on every backend
+        expected, by_modules, by_sequential = functional(x), modules(x), sequential(x)
     evidence.record(max_logit=expected.abs().max().item())
-    tol = 0 if device.type == "cpu" else 1e-6  # same kernels, same order on the CPU; cuDNN may pick per call
-    assert_close(modules(x), expected, rtol=tol, atol=tol)
-    assert_close(sequential(x), expected, rtol=tol, atol=tol)
+    assert_close(by_modules, expected, rtol=0, atol=0)
+    assert_close(by_sequential, expected, rtol=0, atol=0)
     assert expected.std() > 0, "outputs should vary across images"
 
 
 @pytest.mark.claim(CLAIM)
 def test_the_styles_hold_the_same_parameters(device):
-    """p.208: the three styles have the same parameter shapes in the same order, and the subclass of
-    submodules has exactly the functional Net's state_dict keys: its tanh and pooling modules add none."""
+    """p.208: the three styles have the same parameter shapes in the same order (the book's 18,090
+    parameters each), and the subclass of submodules has exactly the functional Net's state_dict keys:
+    its tanh and pooling modules add none."""
     styles = [Net().to(device), NetModules().to(device), net_as_sequential().to(device)]
     shapes = [[tuple(p.shape) for p in m.parameters()] for m in styles]
     assert shapes[0] == shapes[1] == shapes[2], f"expected equal parameter shapes, measured {shapes}"
+    totals = [sum(p.numel() for p in m.parameters()) for m in styles]
+    assert totals == [18_090] * 3, f"expected 18,090 parameters in each style, counted {totals}"
     assert list(styles[1].state_dict()) == list(styles[0].state_dict()), (
         f"expected Net's keys {list(styles[0].state_dict())}, NetModules has {list(styles[1].state_dict())}")
-    assert len(list(styles[1].children())) == 9 and len(list(styles[0].children())) == 4

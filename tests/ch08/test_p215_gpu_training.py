@@ -1,16 +1,33 @@
 """Chapter 8, page 215: training on the GPU: model.to(device), inputs on the same device, and the same
-training steps as on the CPU."""
+training steps as on the CPU.
+
+The GPU run is compared with a CPU run, both in float32 (TF32 off). Each differs from the exact steps by
+float32 rounding, summed in another order on each device, so their gap is at most about twice the
+rounding that the seed sweep below measures on the CPU against float64 (seeds 0-49). One effect of
+rounding is not small: where two pixels of a max-pool window are (nearly) equal, as inside a bar of
+one colour, rounding can flip which one the window picks, and that window's gradient then flows to
+another pixel. That moves the updates of the conv layers, before the pools, by up to 2.5e-3 (relative),
+while the linear layers after the pools stay within 2e-5. Hence one tolerance for each.
+"""
+from __future__ import annotations
+
 import pytest
 import torch
 import torch.nn as nn
-from claims.compat import assert_close
 from torch.utils.data import DataLoader, TensorDataset
 
 from claims.book.models import Net, NetBatchNorm
 from claims.book.training import training_loop
+from claims.compat import full_float32
 from fixtures.images import bars
 
-LR = 0.3
+LR = 0.3  # large, so six steps move the weights well above float32 rounding of the weights
+# Relative gaps the test allows; beside each, float32 against float64 on the CPU over seeds 0-49.
+TOLERANCE = {
+    "conv": 2e-2,  # conv1 and conv2 updates: 1.8e-6 to 2.5e-3 (max-pool picks flipped by rounding)
+    "fc": 5e-4,  # fc1 and fc2 updates: 8.0e-7 to 2.1e-5
+    "loss": 1e-5,  # each epoch's mean loss: 2.2e-8 to 2.1e-7
+}
 
 
 @pytest.mark.claim("ch08.model-to-moves-every-parameter-and-buffer")
@@ -20,7 +37,7 @@ def test_model_to_moves_every_parameter_and_buffer_in_place(device):
     integer counter num_batches_tracked keeps int64, so the CPU run checks the same walk over the tensors."""
     model = NetBatchNorm()
     assert model.to(device=device, dtype=torch.float64) is model, "to() should return the module itself"
-    tensors = dict(model.named_parameters()) | dict(model.named_buffers())
+    tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     misplaced = {n: (t.device.type, t.dtype) for n, t in tensors.items() if t.device.type != device.type}
     not_converted = {n: t.dtype for n, t in tensors.items()
                      if t.dtype != (torch.int64 if n.endswith("num_batches_tracked") else torch.float64)}
@@ -31,48 +48,72 @@ def test_model_to_moves_every_parameter_and_buffer_in_place(device):
 
 @pytest.mark.claim("ch08.model-to-moves-every-parameter-and-buffer")
 @pytest.mark.devices("cuda", reason="needs a second device: a model on the GPU given an input on the CPU")
-def test_an_input_left_on_the_cpu_is_a_clear_runtime_error(device):
-    """p.215: forgetting imgs.to(device) is an error, not a silent copy: a model on the GPU given a CPU
-    batch raises a RuntimeError that names the mismatch."""
-    model = Net().to(device)
+def test_on_the_gpu_every_tensor_moves_and_an_input_left_on_the_cpu_is_an_error(device):
+    """p.215: NetBatchNorm().to(device) puts all 18 parameters and buffers on the GPU; forgetting
+    imgs.to(device) is then an error, not a silent copy: a CPU batch raises a RuntimeError."""
+    model = NetBatchNorm().to(device).eval()
+    tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    left_behind = [n for n, t in tensors.items() if t.device.type != "cuda"]
+    assert len(tensors) == 18 and not left_behind, f"expected all 18 tensors on the GPU, left behind {left_behind}"
     with pytest.raises(RuntimeError, match="(?i)device|type"):
         model(torch.randn(2, 3, 32, 32))
     assert model(torch.randn(2, 3, 32, 32).to(device)).device.type == "cuda"
 
 
-def book_steps(device, dtype, state, images, labels, lr: float, n_epochs: int = 3):
-    """The book's training_loop for n_epochs over 2 batches of 32 (6 SGD steps at lr) from the given
-    weights, moving the model and each batch to device; returns the epoch losses and the parameter
-    updates (final - initial), on the CPU in float64."""
-    model = Net().to(device=device, dtype=dtype)
+def book_steps(device, dtype, state, images, labels, n_epochs: int = 3) -> dict:
+    """The book's training_loop for n_epochs over 2 batches of 32 (6 SGD steps at LR) from the given
+    weights, with the model and each batch moved to device; returns the epoch losses and the updates
+    (final - initial weights) of the conv layers and of the linear layers, on the CPU in float64."""
+    model = Net()
     model.load_state_dict(state)
+    model.to(device=device, dtype=dtype)
     loader = DataLoader(TensorDataset(images.to(dtype), labels), batch_size=32)
-    losses = training_loop(n_epochs, torch.optim.SGD(model.parameters(), lr=lr), model, nn.CrossEntropyLoss(),
-                           loader, device=device)
-    updates = torch.cat([(p.detach().cpu().double() - state[n].double()).flatten()
-                         for n, p in model.named_parameters()])
-    return torch.tensor(losses, dtype=torch.float64), updates
+    with full_float32():  # TF32 keeps 10 mantissa bits and would need about a 1e-2 tolerance everywhere
+        losses = training_loop(n_epochs, torch.optim.SGD(model.parameters(), lr=LR), model, nn.CrossEntropyLoss(),
+                               loader, device=device)
+    updates = {n: (p.detach().cpu().double() - state[n].double()).flatten() for n, p in model.named_parameters()}
+    return {"loss": torch.tensor(losses, dtype=torch.float64),
+            "conv": torch.cat([u for n, u in updates.items() if n.startswith("conv")]),
+            "fc": torch.cat([u for n, u in updates.items() if n.startswith("fc")])}
+
+
+def relative_gaps(measured: dict, reference: dict) -> dict:
+    """For each part, |measured - reference| / |reference| (norms; the largest per epoch for the losses)."""
+    gaps = {part: ((measured[part] - reference[part]).norm() / reference[part].norm()).item()
+            for part in ("conv", "fc")}
+    gaps["loss"] = ((measured["loss"] - reference["loss"]).abs() / reference["loss"].abs()).max().item()
+    return gaps
 
 
 @pytest.mark.claim("ch08.training-on-the-gpu-matches-the-cpu")
-def test_a_few_training_steps_on_the_device_match_the_cpu(device, seed, evidence):
-    """p.215: six SGD steps of the book's loop (lr=0.3, so the updates stand well above float32 rounding
-    of the weights) in float32 on the test's device take the same steps as in float64 on the CPU: the
-    epoch losses and the parameter updates agree within float32 rounding. On the CPU this compares
-    float32 with float64; on cuda, cuDNN's TF32 convolutions are switched off for the comparison (TF32
-    keeps 10 mantissa bits and would need about a 1e-2 tolerance). Margin: on the CPU in float32, seeds
-    0-9 gave relative update errors 1.7e-6 to 1.6e-5 against float64 and loss errors below 3e-7; the
-    tolerances are 2e-4 and 1e-5."""
+@pytest.mark.devices("cuda", reason="compares a training run on the GPU with one on the CPU; needs CUDA")
+def test_a_few_training_steps_on_the_gpu_match_the_cpu(device, seed, evidence):
+    """p.215: six SGD steps of the book's loop, from the same weights on the same batches, in float32 on
+    the GPU and on the CPU: the epoch losses and the parameter updates agree within float32 rounding."""
     images, labels = bars(64, torch.Generator().manual_seed(seed))
     state = {k: v.clone() for k, v in Net().state_dict().items()}
-    ref_losses, ref_updates = book_steps(torch.device("cpu"), torch.float64, state, images, labels, lr=LR)
-    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-        losses, updates = book_steps(device, torch.float32, state, images, labels, lr=LR)
-    rel_error = ((updates - ref_updates).norm() / ref_updates.norm()).item()
-    evidence.record(losses=losses.tolist(), reference_losses=ref_losses.tolist(), update_norm=ref_updates.norm().item(),
-                    relative_update_error=rel_error)
+    cpu = book_steps(torch.device("cpu"), torch.float32, state, images, labels)
+    gpu = book_steps(device, torch.float32, state, images, labels)
+    gaps = relative_gaps(gpu, cpu)
+    evidence.record(gpu_losses=gpu["loss"].tolist(), cpu_losses=cpu["loss"].tolist(), relative_gaps=gaps,
+                    update_norms={part: cpu[part].norm().item() for part in ("conv", "fc")})
 
-    assert ref_updates.norm() > 0.05, f"the steps should move the weights, moved {ref_updates.norm()}"
-    assert ref_losses[-1] < ref_losses[0], f"the loss should fall over the steps: {ref_losses.tolist()}"
-    assert_close(losses, ref_losses, rtol=1e-5, atol=0)
-    assert rel_error < 2e-4, f"expected the updates within 2e-4 (relative) of float64, measured {rel_error:.2e}"
+    assert cpu["fc"].norm() > 0.05, f"the steps should move the weights, moved {cpu['fc'].norm()}"
+    assert cpu["loss"][-1] < cpu["loss"][0], f"the loss should fall over the steps: {cpu['loss'].tolist()}"
+    too_far = {part: gap for part, gap in gaps.items() if gap >= TOLERANCE[part]}
+    assert not too_far, f"expected the GPU within {TOLERANCE} of the CPU, measured {gaps}"
+
+
+@pytest.mark.sweep
+def test_sweep_float32_rounding_of_six_book_steps(one_cpu_thread):
+    """Measures the margins above: float32 against float64 on the CPU, seeds 0-49."""
+    gaps = []
+    for seed in range(50):
+        torch.manual_seed(seed)
+        images, labels = bars(64, torch.Generator().manual_seed(seed))
+        state = {k: v.clone() for k, v in Net().state_dict().items()}
+        exact = book_steps(torch.device("cpu"), torch.float64, state, images, labels)
+        gaps.append(relative_gaps(book_steps(torch.device("cpu"), torch.float32, state, images, labels), exact))
+    ranges = {part: (min(g[part] for g in gaps), max(g[part] for g in gaps)) for part in TOLERANCE}
+    print("float32 against float64, seeds 0-49:", {part: f"{lo:.1e}-{hi:.1e}" for part, (lo, hi) in ranges.items()})
+    assert all(hi < TOLERANCE[part] / 2 for part, (lo, hi) in ranges.items()), f"margins too thin: {ranges}"
