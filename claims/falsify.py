@@ -1,10 +1,12 @@
 """``python -m pytest --falsify``: every claim's tests, on the CPU, once per fault the registry names for it.
 
-A claim is proven falsifiable when each fault it names turns at least one of its tests red, each of its
-tests is turned red by at least one of its faults, and every red came from an assertion (an
-``AssertionError``, pytest.raises' "DID NOT RAISE", a hypothesis falsifying example): a fault that makes a
-test crash with a TypeError proves nothing a broken import would not. A test weakened to ``assert True``
-stays green under every fault, so the run fails and names it.
+A claim is proven falsifiable when each fault it names turns at least one of its tests red by an assertion
+(an ``AssertionError``, pytest.raises' "DID NOT RAISE", a hypothesis falsifying example), and each of its
+tests is turned red by an assertion under at least one of its faults. A red by a crash (a TypeError, a
+RuntimeError) counts for nothing: it proves no more than a broken import would. A test weakened to
+``assert True`` stays green under every fault, so the run fails and names it. Tests skipped on the CPU
+(claims about CUDA only, about a real data set not given) are left out; a claim with no test run is
+``not-run``.
 
 ``classify`` sorts one test's outcome under one fault; ``Tally`` gathers them and judges each claim.
 """
@@ -77,16 +79,16 @@ class Tally:
             return {"verdict": "not-run", "reason": reasons, "faults": _plain(faults), "problems": []}
         problems = []
         for name, slot in faults.items():
-            for test, error in slot[CRASHED].items():
-                problems.append(f"{claim.id}: fault {name} made {test} fail with {error}, not by an assertion "
-                                f"(a fault must break a value, not the harness)")
             if not slot[CAUGHT] and (slot[SURVIVED] or slot[CRASHED]):
-                problems.append(f"{claim.id}: fault {name} turned none of its tests red")
+                crashes = "; ".join(f"{test}: {error}" for test, error in slot[CRASHED].items())
+                problems.append(f"{claim.id}: fault {name} turned none of its tests red by an assertion"
+                                + (f" (it made them crash instead: {crashes}; a fault must break a value, not the "
+                                   f"harness)" if crashes else ""))
         caught = {t for slot in faults.values() for t in slot[CAUGHT]}
-        green = {t for slot in faults.values() for t in slot[SURVIVED]}
-        for test in sorted(green - caught):
+        for test in sorted(ran - caught):
             problems.append(f"{claim.id}: {test} stayed green under every fault it names "
-                            f"({', '.join(claim.faults)})")
+                            f"({', '.join(claim.faults)})" if any(test in slot[SURVIVED] for slot in faults.values())
+                            else f"{claim.id}: {test} went red under no fault by an assertion (it only crashed)")
         return {"verdict": "survives" if problems else "falsifiable", "faults": _plain(faults), "problems": problems}
 
     def section(self, claims: dict[str, Claim], torch_version: str) -> dict:

@@ -202,10 +202,8 @@ class Harness:
             info.update(falsify=outcome, detail=detail)
             if outcome == falsify.CAUGHT:  # red by an assertion under the fault: what falsification wants
                 report.outcome, report.longrepr = "passed", None
-            elif outcome == falsify.CRASHED:
-                report.outcome = "failed"
-                report.longrepr = (f"fault {described.fault} made this test fail with {detail}, not by an assertion "
-                                   f"(a fault must break a value, not the harness)")
+            elif outcome == falsify.CRASHED:  # judged with the claim's other faults at the end of the run
+                report.outcome, report.longrepr = "passed", None
         report.dlwpt_claims = info  # travels with the report to xdist's controller
         return report
 
@@ -240,6 +238,8 @@ class Harness:
             return "caught", "c", "CAUGHT"
         if report.when == "call" and outcome == falsify.SURVIVED:
             return "survived", "s", ("SURVIVED", {"yellow": True})
+        if outcome == falsify.CRASHED and report.when in ("setup", "call"):
+            return "crashed", "x", ("CRASHED", {"yellow": True})
         return None
 
     # -- the run's scope ---------------------------------------------------------------------------------

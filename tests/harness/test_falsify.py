@@ -138,8 +138,10 @@ def test_a_caught_fault_passes_and_every_miss_is_named(falsify_project):
     assert "ch05.halve-halves: test_halve_of_four stayed green under every fault it names (halve-rounds-down)" in lines
     # a fault that raises proves nothing
     assert section["claims"]["ch05.double-is-pure"]["verdict"] == "survives"
-    assert "ch05.double-is-pure: fault double-raises made test_double_twice fail with TypeError: broken import, " \
-           "not by an assertion" in lines
+    assert "ch05.double-is-pure: fault double-raises turned none of its tests red by an assertion (it made them " \
+           "crash instead: test_double_twice: TypeError: broken import; a fault must break a value, not the " \
+           "harness)" in lines
+    assert "ch05.double-is-pure: test_double_twice went red under no fault by an assertion (it only crashed)" in lines
     assert section["claims"]["ch05.about-the-gpu"] == {"verdict": "unfalsifiable", "faults": {},
                                                          "reason": "The falsify run plants faults on the CPU only."}
     assert section["score"] == {"falsifiable": 1, "claims": 4, "unfalsifiable": 1, "uncheckable": 0, "not_run": 0,
