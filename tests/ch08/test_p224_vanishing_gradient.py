@@ -33,7 +33,7 @@ def gradient_profile(skip: bool, seed: int, device) -> list[float]:
     torch.manual_seed(seed)
     model = stack("tanh", DEPTH, n_chans=16, skip=skip).to(device)
     x = torch.randn(2, 16, 8, 8, generator=torch.Generator().manual_seed(seed)).to(device)
-    with full_float32():  # CUDA: no TF32, the same arithmetic as the CPU's
+    with full_float32():  # CUDA: no TF32; only the summation order differs from the CPU
         norms = layer_grad_norms(model, x)
     return [norm / norms[-1] for norm in norms]
 

@@ -5,9 +5,9 @@ holds, and the first conv's gradient at 100 blocks with and without the blocks' 
 The gradient measure: 2 ``bars`` images (drawn on the CPU), train mode, loss = mean output, the norm of
 conv1's weight gradient at 100 blocks divided by the same at 10 blocks, for the book's NetResDeep (one
 shared block) and for the same network with distinct blocks. "Without skips" sets ``skip = False`` on the
-blocks, which drops their ``+ x``. 50 seeds on the CPU: with skips 9.9-25 (shared block) and 1.5-6.2
-(distinct blocks), the test asks within 100; without skips 83 to 1.9e7 (shared; 100 seeds: the same lowest)
-and 2.6e6 to 2.4e7 (distinct), the test asks above 10 and 10,000. (In eval mode with fresh running
+blocks, which drops their ``+ x``. 50 seeds on the CPU (torch 1.4 and 2.14): with skips 9.9-25 (shared
+block) and 1.5-6.2 (distinct blocks), the test asks within 100; without skips 82 to 1.9e7 (shared; 100
+seeds: the same lowest) and 1.7e6 to 2.4e7 (distinct), the test asks above 10 and 10,000. (In eval mode with fresh running
 statistics the picture reverses, but training runs in train mode.)
 """
 from __future__ import annotations
@@ -100,7 +100,7 @@ def grad_ratio(seed: int, device, skip: bool, distinct: bool) -> float:
         for block in model.resblocks:
             block.skip = skip
         model.to(device).train()
-        with full_float32():  # CUDA: no TF32, the same arithmetic as the CPU's
+        with full_float32():  # CUDA: no TF32; only the summation order differs from the CPU
             model(x.to(device)).mean().backward()
         norms.append(model.conv1.weight.grad.norm().item())
     return norms[1] / norms[0]
