@@ -1,7 +1,7 @@
-"""Deep stacks for the vanishing-gradient claims of pages 224-227.
+"""Deep stacks for the vanishing-gradient claims of page 224.
 
-``TanhBlock`` is the classic pre-2015 layer (conv + tanh, default init, no normalization); the book's
-``ResBlock`` is in ``models``. Both take ``skip`` so the same stack can be measured with and without.
+``TanhBlock`` is the classic pre-2015 layer (conv + tanh, PyTorch's default init, no normalization); the
+book's ``ResBlock`` is in ``models``. Both take ``skip`` so the same stack can be measured with and without.
 """
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ def stack(block: str, depth: int, n_chans: int, skip: bool) -> nn.Sequential:
     return nn.Sequential(*(make() for _ in range(depth)))
 
 
-def first_layer_grad_norm(model: nn.Sequential, x: torch.Tensor, train: bool = True) -> float:
-    """The norm of d mean(model(x)) / d (first block's conv weight)."""
-    model.train(train)
-    model.zero_grad(set_to_none=True)
+def layer_grad_norms(model: nn.Sequential, x: torch.Tensor) -> list[float]:
+    """For each block, first to last: the norm of d mean(model(x)) / d (its conv weight), in train mode."""
+    model.train()
+    for p in model.parameters():
+        p.grad = None
     model(x).mean().backward()
-    return model[0].conv.weight.grad.norm().item()
+    return [block.conv.weight.grad.norm().item() for block in model]

@@ -6,11 +6,38 @@ and the objective is the book's style of penalty added to a mean squared error::
     mean((X w - y)^2) + l1 * sum(|w|) + l2 * sum(w^2)
 
 ``ridge`` solves the pure L2 case in closed form; ``proximal_gradient`` (ISTA) and ``coordinate_descent``
-are the two usual solvers for an L1 part, which has no gradient at 0. Both return ``w [B, d]``.
+are the two usual solvers for an L1 part, which has no gradient at 0; ``lasso_exact`` finds the exact L1
+solution of a problem with a few inputs (two nearly identical inputs make the iterative solvers crawl).
+All return ``w [B, d]``.
+Everything here runs on torch 1.4 as on the newest (``_solve`` and ``_largest_eigenvalue`` pick the
+API the installed release has).
 """
 from __future__ import annotations
 
+import itertools
+
 import torch
+
+
+def _t(a):
+    """The batched transpose (``a.mT`` from torch 1.11 on)."""
+    return a.transpose(-1, -2)
+
+
+def _solve(a, b):
+    """``x`` with ``a @ x = b`` (``torch.linalg.solve`` from 1.8; ``torch.solve(b, a)`` before)."""
+    linalg = getattr(torch, "linalg", None)
+    if linalg is not None and hasattr(linalg, "solve"):
+        return linalg.solve(a, b)
+    return torch.solve(b, a)[0]
+
+
+def _largest_eigenvalue(a):
+    """The largest eigenvalue of each symmetric matrix in ``a [B, d, d]``, shape ``[B, 1]``."""
+    linalg = getattr(torch, "linalg", None)
+    if linalg is not None and hasattr(linalg, "eigvalsh"):
+        return linalg.eigvalsh(a)[..., -1:]
+    return torch.symeig(a)[0][..., -1:]  # ascending, like eigvalsh
 
 
 def objective(X, y, w, l1: float = 0.0, l2: float = 0.0):
@@ -23,23 +50,29 @@ def ridge(X, y, l2: float):
     """The exact minimiser of ``mean((Xw - y)^2) + l2 * sum(w^2)``: ``(X'X/n + l2 I) w = X'y/n``."""
     n, d = X.shape[-2], X.shape[-1]
     eye = torch.eye(d, dtype=X.dtype, device=X.device)
-    return torch.linalg.solve(X.mT @ X / n + l2 * eye, (X.mT @ y.unsqueeze(-1)).squeeze(-1) / n)
+    return _solve(_t(X) @ X / n + l2 * eye, _t(X) @ y.unsqueeze(-1) / n).squeeze(-1)
 
 
 def soft_threshold(v, t):
+    """The L1 penalty's proximal step: move every entry ``t`` towards 0, and stop at exactly 0."""
     return torch.sign(v) * torch.clamp(v.abs() - t, min=0.0)
+
+
+def ridge_shrink(v, t, l2: float):
+    """The L2 penalty's proximal step for step size ``t``: scale by ``1 / (1 + 2 t l2)``."""
+    return v / (1 + 2 * t * l2)
 
 
 def proximal_gradient(X, y, w0, l1: float = 0.0, l2: float = 0.0, steps: int = 2000):
     """ISTA from ``w0``: a gradient step on the squared error, then the penalty's proximal step
     (soft-threshold by ``t * l1``, divide by ``1 + 2 t l2``), with step ``t = 1 / Lipschitz``."""
     n = X.shape[-2]
-    gram, xty = 2 * X.mT @ X / n, 2 * (X.mT @ y.unsqueeze(-1)).squeeze(-1) / n
-    t = 1.0 / torch.linalg.eigvalsh(gram)[..., -1:]  # [B, 1]
+    gram, xty = 2 * _t(X) @ X / n, 2 * (_t(X) @ y.unsqueeze(-1)).squeeze(-1) / n
+    t = 1.0 / _largest_eigenvalue(gram)  # [B, 1]
     w = w0.clone()
     for _ in range(steps):
         grad = (gram @ w.unsqueeze(-1)).squeeze(-1) - xty
-        w = soft_threshold(w - t * grad, t * l1) / (1 + 2 * t * l2)
+        w = ridge_shrink(soft_threshold(w - t * grad, t * l1), t, l2)
     return w
 
 
@@ -55,3 +88,25 @@ def coordinate_descent(X, y, w0, l1: float = 0.0, l2: float = 0.0, sweeps: int =
             rho = 2 * (X[..., j] * partial).sum(-1) / n
             w[..., j] = soft_threshold(rho, l1) / (col_sq[..., j] + 2 * l2)
     return w
+
+
+def lasso_exact(X, y, l1: float):
+    """The exact minimiser of ``mean((Xw - y)^2) + l1 * sum(|w|)`` for a few inputs ``d`` (3**d solves).
+
+    At the minimum, the weights that are not zero solve the linear system ``2/n X_a'(y - X_a w_a) = l1 s_a``
+    of their own signs ``s_a``; so solving that system for every pattern of signs in {-1, 0, +1} and keeping
+    the candidate of lowest objective finds the minimum (the objective is convex)."""
+    n, d = X.shape[-2], X.shape[-1]
+    gram, xty = 2 * _t(X) @ X / n, 2 * (_t(X) @ y.unsqueeze(-1)).squeeze(-1) / n
+    candidates = []
+    for pattern in itertools.product((-1.0, 0.0, 1.0), repeat=d):
+        signs = torch.tensor(pattern, dtype=X.dtype, device=X.device)
+        active = [j for j in range(d) if pattern[j] != 0]
+        w = torch.zeros(X.shape[:-2] + (d,), dtype=X.dtype, device=X.device)
+        if active:
+            rhs = (xty[..., active] - l1 * signs[active]).unsqueeze(-1)
+            w[..., active] = _solve(gram[..., active, :][..., active], rhs).squeeze(-1)
+        candidates.append(w)
+    losses = torch.stack([objective(X, y, w, l1=l1) for w in candidates], dim=-1)
+    best = losses.argmin(dim=-1)
+    return torch.stack(candidates, dim=-2).gather(-2, best[..., None, None].expand(best.shape + (1, d))).squeeze(-2)

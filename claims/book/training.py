@@ -1,12 +1,18 @@
 """The book's training and validation loops for chapters 7 and 8 (pages 186, 212, 216, 220).
 
 ``training_loop`` is the book's loop: per epoch, for each mini-batch, forward, loss, optional L2
-penalty (page 220: ``loss + l2_lambda * sum(p.pow(2).sum())``), zero_grad, backward, step. It returns
-the mean training loss of each epoch so a test can read the curve.
+penalty (page 220: ``loss + l2_lambda * l2_norm`` with ``l2_norm = sum(p.pow(2.0).sum() for p in
+model.parameters())``, here ``l2_penalty``), zero_grad, backward, step. It returns the mean training
+loss of each epoch (the loss with its penalty, as the book's loop sums it) so a test can read the curve.
 """
 from __future__ import annotations
 
 import torch
+
+
+def l2_penalty(model) -> torch.Tensor:
+    """Page 220, the book's L2 norm of the parameters: ``sum(p.pow(2.0).sum() for p in model.parameters())``."""
+    return sum(p.pow(2.0).sum() for p in model.parameters())
 
 
 def training_loop(n_epochs: int, optimizer, model, loss_fn, train_loader, device=None,
@@ -21,7 +27,7 @@ def training_loop(n_epochs: int, optimizer, model, loss_fn, train_loader, device
             outputs = model(imgs)
             loss = loss_fn(outputs, labels)
             if l2_lambda:
-                loss = loss + l2_lambda * sum(p.pow(2.0).sum() for p in model.parameters())
+                loss = loss + l2_lambda * l2_penalty(model)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -20,7 +20,7 @@ def test_netwidth_has_38386_parameters(device, evidence):
 
     assert n_parameters(model) == 38_386, f"expected 38,386 parameters, counted {per_tensor}"
     assert per_tensor == [864, 32, 4608, 16, 32768, 32, 64, 2], f"per tensor: {per_tensor}"
-    assert model(torch.rand(4, 3, 32, 32, device=device)).shape == (4, 2)
+    assert model(torch.rand(4, 3, 32, 32).to(device)).shape == (4, 2)
 
 
 @pytest.mark.claim("ch08.width-grows-capacity")

@@ -1,7 +1,7 @@
 """Chapter 8, page 223: model.train() and model.eval()."""
 import pytest
 import torch
-from claims.compat import assert_close
+from claims.compat import full_float32
 
 from claims.book.models import Net, NetBatchNorm, NetDropout, NetRes, NetResDeep, NetWidth
 
@@ -31,19 +31,20 @@ def test_train_and_eval_set_training_on_every_submodule(device, name, evidence):
 
 
 @pytest.mark.claim("ch08.train-and-eval-change-only-dropout-and-batchnorm-models")
-@pytest.mark.parametrize("name", MODELS)
-def test_mode_changes_the_output_only_of_dropout_and_batchnorm_models(device, name, evidence):
+def test_mode_changes_the_output_only_of_dropout_and_batchnorm_models(device, seed, evidence):
     """p.223: on the same batch, train and eval mode give different outputs for NetDropout (dropout is
     on in train mode), NetBatchNorm and NetResDeep (batch statistics vs fresh running statistics), and
-    bit-for-bit the same outputs for Net, NetWidth and NetRes, which hold neither."""
-    model = MODELS[name]().to(device)
-    x = torch.rand(2, 3, 32, 32, device=device)
-    with torch.no_grad():
-        eval_out = model.eval()(x)
-        train_out = model.train()(x)
-    gap = (train_out - eval_out).abs().max().item()
-    evidence.record(max_output_gap=gap)
-    if name in CHANGED_BY_MODE:
-        assert gap > 1e-3, f"{name}: expected train and eval outputs to differ, max gap {gap}"
-    else:
-        assert_close(train_out, eval_out, rtol=0, atol=0)
+    bit-for-bit the same outputs for Net, NetWidth and NetRes, which hold neither. (The gaps measured are
+    0.1-0.3: a dropped channel, or a batch's statistics against fresh running ones, not rounding.)"""
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(seed)).to(device)
+    gaps = {}
+    for name, build in MODELS.items():
+        model = build().to(device)
+        with torch.no_grad(), full_float32(deterministic=True):  # CUDA: one algorithm for both passes
+            gaps[name] = (model.train()(x) - model.eval()(x)).abs().max().item()
+    evidence.record(max_output_gap=gaps)
+
+    changed = {name for name, gap in gaps.items() if gap > 1e-3}
+    unchanged = {name for name, gap in gaps.items() if gap == 0}
+    assert changed == CHANGED_BY_MODE, f"expected only {sorted(CHANGED_BY_MODE)} to change, gaps {gaps}"
+    assert unchanged == set(MODELS) - CHANGED_BY_MODE, f"expected the others bit-for-bit equal, gaps {gaps}"
