@@ -6,6 +6,8 @@ literals. Each name says what it gives and from which release torch has it itsel
 - ``assert_close``: ``torch.testing.assert_close`` (1.9); before that, the same check written out.
 - ``storage_ptr(t)``: where a tensor's storage starts (``untyped_storage`` from 2.0, ``storage`` before).
 - ``lstsq(a, b)``: the least-squares solution of ``a @ x = b`` (``torch.linalg.lstsq``, 1.9).
+- ``solve(a, b)``: ``x`` with ``a @ x = b`` (``torch.linalg.solve``, 1.8; ``torch.solve(b, a)`` before).
+- ``largest_eigenvalue(a)``: of each symmetric matrix (``torch.linalg.eigvalsh``, 1.8; ``torch.symeig``).
 - ``full_float32(deterministic=False)``: a block with TF32 off for matmuls and cuDNN (the knobs exist
   from 1.7; before that TF32 did not exist) and, if asked, deterministic cuDNN algorithms.
 
@@ -19,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-__all__ = ["assert_close", "storage_ptr", "lstsq", "full_float32"]
+__all__ = ["assert_close", "storage_ptr", "lstsq", "solve", "largest_eigenvalue", "full_float32"]
 
 # torch.testing.assert_close's default tolerances, by dtype (rtol, atol).
 _DEFAULT_TOLERANCES = {torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5),
@@ -103,6 +105,22 @@ def lstsq(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if linalg is not None and hasattr(linalg, "lstsq"):
         return linalg.lstsq(a, b).solution
     return torch.pinverse(a) @ b
+
+
+def solve(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``x`` with ``a @ x = b``, batched over leading dimensions."""
+    linalg = getattr(torch, "linalg", None)
+    if linalg is not None and hasattr(linalg, "solve"):
+        return linalg.solve(a, b)
+    return torch.solve(b, a)[0]
+
+
+def largest_eigenvalue(a: torch.Tensor) -> torch.Tensor:
+    """The largest eigenvalue of each symmetric matrix in ``a [..., d, d]``, shape ``[..., 1]``."""
+    linalg = getattr(torch, "linalg", None)
+    if linalg is not None and hasattr(linalg, "eigvalsh"):
+        return linalg.eigvalsh(a)[..., -1:]
+    return torch.symeig(a)[0][..., -1:]  # ascending, like eigvalsh
 
 
 @contextlib.contextmanager

@@ -9,8 +9,8 @@ and the objective is the book's style of penalty added to a mean squared error::
 are the two usual solvers for an L1 part, which has no gradient at 0; ``lasso_exact`` finds the exact L1
 solution of a problem with a few inputs (two nearly identical inputs make the iterative solvers crawl).
 All return ``w [B, d]``.
-Everything here runs on torch 1.4 as on the newest (``_solve`` and ``_largest_eigenvalue`` pick the
-API the installed release has).
+Everything here runs on torch 1.4 as on the newest (``claims.compat``'s ``solve`` and
+``largest_eigenvalue`` pick the API the installed release has).
 """
 from __future__ import annotations
 
@@ -18,26 +18,13 @@ import itertools
 
 import torch
 
+from claims.compat import largest_eigenvalue as _largest_eigenvalue
+from claims.compat import solve as _solve
+
 
 def _t(a):
     """The batched transpose (``a.mT`` from torch 1.11 on)."""
     return a.transpose(-1, -2)
-
-
-def _solve(a, b):
-    """``x`` with ``a @ x = b`` (``torch.linalg.solve`` from 1.8; ``torch.solve(b, a)`` before)."""
-    linalg = getattr(torch, "linalg", None)
-    if linalg is not None and hasattr(linalg, "solve"):
-        return linalg.solve(a, b)
-    return torch.solve(b, a)[0]
-
-
-def _largest_eigenvalue(a):
-    """The largest eigenvalue of each symmetric matrix in ``a [B, d, d]``, shape ``[B, 1]``."""
-    linalg = getattr(torch, "linalg", None)
-    if linalg is not None and hasattr(linalg, "eigvalsh"):
-        return linalg.eigvalsh(a)[..., -1:]
-    return torch.symeig(a)[0][..., -1:]  # ascending, like eigvalsh
 
 
 def objective(X, y, w, l1: float = 0.0, l2: float = 0.0):
