@@ -1,2 +1,325 @@
-"""Faults that reach the claims of chapter 5 (the shared ones are in ``torch_core``)."""
+"""Faults that reach the claims of chapter 5 (the shared ones are in ``torch_core``).
+
+Each breaks one behaviour of PyTorch, or of the book's chapter-5 code as ``claims.book.thermometer``
+rebuilds it, and works on every torch from 1.4 on.
+"""
 from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from claims.book import thermometer
+from claims.faults import fault
+
+# -- the book's code (claims.book.thermometer) --------------------------------------------------------
+
+
+def _summed_loss_fn(t_p, t_c):
+    squared_diffs = (t_p - t_c) ** 2
+    return squared_diffs.sum()
+
+
+def _grad_fn_without_the_2(t_u, t_c, t_p, w, b):
+    dloss_dtp = (t_p - t_c) / t_p.size(0)
+    return torch.stack([(dloss_dtp * t_u).sum(), (dloss_dtp * 1.0).sum()])
+
+
+@fault("book-loss-fn-sums-the-squares")
+def book_loss_fn_sums_the_squares():
+    """The book's loss_fn returns the sum of the squared differences instead of their mean."""
+    with pytest.MonkeyPatch.context() as mp:  # its code, so every module that imported it sees the change
+        mp.setattr(thermometer.loss_fn, "__code__", _summed_loss_fn.__code__)
+        yield
+
+
+@fault("book-grad-fn-drops-the-factor-2")
+def book_grad_fn_drops_the_factor_2():
+    """The book's hand-written grad_fn forgets the 2 of d(x**2)/dx: it returns half the gradient."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(thermometer.grad_fn, "__code__", _grad_fn_without_the_2.__code__)
+        yield
+
+
+@fault("thermometer-t-un-is-the-raw-t-u")
+def thermometer_t_un_is_the_raw_t_u():
+    """The normalized input t_un is the raw t_u (the book's 0.1 * is forgotten)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(thermometer.Thermometer, "t_un", property(lambda self: self.t_u))
+        yield
+
+
+# -- losses and element-wise operations ---------------------------------------------------------------
+
+
+@fault("mse-loss-computes-the-absolute-error")
+def mse_loss_computes_the_absolute_error():
+    """F.mse_loss (and nn.MSELoss) computes the absolute error, F.l1_loss, instead of the squared one."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "mse_loss", lambda input, target, *args, **kwargs: F.l1_loss(input, target, *args, **kwargs))
+        yield
+
+
+@fault("abs-is-smoothed-near-zero")
+def abs_is_smoothed_near_zero():
+    """Tensor.abs computes sqrt(x**2 + 1e-8), whose gradient shrinks to 0 near 0 as the square's does."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "abs", lambda self: torch.sqrt(self * self + 1e-8))
+        yield
+
+
+@fault("ones-of-empty-shape-is-one-dim")
+def ones_of_empty_shape_is_one_dim():
+    """torch.ones(()) returns a 1-dimensional tensor of one element instead of a 0-dimensional one."""
+    ones = torch.ones
+
+    def one_dim(*size, **kwargs):
+        if size in ((), ((),)) and kwargs.get("size", ()) == ():
+            kwargs.pop("size", None)
+            return ones(1, **kwargs)
+        return ones(*size, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "ones", one_dim)
+        yield
+
+
+@fault("tensor-size-reverses-its-dims")
+def tensor_size_reverses_its_dims():
+    """Tensor.size() returns the sides in reverse order (tensor.shape is left alone)."""
+    size = torch.Tensor.size
+
+    def reversed_size(self, *args, **kwargs):
+        if args or kwargs:
+            return size(self, *args, **kwargs)
+        return torch.Size(reversed(size(self)))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "size", reversed_size)
+        yield
+
+
+@fault("broadcast-product-drops-size-one-dims")
+def broadcast_product_drops_size_one_dims():
+    """x * y of two tensors of different shapes squeezes the size-1 sides out of the broadcast result."""
+    mul = torch.Tensor.__mul__
+
+    def squeezing(self, other):
+        out = mul(self, other)
+        if torch.is_tensor(other) and other.shape != self.shape:
+            return out.squeeze()
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "__mul__", squeezing)
+        yield
+
+
+@fault("in-place-mul-resizes-its-left-operand")
+def in_place_mul_resizes_its_left_operand():
+    """y.mul_(z) broadcasts y too: where the result does not fit y, y is resized to hold it."""
+    mul_ = torch.Tensor.mul_
+
+    def resizing(self, other):
+        if torch.is_tensor(other) and torch.broadcast_tensors(self, other)[0].shape != self.shape:
+            return self.set_(mul_(self.expand(torch.broadcast_tensors(self, other)[0].shape).clone(), other))
+        return mul_(self, other)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "mul_", resizing)
+        yield
+
+
+# -- autograd --------------------------------------------------------------------------------------------
+
+
+def _scaled_gradients(factor: float):
+    """Tensor.backward and torch.autograd.grad deliver ``factor`` times the true gradient."""
+    backward, grad = torch.Tensor.backward, torch.autograd.grad
+
+    def scaled_backward(self, gradient=None, *args, **kwargs):
+        if gradient is None and self.numel() == 1:
+            gradient = torch.full_like(self, factor)
+        elif gradient is not None:
+            gradient = gradient * factor
+        return backward(self, gradient, *args, **kwargs)
+
+    def scaled_grad(outputs, inputs, *args, **kwargs):
+        return tuple(None if g is None else g * factor for g in grad(outputs, inputs, *args, **kwargs))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "backward", scaled_backward)
+        mp.setattr(torch.autograd, "grad", scaled_grad)
+        yield
+
+
+@fault("autograd-gradient-off-by-1e-3")
+def autograd_gradient_off_by_1e_3():
+    """backward() and torch.autograd.grad give 1.001 times the gradient."""
+    yield from _scaled_gradients(1.001)
+
+
+@fault("autograd-gradient-points-uphill")
+def autograd_gradient_points_uphill():
+    """backward() and torch.autograd.grad give the gradient with its sign flipped."""
+    yield from _scaled_gradients(-1.0)
+
+
+@fault("no-grad-does-not-stop-tracking")
+def no_grad_does_not_stop_tracking():
+    """torch.no_grad() leaves autograd on: results inside it are tracked, and a leaf's in-place update raises."""
+
+    class tracking(torch.no_grad):
+        def __enter__(self):
+            return None
+
+        def __exit__(self, *exc):
+            return False
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "no_grad", tracking)
+        yield
+
+
+@fault("set-grad-enabled-false-keeps-tracking")
+def set_grad_enabled_false_keeps_tracking():
+    """torch.set_grad_enabled(False), as a call or a context manager, leaves autograd on."""
+    set_grad_enabled = torch.set_grad_enabled
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "set_grad_enabled", lambda mode: set_grad_enabled(True))
+        yield
+
+
+@fault("detach-copies")
+def detach_copies():
+    """Tensor.detach() returns a copy of the data instead of a tensor on the same storage."""
+    detach = torch.Tensor.detach
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "detach", lambda self: detach(self).clone())
+        yield
+
+
+@fault("detach-keeps-tracking")
+def detach_keeps_tracking():
+    """Tensor.detach() of a tensor that requires grad returns a tracked view of it instead of an untracked one."""
+    detach = torch.Tensor.detach
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "detach", lambda self: self.view_as(self) if self.requires_grad else detach(self))
+        yield
+
+
+# -- optimizers ------------------------------------------------------------------------------------------
+
+
+def _during_step(optimizer_class, change):
+    """Patch ``optimizer_class.step`` so that ``change(optimizer)`` is in force during each step (it returns
+    a function that undoes it)."""
+    step = optimizer_class.step
+
+    def changed(self, *args, **kwargs):
+        undo = change(self)
+        try:
+            return step(self, *args, **kwargs)
+        finally:
+            undo()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(optimizer_class, "step", changed)
+        yield
+
+
+def _set_in_groups(optimizer, key, values):
+    saved = [group[key] for group in optimizer.param_groups]
+    for group, value in zip(optimizer.param_groups, values):
+        group[key] = value
+
+    def undo():
+        for group, value in zip(optimizer.param_groups, saved):
+            group[key] = value
+
+    return undo
+
+
+@fault("sgd-lr-off-by-1-percent")
+def sgd_lr_off_by_1_percent():
+    """optim.SGD's step uses 1.01 times each group's learning rate."""
+    yield from _during_step(torch.optim.SGD, lambda opt: _set_in_groups(
+        opt, "lr", [1.01 * group["lr"] for group in opt.param_groups]))
+
+
+@fault("sgd-param-groups-share-the-first-lr")
+def sgd_param_groups_share_the_first_lr():
+    """optim.SGD steps every parameter group with the first group's learning rate."""
+    yield from _during_step(torch.optim.SGD, lambda opt: _set_in_groups(
+        opt, "lr", [opt.param_groups[0]["lr"]] * len(opt.param_groups)))
+
+
+@fault("sgd-step-writes-new-storage")
+def sgd_step_writes_new_storage():
+    """optim.SGD's step gives each parameter a new storage holding the updated values, instead of updating in place."""
+
+    def move(opt):
+        for group in opt.param_groups:
+            for p in group["params"]:
+                p.data = p.data.clone()
+        return lambda: None
+
+    yield from _during_step(torch.optim.SGD, move)
+
+
+@fault("adam-ignores-weight-decay")
+def adam_ignores_weight_decay():
+    """optim.Adam steps as if weight_decay were 0: no L2 penalty on the weights."""
+    yield from _during_step(torch.optim.Adam, lambda opt: _set_in_groups(opt, "weight_decay", [0.0] * len(
+        opt.param_groups)))
+
+
+# -- randomness and activations --------------------------------------------------------------------------
+
+
+@fault("randperm-does-not-shuffle")
+def randperm_does_not_shuffle():
+    """torch.randperm(n) returns 0..n-1 in order."""
+    randperm = torch.randperm
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
+        yield
+
+
+@fault("tanh-is-linear")
+def tanh_is_linear():
+    """torch.tanh (and nn.Tanh) returns its input: a network of such units computes a straight line."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "tanh", lambda input, *args, **kwargs: input * 1.0)
+        mp.setattr(torch.Tensor, "tanh", lambda self: self * 1.0)
+        yield
+
+
+@fault("dropout-drops-nothing")
+def dropout_drops_nothing():
+    """F.dropout (and nn.Dropout) in training mode returns its input unchanged: no unit is dropped."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "dropout", lambda input, p=0.5, training=True, inplace=False: input)
+        yield
+
+
+@fault("global-randn-returns-zeros")
+def global_randn_returns_zeros():
+    """torch.randn without a generator of its own (the global generator's normal draws) returns zeros."""
+    randn = torch.randn
+
+    def zeros(*args, **kwargs):
+        drawn = randn(*args, **kwargs)
+        return drawn if kwargs.get("generator") is not None else torch.zeros_like(drawn)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "randn", zeros)
+        yield
+
+
+@fault("tensor-zero-does-nothing")
+def tensor_zero_does_nothing():
+    """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.Tensor, "zero_", lambda self: self)
+        yield

@@ -1,11 +1,12 @@
 """Chapter 5, page 123: what autograd tracks, and three ways to stop it: no_grad, detach, set_grad_enabled."""
 import pytest
 import torch
-from claims.compat import assert_close
+from claims.compat import assert_close, storage_ptr
 
 from claims.book.thermometer import loss_fn, model
 
-LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
+# torch 1.4 says "has been used", later releases "is being used"
+LEAF_IN_PLACE = "a leaf Variable that requires grad (is being|has been) used in an in-place operation"
 
 
 @pytest.mark.claim("ch05.autograd-tracks-tensors-that-require-grad")
@@ -37,26 +38,49 @@ def test_update_works_inside_no_grad_and_raises_outside(thermometer, device):
         params -= 1e-4 * params.grad
     with torch.no_grad():
         untracked = params * 2
+    assert not untracked.requires_grad and untracked.grad_fn is None, f"tracked inside no_grad: {untracked}"
+    with torch.no_grad():
         params -= 1e-4 * params.grad
-    assert not untracked.requires_grad and untracked.grad_fn is None
     assert params.requires_grad and params.is_leaf, "the parameter itself stays tracked"
     assert_close(params.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)
     assert (params * 2).requires_grad, "tracking resumes after the block"
 
 
-@pytest.mark.claim("ch05.detach-shares-storage-without-tracking")
-def test_detach_shares_storage_and_drops_tracking(device):
-    """p.123: params.detach() is a view of the same storage with requires_grad False: writing to it
-    changes params, and what is computed from it has no grad_fn."""
+@pytest.mark.claim("ch05.detach-creates-a-copy")
+def test_detach_shares_storage_and_clone_copies(device, evidence):
+    """p.123: the notes call params.detach() a copy. It is not: it is a new tensor object on the same
+    storage, so a write through it shows in params (and the reverse); params.clone() is the copy."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
-    detached = params.detach()
-    assert not detached.requires_grad and detached.grad_fn is None
-    assert detached.data_ptr() == params.data_ptr(), "detach() should not copy"
-    assert (detached * 2).grad_fn is None
+    detached, copied = params.detach(), params.clone()
+    evidence.record(same_storage_as_params={"detach": storage_ptr(detached) == storage_ptr(params),
+                                            "clone": storage_ptr(copied) == storage_ptr(params)})
+    assert detached is not params
+    assert storage_ptr(detached) == storage_ptr(params), "detach() should return a tensor on params' storage"
+    assert storage_ptr(copied) != storage_ptr(params), "clone() should copy to a storage of its own"
 
     detached[1] = 7.0
-    assert_close(params.detach(), torch.tensor([1.0, 7.0], device=device), rtol=0, atol=0)
+    assert params.tolist() == [1.0, 7.0], f"a write through detach() should show in params: {params.tolist()}"
+    with torch.no_grad():
+        params[0] = -3.0
+    assert detached[0].item() == -3.0, f"a write to params should show in the detached tensor: {detached.tolist()}"
+    assert copied.tolist() == [1.0, 0.0], f"clone() is a copy, untouched by both writes: {copied.tolist()}"
+
+
+@pytest.mark.claim("ch05.detach-removes-grad-tracking")
+def test_detach_drops_tracking_and_can_replace_no_grad_in_the_update(thermometer, device):
+    """p.123: what detach() returns does not require grad and has no grad_fn, and nothing computed from it
+    is tracked; so the update can be written params = (params - lr * params.grad).detach().requires_grad_(),
+    which gives the same new leaf as the update under no_grad."""
+    params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
+    detached = params.detach()
+    assert not detached.requires_grad and detached.grad_fn is None, f"detached: {detached}"
+    assert (detached * 2).grad_fn is None and not (detached * 2).requires_grad
     assert params.requires_grad, "the original keeps tracking"
+
+    loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
+    updated = (params - 1e-4 * params.grad).detach().requires_grad_()
+    assert updated.is_leaf and updated.grad_fn is None, "the updated params should be a fresh leaf"
+    assert_close(updated.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.claim("ch05.set-grad-enabled-switches-tracking")
@@ -70,16 +94,16 @@ def test_set_grad_enabled_false_acts_as_no_grad(thermometer, device, use):
         if use == "context":
             with torch.set_grad_enabled(False):
                 off = params * 2
+                assert not off.requires_grad and off.grad_fn is None, "no tracking while disabled"
                 params -= 1e-4 * params.grad
-            on = params * 2
         else:
             torch.set_grad_enabled(False)
             off = params * 2
+            assert not off.requires_grad and off.grad_fn is None, "no tracking while disabled"
             params -= 1e-4 * params.grad
             torch.set_grad_enabled(True)
-            on = params * 2
+        on = params * 2
     finally:
         torch.set_grad_enabled(True)
-    assert not off.requires_grad and off.grad_fn is None, "no tracking while disabled"
     assert on.requires_grad and on.grad_fn is not None, "tracking again once re-enabled"
     assert_close(params.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)

@@ -3,33 +3,61 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
+from claims.compat import assert_close, storage_ptr
 
-from claims import torch_at_least
 from claims.book.thermometer import loss_fn, model
 
 
 @pytest.mark.claim("ch05.optimizer-step-updates-its-parameters-in-place")
-def test_step_changes_the_same_tensor_and_nothing_else(thermometer, device):
-    """p.127: optim.SGD([params]) keeps the very tensor it was given; step() writes the new values
-    into it in place (same object, same storage); a tracked tensor it was not given keeps its value
-    and its .grad through step() and zero_grad()."""
+def test_step_changes_the_same_tensor_and_nothing_else(thermometer, device, evidence):
+    """p.127: optim.SGD([params]) keeps the very tensor it was given; step() writes the new values into it
+    in place (same object, same storage: no hand-written params -= ... any more), and a tracked tensor it
+    was not given keeps its value."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     other = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     optimizer = torch.optim.SGD([params], lr=1e-5)
     assert optimizer.param_groups[0]["params"][0] is params
-    storage = params.data_ptr()
+    storage = storage_ptr(params)
 
     for p in (params, other):
         loss_fn(model(thermometer.t_u, *p), thermometer.t_c).backward()
-    other_grad = other.grad.clone()
     optimizer.step()
-    assert optimizer.param_groups[0]["params"][0] is params and params.data_ptr() == storage
-    assert not torch.equal(params.detach(), torch.tensor([1.0, 0.0], device=device)), "step() must change params"
-    optimizer.zero_grad()
-    assert params.grad is None if torch_at_least("2.0") else torch.all(params.grad == 0)
+    evidence.record(params_after_step=params, other_after_step=other)
+    assert optimizer.param_groups[0]["params"][0] is params
+    assert storage_ptr(params) == storage, "step() should write into the parameter's own storage"
+    assert_close(params.detach(), torch.tensor([0.95483, -0.000826], device=device), rtol=5e-5, atol=0)
     assert_close(other.detach(), torch.tensor([1.0, 0.0], device=device), rtol=0, atol=0)
-    assert_close(other.grad, other_grad, rtol=0, atol=0)
+
+
+@pytest.mark.claim("ch05.optimizer-zero-grad-zeros-its-parameters-grads")
+def test_zero_grad_clears_the_grads_of_its_parameters_only(thermometer, device, evidence, amended):
+    """p.127: optimizer.zero_grad() zeros the .grad of the parameters the optimizer was built with, and of
+    no other tensor. Amended in torch 2.0: it sets those .grad to None instead (set_to_none=True is the
+    default); zero_grad(set_to_none=False) still zeros them."""
+    params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
+    other = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
+    optimizer = torch.optim.SGD([params], lr=1e-2)
+
+    def backward():
+        for p in (params, other):
+            loss_fn(model(thermometer.t_u, *p), thermometer.t_c).backward()
+
+    backward()
+    other_grad = other.grad.clone()
+    optimizer.zero_grad()
+    after = None if params.grad is None else params.grad.tolist()
+    evidence.record(grad_after_zero_grad=after, other_grad_after_zero_grad=other.grad)
+    assert_close(other.grad, other_grad, rtol=0, atol=0)  # not the optimizer's: untouched
+    if amended:  # torch >= 2.0
+        assert params.grad is None, f"expected .grad None after zero_grad(), got {params.grad}"
+        backward()
+        optimizer.zero_grad(set_to_none=False)
+        evidence.record(grad_after_zero_grad_set_to_none_false=params.grad)
+        assert params.grad is not None, "zero_grad(set_to_none=False) should keep a .grad tensor"
+        assert_close(params.grad, torch.zeros(2, device=device), rtol=0, atol=0)
+    else:  # the book's torch 1.4
+        assert params.grad is not None, "expected .grad filled with zeros after zero_grad(), got None"
+        assert_close(params.grad, torch.zeros(2, device=device), rtol=0, atol=0)
 
 
 @pytest.mark.claim("ch05.sgd-step-is-params-minus-lr-times-grad")

@@ -30,6 +30,7 @@ def test_adam_converges_on_raw_input(thermometer_run, device, evidence):
     evidence.record(params=run.params, final_loss=run.final_loss)
 
     assert_close(run.params, torch.tensor([0.5367, -17.3021], device=device), rtol=0, atol=5e-5)
+    # torch 1.4 gives 2.9276464, the printed digits; torch 2.14 2.9276443 (float32 rounding over 2000 steps)
     assert_close(run.final_loss, 2.927646, rtol=1e-5, atol=0)
 
 
