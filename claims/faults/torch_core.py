@@ -133,12 +133,13 @@ def randperm_repeats_an_index():
 
 def _leaves(tensor: torch.Tensor) -> list[torch.Tensor]:
     """The leaf tensors that a backward from ``tensor`` accumulates into."""
-    found, seen, todo = [], set(), [tensor.grad_fn]
+    found, seen, visited, todo = [], set(), [], [tensor.grad_fn]
     while todo:
         node = todo.pop()
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        visited.append(node)  # keeps each node alive: torch 1.4 frees the wrappers and would reuse their ids
         if hasattr(node, "variable"):  # AccumulateGrad
             found.append(node.variable)
         todo.extend(next_node for next_node, _ in node.next_functions)
