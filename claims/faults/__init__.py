@@ -20,9 +20,11 @@ chapter for the rest); a claim names the ones that must reach it in the registry
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, ContextManager
 
 MODULES = ("torch_core", "ch05", "ch06", "ch07", "ch08", "ch08_training", "ch10")
@@ -67,13 +69,31 @@ def load_all() -> dict[str, Fault]:
     return FAULTS
 
 
-def get(name: str) -> Fault:
-    faults = load_all()
-    if name not in faults:
-        close = [n for n in sorted(faults) if n.split("-")[0] == name.split("-")[0]][:3]
+def known_names() -> set[str]:
+    """Every fault's name, read from the fault modules' source without importing them (they import
+    torchvision, SimpleITK and the book's code), plus any registered already (a project's conftest)."""
+    names = set(FAULTS)
+    for module in MODULES:
+        tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fault" and node.args:
+                if isinstance(node.args[0], ast.Constant):
+                    names.add(node.args[0].value)
+    return names
+
+
+def check_name(name: str, names: set[str] | None = None) -> None:
+    """Raise a FaultError naming ``name`` and its likely intended spelling when no fault has that name."""
+    names = known_names() if names is None else names
+    if name not in names:
+        close = [n for n in sorted(names) if n.split("-")[0] == name.split("-")[0]][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise FaultError(f"unknown fault '{name}'{hint}; the faults are defined in claims/faults/")
-    return faults[name]
+
+
+def get(name: str) -> Fault:
+    check_name(name, set(load_all()))
+    return FAULTS[name]
 
 
 @contextlib.contextmanager

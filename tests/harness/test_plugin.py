@@ -1,7 +1,6 @@
 """The plugin: the device fixture and --device, seeding, the report header, the entry point and where it
 stays inert, and option forms as every pytest option has them."""
 import re
-import subprocess
 import sys
 
 import pytest
@@ -138,13 +137,13 @@ def test_options_take_their_value_after_a_space(project, tmp_path):
     result.stderr.fnmatch_lines([f"*--cifar10-root {tmp_path / 'nowhere'}: no such directory*"])
 
 
-def test_the_suite_runs_from_another_directory_with_the_plugin_named_too(project, tmp_path):
+def test_the_suite_runs_from_another_directory_with_the_plugin_named_too(project, tmp_path, monkeypatch):
     project.write_tests(PLAIN_TEST)
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "claims.plugin", str(project.path),
-                           "--device", "cpu"], cwd=elsewhere, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    monkeypatch.chdir(elsewhere)
+    result = project.run("-p", "claims.plugin", str(project.path), "--device", "cpu")
+    result.assert_outcomes(passed=1)
     assert (project.path / "reports" / "ledger.json").is_file(), "the ledger goes under the project root"
     assert not (elsewhere / "reports").exists()
 

@@ -33,7 +33,7 @@ def _comparable(ledger: dict) -> dict:
 
 def test_two_workers_write_the_ledger_a_serial_run_writes(project):
     project.write_tests(TESTS)
-    serial = project.pytester.runpytest_subprocess("--ledger", "serial.json")
+    serial = project.run("--ledger", "serial.json")
     serial.assert_outcomes(passed=7, failed=1, skipped=10 if serial.stdout.str().count("CUDA is not") else 1)
     parallel = project.pytester.runpytest_subprocess("-n", "2", "--ledger", "parallel.json")
     assert parallel.ret == serial.ret == pytest.ExitCode.TESTS_FAILED
