@@ -41,7 +41,7 @@ def find_problem(root: Path, dataset_class: type = CIFAR10) -> DataFileError | N
         if (root / TRAIN_FILES[0]).exists():
             return DataFileError(root, f"is the {BASE_FOLDER} folder itself: pass the directory that holds it")
         if not any(root.iterdir()):
-            return DataFileError(root, f"the directory is empty (it should be {LAYOUT}; download=False never downloads)")
+            return DataFileError(root, f"the directory is empty (it should be {LAYOUT}; nothing is downloaded)")
         return DataFileError(root, f"no {BASE_FOLDER}/ folder in it (it should be {LAYOUT})")
     if not folder.is_dir():
         return DataFileError(folder, "is a file, not a folder")

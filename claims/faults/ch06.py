@@ -124,7 +124,7 @@ def _conv2d_takes_unbatched_input() -> bool:
 
 @fault("conv2d-flips-unbatched-support")
 def conv2d_flips_unbatched_support():
-    """F.conv2d (and nn.Conv2d) does the other side of the 1.11 change: refuses [C, H, W] where it takes it, and the reverse."""
+    """F.conv2d (and nn.Conv2d) flips the 1.11 change: refuses [C, H, W] input where torch takes it, and the reverse."""
     conv2d = F.conv2d
     takes_unbatched = _conv2d_takes_unbatched_input()
 

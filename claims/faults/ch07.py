@@ -64,11 +64,23 @@ def view_reads_column_major():
         yield
 
 
+@fault("stack-ignores-its-dim")
+def stack_ignores_its_dim():
+    """torch.stack(tensors, dim) stacks along a new first dim whatever dim says."""
+    stack = torch.stack
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "stack", lambda tensors, dim=0, *args, **kwargs: stack(tensors, 0, *args, **kwargs))
+        yield
+
+
 @fault("permute-reshapes-instead")
 def permute_reshapes_instead():
     """Tensor.permute returns the tensor reshaped to the permuted shape: the sides move, the elements do not."""
+    def reshaped(self, *dims):
+        return self.reshape([self.shape[d] for d in _shape_args(dims)])
+
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "permute", lambda self, *dims: self.reshape([self.shape[d] for d in _shape_args(dims)]))
+        mp.setattr(torch.Tensor, "permute", reshaped)
         yield
 
 

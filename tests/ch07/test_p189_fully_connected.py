@@ -33,12 +33,12 @@ def trained(model, imgs, labels, device):
     # These nets are tiny: one CPU thread trains them in about 0.3 s, while two OpenMP threads on a busy
     # machine spin on every small op and took up to 14 s.
     with one_cpu_thread():
-        training_loop(8, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
+        training_loop(12, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
     return model
 
 
 def translation_scores(device, seed: int) -> dict:
-    """Trained on bars in the top-left 8x8 corner of 16x16 images (256 images, 8 epochs of Adam, starts
+    """Trained on bars in the top-left 8x8 corner of 16x16 images (256 images, 12 epochs of Adam, starts
     and data drawn on the CPU from ``seed``): each net's accuracy on new top-left images ("in_place") and
     on the same patterns moved to the bottom-right ("shifted")."""
     torch.manual_seed(seed)
@@ -66,8 +66,9 @@ def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, se
     evidence.record(**scores)
 
     fc, cv = scores["fully_connected"], scores["conv"]
-    # 50 seeds (CPU): fully connected 0.80-1.0 in place, 0.36-0.64 shifted; conv 1.0 shifted
-    assert fc["in_place"] >= 0.75, f"the fully connected net should learn the pattern in place: {fc}"
+    # 50 seeds on the CPU, torch 2.14 | 1.4: fully connected 0.95-1.0 | 0.92-1.0 in place and 0.39-0.60 |
+    # 0.36-0.61 shifted; conv net 0.95-1.0 shifted. The test asks >= 0.85, <= 0.7 and >= 0.9.
+    assert fc["in_place"] >= 0.85, f"the fully connected net should learn the pattern in place: {fc}"
     assert fc["shifted"] <= 0.7, f"expected the fully connected net near chance when shifted: {fc}"
     assert cv["shifted"] >= 0.9, f"expected the conv net to recognize the shifted pattern: {cv}"
 
