@@ -87,16 +87,18 @@ BREAKS = {  # how to break a generated directory, in place
 def test_torchvision_refuses_a_missing_or_corrupt_directory(tmp_path, broken):
     """p.165: with download=False, CIFAR10 checks the directory before it reads anything: a missing
     directory, a missing file or one whose MD5 checksum does not match is torchvision's RuntimeError
-    "Dataset not found or corrupted", not a failure halfway through reading."""
+    "Dataset not found or corrupted", not a failure halfway through reading, and nothing is downloaded."""
     root = tmp_path / "cifar"
     cifar10 = write_cifar10(tmp_path / "intact", per_batch=2, n_test=2).dataset_class()  # its checksums
     if broken != "missing directory":
         cifar10 = write_cifar10(root, per_batch=2, n_test=2).dataset_class()
     BREAKS[broken](root)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
     with pytest.raises(Exception) as raised:
         cifar10(str(root), train=True, download=False)
     assert isinstance(raised.value, RuntimeError) and REFUSAL in str(raised.value), (
         f"expected torchvision's RuntimeError '{REFUSAL}', got {type(raised.value).__name__}: {raised.value}")
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before, "download=False must not fetch or write anything"
 
 
 @pytest.mark.claim(OFFLINE)
