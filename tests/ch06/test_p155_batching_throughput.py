@@ -1,30 +1,33 @@
 """Chapter 6, page 155: one sample at a time does not saturate the CPU or GPU, so we batch.
 
-Each test runs one of the book's models on a batch of 64 samples (the book's batch size) as one call, and
-on 32 of those samples one at a time (``x.unsqueeze(0)``), alternating, each side timed by its best of up
-to five rounds (``timing.best_seconds``: a warm-up call first; on a CPU one thread's CPU time, on a GPU
-wall time up to a synchronize; that module says why). The factor is the batch's samples per second over
-the single samples'. The full picture, batch sizes 1 to 4096 and a training step too, is in the
-benchmarks: ``python -m pytest tests/benchmarks --benchmark-only``.
+Each test runs one of the book's models on the same 64 samples (the book's batch size) as one batch and one
+sample at a time (``x.unsqueeze(0)``, 64 calls), alternating, for up to nine rounds (``timing.timed_rounds``,
+a warm-up call first). The factor, the batch's samples per second over the single samples', is the median
+over the rounds of the two times' ratio. On a CPU it is measured on one thread by that thread's CPU time
+and, where that falls short of the bound, on torch's normal threads by wall time (``timing.py`` says why).
+The full picture, batch sizes 1 to 4096 and a training step too, is in the benchmarks:
+``python -m pytest tests/benchmarks --benchmark-only``.
 
-The bounds are the suite's. On a CPU, the MLP's factor, measured in 40 runs on this 2-core CPU while other
-test runs loaded it (load 6-9), was 4.4-8.7x on torch 2.14 and 1.9-3.5x on torch 1.4; with batches run one
-sample at a time (the fault ``modules-run-a-batch-one-sample-at-a-time``) it was 0.9-1.15x. A bound of 1.5x
-sits between the two. The conv nets gain less on a CPU, 1.2-2.4x on one thread here, too close to that
-noise to draw a line on a loaded machine, so they are measured on GPUs only. On a GPU one sample is a
-handful of kernel launches that leave most of the chip idle, and a batch of 64 costs about as much time,
-so the bound there is 10x (expected: several tens). That bound is reasoned, not measured yet: a GPU run
-is planned.
+The bounds are the suite's. On this 2-core CPU the MLP's factor on one thread was 1.3-2.2x on torch 1.4 and
+4.7-6.2x on 2.14 with the machine otherwise idle or lightly used, 2.3-3.0x and 5.9-7.5x with six other
+processes busy; on two threads of an idle machine 2.5-3.8x and 3.7-8.5x. With every batch run one sample
+at a time (the fault ``modules-run-a-batch-one-sample-at-a-time``) it was 0.94-1.24x either way (over 90
+runs). The CPU bound, 1.5x, sits between the two. The conv nets gain less on a CPU, 1.2-2.4x on one
+thread here, too close to that noise to draw a line, so they are measured on GPUs only. On a GPU one sample
+is a handful of kernel launches that leave most of the chip idle, and a batch of 64 costs about as much
+time, so the bound there is 10x (expected: several tens). That bound is reasoned, not measured yet: a GPU
+run is planned.
 """
+import statistics
+
 import pytest
 import torch
 
 from claims.book.models import Net, NetResDeep, fc_deep
-from tests.ch06.timing import best_seconds
+from tests.ch06.timing import timed_rounds
 
 CLAIM = "ch06.batching-multiplies-throughput"
 BATCH = 64  # the book's DataLoader batch size (chapters 7 and 8)
-SINGLES = 32  # samples timed one at a time
 MODELS = {  # the model, and the shape of one sample
     "fc_deep": (fc_deep, (3 * 32 * 32,)),  # p.187: the chapter-7 MLP takes a flattened 3x32x32 image
     "Net": (Net, (3, 32, 32)),  # p.208
@@ -34,7 +37,7 @@ MODELS = {  # the model, and the shape of one sample
 # GPU (one sample is a few kernel launches on an idle chip), not measured yet: a GPU run is planned.
 AT_LEAST = {"cpu": 1.5, "cuda": 10.0, "mps": 10.0}
 ON_GPUS_ONLY = pytest.mark.devices("cuda", "mps", reason="a conv net's gain from batching on a CPU (1.2-2.4x on one "
-                                                         "thread) is within reach of this measurement's noise")
+                                                         "thread) is too close to this measurement's noise")
 
 
 @pytest.mark.claim(CLAIM)
@@ -46,15 +49,23 @@ def test_a_batch_processes_more_samples_per_second_than_one_at_a_time(name, devi
     build, sample_shape = MODELS[name]
     model = build().to(device).eval()
     inputs = torch.randn(BATCH, *sample_shape).to(device)
-    with torch.no_grad():
-        best = best_seconds({"one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs[:SINGLES]],
-                             "batched": lambda: model(inputs)}, device)
-    one_at_a_time, batched = SINGLES / best["one_at_a_time"], BATCH / best["batched"]  # samples per second
-    factor = batched / one_at_a_time
-    evidence.record(model=name, batch=BATCH, factor=round(factor, 2),
-                    one_at_a_time_per_s=round(one_at_a_time), batched_per_s=round(batched))
-
     bound = AT_LEAST[device.type]
+    # On a CPU: one thread's CPU time first, steady on a shared machine; where that falls short, torch's normal
+    # threads too, which an idle machine's batch spreads over. Each is a lower bound on the gain (see timing.py).
+    configurations = [1, torch.get_num_threads()] if device.type == "cpu" else [None]
+    factors = {}
+    for threads in dict.fromkeys(configurations):
+        with torch.no_grad():
+            seconds = timed_rounds({"one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs],
+                                    "batched": lambda: model(inputs)}, device, threads=threads)
+        # the same 64 samples both ways: each round's time ratio is its factor in samples per second
+        factors[threads] = statistics.median(a / b for a, b in zip(seconds["one_at_a_time"], seconds["batched"]))
+        if factors[threads] >= bound:
+            break
+    factor = max(factors.values())
+    evidence.record(model=name, batch=BATCH, factor=round(factor, 2),
+                    factor_by_cpu_threads={str(t): round(f, 2) for t, f in factors.items() if t})
+
     assert factor >= bound, (
         f"expected {name} on a batch of {BATCH} to process at least {bound}x the samples per second it does one "
-        f"at a time on {device}, measured {batched:.0f} vs {one_at_a_time:.0f} samples/s ({factor:.2f}x)")
+        f"at a time on {device}, measured {factor:.2f}x (by number of threads: {factors})")
