@@ -1,5 +1,5 @@
 """Opening a CIFAR-10 directory as the book does (torchvision's ``CIFAR10``, ``download=False``), and
-checking one: every problem is one ``DataFileError`` naming the directory and what is wrong.
+checking one: every problem is one ``DataFileError`` naming the directory or file and what is wrong.
 
 torchvision checks every file against the real archive's MD5 sums; ``check_cifar10_root`` runs the
 same checks once, up front (the plugin calls it at start-up for ``--cifar10-root``), and
@@ -19,31 +19,50 @@ BASE_FOLDER = CIFAR10.base_folder  # "cifar-10-batches-py"
 TRAIN_FILES = [name for name, _ in CIFAR10.train_list]
 TEST_FILE = CIFAR10.test_list[0][0]
 META_FILE = CIFAR10.meta["filename"]
+LAYOUT = f"a directory holding {BASE_FOLDER}/ (data_batch_1..5, {TEST_FILE}, {META_FILE}), as torchvision downloads it"
 
 
-def diagnose(directory: Path, dataset_class: type = CIFAR10) -> str | None:
-    """The first missing or mismatching file under ``directory`` (a ``cifar-10-batches-py`` folder), in
-    words; None when every file checks out against ``dataset_class``'s checksums."""
-    if not directory.parent.is_dir():
-        return "the directory does not exist"
-    if not directory.is_dir():
-        return f"no {BASE_FOLDER}/ folder in it (download=False never downloads)"
-    files = dataset_class.train_list + dataset_class.test_list + [[META_FILE, dataset_class.meta["md5"]]]
+def _files(dataset_class: type) -> list:
+    """[(file name, expected MD5)] of every file ``dataset_class`` reads."""
+    return [tuple(entry) for entry in dataset_class.train_list + dataset_class.test_list] + [
+        (dataset_class.meta["filename"], dataset_class.meta["md5"])]
+
+
+def find_problem(root: Path, dataset_class: type = CIFAR10) -> DataFileError | None:
+    """The first thing wrong with ``root`` as a CIFAR-10 directory for ``dataset_class`` (torchvision's
+    CIFAR10: the real archive's checksums), as the error to raise; None when every file checks out."""
+    root = Path(root)
+    if not root.exists():
+        return DataFileError(root, f"no such directory (it should be {LAYOUT})")
+    if not root.is_dir():
+        return DataFileError(root, f"is a file, not a directory (it should be {LAYOUT})")
+    folder = root / BASE_FOLDER
+    if not folder.exists():
+        if (root / TRAIN_FILES[0]).exists():
+            return DataFileError(root, f"is the {BASE_FOLDER} folder itself: pass the directory that holds it")
+        if not any(root.iterdir()):
+            return DataFileError(root, f"the directory is empty (it should be {LAYOUT}; nothing is downloaded)")
+        return DataFileError(root, f"no {BASE_FOLDER}/ folder in it (it should be {LAYOUT})")
+    if not folder.is_dir():
+        return DataFileError(folder, "is a file, not a folder")
+    files = _files(dataset_class)
+    for name, _ in files:
+        if not (folder / name).is_file():
+            return DataFileError(folder / name, "is missing (a CIFAR-10 directory has all of data_batch_1..5, "
+                                                f"{TEST_FILE} and {META_FILE})")
     for name, md5 in files:
-        if not (directory / name).is_file():
-            return f"{BASE_FOLDER}/{name} is missing"
-        if not check_integrity(str(directory / name), md5):
-            return f"{BASE_FOLDER}/{name} is corrupt: its MD5 checksum does not match"
+        if not check_integrity(str(folder / name), md5):
+            return DataFileError(folder / name, "is corrupt: its MD5 checksum is not the one in CIFAR-10's archive")
     return None
 
 
-def check_cifar10_root(root) -> Path:
-    """``root`` as a Path when it holds the real CIFAR-10, else one DataFileError saying what is wrong."""
-    root = Path(root)
-    problem = diagnose(root / BASE_FOLDER)
-    if problem:
-        raise DataFileError(root, f"not a usable CIFAR-10 directory: {problem}")
-    return root
+def check_cifar10_root(root, dataset_class: type = CIFAR10) -> Path:
+    """``root`` as a Path when it holds CIFAR-10 (every file present and matching its checksum), else one
+    DataFileError naming the directory or file and the problem."""
+    problem = find_problem(Path(root), dataset_class)
+    if problem is not None:
+        raise problem
+    return Path(root)
 
 
 def open_cifar10(root, train: bool = True, transform=None, dataset_class: type = CIFAR10) -> CIFAR10:
@@ -52,7 +71,8 @@ def open_cifar10(root, train: bool = True, transform=None, dataset_class: type =
     try:
         return dataset_class(str(root), train=train, transform=transform, download=False)
     except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as err:
-        problem = diagnose(root / BASE_FOLDER, dataset_class)
-        if problem is None:
-            problem = f"not a readable CIFAR-10 batch file ({type(err).__name__}: {err})"
-        raise DataFileError(root, f"not a usable CIFAR-10 directory: {problem}") from err
+        problem = find_problem(root, dataset_class)
+        if problem is None:  # every checksum matches, yet reading failed: a file that is no CIFAR-10 batch
+            problem = DataFileError(root / BASE_FOLDER, f"not a readable CIFAR-10 batch file ({type(err).__name__}: "
+                                                        f"{str(err).splitlines()[0] if str(err) else ''})")
+        raise problem from err

@@ -1,2 +1,214 @@
-"""Faults that reach the claims of chapter 6 (the shared ones are in ``torch_core``)."""
+"""Faults that reach the claims of chapter 6 (the shared ones are in ``torch_core``).
+
+Each patches one behaviour of ``torch.nn`` where the book's code reaches it: ``nn.Linear`` calls
+``F.linear``, ``nn.ReLU`` calls ``F.relu``, ``nn.Softmax`` calls ``F.softmax``, ``nn.Conv2d`` calls
+``F.conv2d``, so patching the function in ``torch.nn.functional`` changes the module too (on torch 1.4
+as on the newest).
+"""
 from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from claims.faults import fault
+
+
+@fault("linear-forgets-the-bias")
+def linear_forgets_the_bias():
+    """F.linear (and nn.Linear) computes x @ W.T and leaves out the bias."""
+    linear = F.linear
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "linear", lambda input, weight, bias=None: linear(input, weight))
+        yield
+
+
+@fault("tanh-module-is-the-identity")
+def tanh_module_is_the_identity():
+    """nn.Tanh returns its input unchanged: a network's tanh layer adds no nonlinearity."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Tanh, "forward", lambda self, input: input * 1)
+        yield
+
+
+@fault("softmax-skips-the-normalization")
+def softmax_skips_the_normalization():
+    """F.softmax returns exp(x) and F.log_softmax returns x (and their modules): no division by the sum."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "softmax", lambda input, dim=None, *args, **kwargs: torch.exp(input))
+        mp.setattr(F, "log_softmax", lambda input, dim=None, *args, **kwargs: input * 1)
+        yield
+
+
+def _relu_with_backward(backward):
+    """F.relu whose forward is ReLU's and whose backward is ``backward(grad_output, input)``."""
+
+    class Relu(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            return backward(grad_output, input)
+
+    def relu(input, inplace=False):  # in place or not, a new tensor (the tests that use these faults don't care)
+        return Relu.apply(input)
+
+    return relu
+
+
+@fault("relu-gradient-is-nan-at-zero")
+def relu_gradient_is_nan_at_zero():
+    """F.relu (and nn.ReLU) has no gradient at its kink: backward gives NaN where the input is exactly 0."""
+    def backward(grad_output, input):
+        grad = grad_output * (input > 0).to(grad_output.dtype)
+        return torch.where(input == 0, torch.full_like(grad, float("nan")), grad)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "relu", _relu_with_backward(backward))
+        yield
+
+
+@fault("relu-passes-no-gradient")
+def relu_passes_no_gradient():
+    """F.relu (and nn.ReLU) is treated as not differentiable: its backward passes a zero gradient."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "relu", _relu_with_backward(lambda grad_output, input: torch.zeros_like(grad_output)))
+        yield
+
+
+@fault("relu-leaks-negative-inputs")
+def relu_leaks_negative_inputs():
+    """F.relu (and nn.ReLU) lets negative inputs through scaled by 0.01 (a leaky ReLU)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "relu", lambda input, inplace=False: F.leaky_relu(input, 0.01, inplace))
+        yield
+
+
+@fault("module-setattr-skips-registration")
+def module_setattr_skips_registration():
+    """nn.Module stores a Parameter or submodule assigned as an attribute without registering it."""
+    setattr_ = nn.Module.__setattr__
+
+    def unregistered(self, name, value):
+        if isinstance(value, (nn.Parameter, nn.Module)):
+            object.__setattr__(self, name, value)
+        else:
+            setattr_(self, name, value)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "__setattr__", unregistered)
+        yield
+
+
+@fault("module-call-skips-hooks")
+def module_call_skips_hooks():
+    """Calling a module (model(x)) runs forward directly, without the forward pre-hooks and hooks."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "__call__", lambda self, *args, **kwargs: self.forward(*args, **kwargs))
+        yield
+
+
+def _conv2d_takes_unbatched_input() -> bool:
+    """Whether this torch's F.conv2d accepts a [C, H, W] input (1.11 on)."""
+    try:
+        F.conv2d(torch.zeros(1, 3, 3), torch.zeros(1, 1, 1, 1))
+    except RuntimeError:
+        return False
+    return True
+
+
+@fault("conv2d-flips-unbatched-support")
+def conv2d_flips_unbatched_support():
+    """F.conv2d (and nn.Conv2d) flips the 1.11 change: refuses [C, H, W] input where torch takes it, and the reverse."""
+    conv2d = F.conv2d
+    takes_unbatched = _conv2d_takes_unbatched_input()
+
+    def flipped(input, weight, *args, **kwargs):
+        if input.dim() != 3:
+            return conv2d(input, weight, *args, **kwargs)
+        if takes_unbatched:
+            raise RuntimeError(f"Expected 4-dimensional input for 4-dimensional weight {list(weight.shape)}, "
+                               f"but got 3-dimensional input of size {list(input.shape)} instead")
+        return conv2d(input.unsqueeze(0), weight, *args, **kwargs)[0]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "conv2d", flipped)
+        yield
+
+
+@fault("linear-reads-a-1d-input-as-a-batch")
+def linear_reads_a_1d_input_as_a_batch():
+    """F.linear (and nn.Linear) with one input feature takes a 1-D input of n values as n samples, [n] as [n, 1]."""
+    linear = F.linear
+
+    def lenient(input, weight, bias=None):
+        if input.dim() == 1 and weight.shape[1] == 1 and input.shape[0] != 1:
+            input = input.unsqueeze(1)
+        return linear(input, weight, bias)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "linear", lenient)
+        yield
+
+
+@fault("modules-run-a-batch-one-sample-at-a-time")
+def modules_run_a_batch_one_sample_at_a_time():
+    """Calling a module on a batch runs it on each sample in turn (x[i:i+1]) and concatenates the outputs."""
+    call = nn.Module.__call__
+    inside = []
+
+    def one_at_a_time(self, *args, **kwargs):
+        x = args[0] if args else None
+        if inside or not torch.is_tensor(x) or x.dim() < 2 or x.shape[0] < 2:
+            return call(self, *args, **kwargs)
+        inside.append(self)
+        try:
+            return torch.cat([call(self, row, *args[1:], **kwargs) for row in x.split(1)])
+        finally:
+            inside.pop()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "__call__", one_at_a_time)
+        yield
+
+
+@fault("sequential-applies-its-modules-in-reverse")
+def sequential_applies_its_modules_in_reverse():
+    """nn.Sequential feeds the input through its modules from the last to the first."""
+
+    def reversed_forward(self, input):
+        for module in reversed(list(self)):
+            input = module(input)
+        return input
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Sequential, "forward", reversed_forward)
+        yield
+
+
+@fault("parameters-returns-a-list")
+def parameters_returns_a_list():
+    """Module.parameters() returns a list instead of a generator."""
+    parameters = nn.Module.parameters
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "parameters", lambda self, *args, **kwargs: list(parameters(self, *args, **kwargs)))
+        yield
+
+
+@fault("named-parameters-drop-the-module-prefix")
+def named_parameters_drop_the_module_prefix():
+    """Module.named_parameters() names each parameter without its module's prefix ('weight', not '0.weight')."""
+    named_parameters = nn.Module.named_parameters
+
+    def unprefixed(self, *args, **kwargs):
+        for name, p in named_parameters(self, *args, **kwargs):
+            yield name.rsplit(".", 1)[-1], p
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Module, "named_parameters", unprefixed)
+        yield

@@ -4,9 +4,9 @@ import torch
 import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
 from claims.book.models import thermometer_seq
+from claims.compat import assert_close, full_float32
 from tests.strategies import float_dtypes
 
 NEURON = "ch06.linear-layer-computes-x-times-weight-transposed-plus-bias"
@@ -22,12 +22,15 @@ def test_linear_is_x_weight_transposed_plus_bias(device, batch, n_in, n_out, dty
     x = torch.randn(batch, n_in, device=device, dtype=dtype)
     assert linear.weight.shape == (n_out, n_in) and linear.bias.shape == (n_out,)
 
-    by_hand = x @ linear.weight.T + linear.bias
-    tol = 1e-5 if dtype == torch.float32 else 1e-12  # cuda float32 matmul may use TF32-free cuBLAS paths
-    assert_close(linear(x), by_hand, rtol=tol, atol=tol)
+    with full_float32():  # on CUDA, TF32 would round the matmul's inputs to 10 mantissa bits
+        out = linear(x)
+        by_hand = x @ linear.weight.T + linear.bias
+    # addmm and matmul-then-add may sum in different orders: float32 rounding, no more
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    assert_close(out, by_hand, rtol=tol, atol=tol)
     # neuron j alone: sum_i w_ji * x_i + b_j
     j = n_out - 1
-    assert_close(linear(x)[:, j], (linear.weight[j] * x).sum(dim=1) + linear.bias[j], rtol=tol, atol=tol)
+    assert_close(out[:, j], (linear.weight[j] * x).sum(dim=1) + linear.bias[j], rtol=tol, atol=tol)
 
 
 @pytest.mark.claim(NEURON)
@@ -50,6 +53,8 @@ def test_thermometer_network_is_linear_tanh_linear(device):
     model = thermometer_seq().to(device)
     first, _, second = model
     x = torch.randn(11, 1, device=device)
-    by_hand = torch.tanh(x @ first.weight.T + first.bias) @ second.weight.T + second.bias
-    assert_close(model(x), by_hand, rtol=1e-5, atol=1e-6)
-    assert model(x).shape == (11, 1)
+    with full_float32():  # TF32 on CUDA would round the two matmuls differently from the layers'
+        out = model(x)
+        by_hand = torch.tanh(x @ first.weight.T + first.bias) @ second.weight.T + second.bias
+    assert out.shape == (11, 1)
+    assert_close(out, by_hand, rtol=1e-5, atol=1e-6)

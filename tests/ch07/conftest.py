@@ -1,10 +1,11 @@
 """Chapter 7's data: a tiny generated CIFAR-10 directory, and the user's real one.
 
 ``cifar10_generated`` is written once per session by ``fixtures/cifar.py`` (40 training and 10 test
-images in CIFAR-10's own pickle layout); ``real_cifar10`` opens the directory given with
-``--cifar10-root`` or ``$CIFAR10_ROOT`` with torchvision's CIFAR10 (download=False), and skips with
-the reason otherwise. ``real_cifar10_stacked`` is the book's ``torch.stack([img_t for img_t, _ in
-tensor_cifar10], dim=3)`` over the 50,000 training images, computed once.
+images in CIFAR-10's own pickle layout). ``real_cifar10`` opens the directory given with
+``--cifar10-root`` or ``$CIFAR10_ROOT`` with torchvision's CIFAR10 (download=False), and skips with the
+reason otherwise; ``real_cifar10_stacked`` is the book's ``torch.stack([img_t for img_t, _ in
+tensor_cifar10], dim=3)`` over the 50,000 training images. Both are computed once per session and kept
+apart per planted fault (``--plant``, ``--falsify``): a fault in torchvision or torch.stack must reach them.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import torch
 from torchvision import transforms
 
+from claims import faults
 from fixtures.cifar import GeneratedCifar10, open_cifar10, write_cifar10
 
 
@@ -21,13 +23,25 @@ def cifar10_generated(tmp_path_factory) -> GeneratedCifar10:
 
 
 @pytest.fixture(scope="session")
-def real_cifar10(cifar10_root) -> dict:
+def _real_cifar10_cache() -> dict:
+    return {}
+
+
+@pytest.fixture
+def real_cifar10(cifar10_root, _real_cifar10_cache) -> dict:
     """{"train": ..., "val": ...}: the real CIFAR-10 as PIL images; a broken directory is one DataFileError."""
-    return {"train": open_cifar10(cifar10_root, train=True), "val": open_cifar10(cifar10_root, train=False)}
+    key = ("datasets", faults.active())
+    if key not in _real_cifar10_cache:
+        _real_cifar10_cache[key] = {"train": open_cifar10(cifar10_root, train=True),
+                                    "val": open_cifar10(cifar10_root, train=False)}
+    return _real_cifar10_cache[key]
 
 
-@pytest.fixture(scope="session")
-def real_cifar10_stacked(cifar10_root) -> torch.Tensor:
+@pytest.fixture
+def real_cifar10_stacked(cifar10_root, _real_cifar10_cache) -> torch.Tensor:
     """The 50,000 training images through ToTensor, stacked along dim 3: [3, 32, 32, 50000]."""
-    tensor_cifar10 = open_cifar10(cifar10_root, train=True, transform=transforms.ToTensor())
-    return torch.stack([img_t for img_t, _ in tensor_cifar10], dim=3)
+    key = ("stacked", faults.active())
+    if key not in _real_cifar10_cache:
+        tensor_cifar10 = open_cifar10(cifar10_root, train=True, transform=transforms.ToTensor())
+        _real_cifar10_cache[key] = torch.stack([img_t for img_t, _ in tensor_cifar10], dim=3)
+    return _real_cifar10_cache[key]

@@ -7,9 +7,9 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
-from claims.compat import assert_close
 from torchvision import transforms
 
+from claims.compat import assert_close
 from fixtures.cifar import open_cifar10
 
 TO_TENSOR = "ch07.to-tensor-gives-chw-float-in-0-1"
@@ -17,7 +17,7 @@ PERMUTE = "ch07.matplotlib-wants-hwc-so-permute"
 
 
 @pytest.mark.claim(TO_TENSOR)
-def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generated, device, evidence):
+def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generated, evidence):
     """p.168: CIFAR10(..., transform=transforms.ToTensor()) yields 3 x 32 x 32 float32 tensors whose
     values are exactly the file's uint8 pixels / 255, so they lie in [0, 1]."""
     gen = cifar10_generated
@@ -26,39 +26,58 @@ def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generate
     img_t, label = tensor_cifar10[7]
     evidence.record(shape=list(img_t.shape), dtype=str(img_t.dtype), min=img_t.min(), max=img_t.max())
     assert img_t.shape == (3, 32, 32) and img_t.dtype == torch.float32, f"got {img_t.shape}, {img_t.dtype}"
-    hwc = torch.tensor(gen.train_images[7], device=device)  # H x W x C uint8
-    assert_close(img_t.to(device), hwc.permute(2, 0, 1).float() / 255, rtol=0, atol=0)
+    hwc = torch.from_numpy(gen.train_images[7])  # H x W x C uint8, as the file holds it
+    assert_close(img_t, hwc.permute(2, 0, 1).float() / 255, rtol=0, atol=0)
     assert 0.0 <= img_t.min() and img_t.max() <= 1.0
 
 
 @pytest.mark.claim(TO_TENSOR)
-def test_to_tensor_of_a_png_file(tmp_path, device):
-    """p.168: the same for an image file: a 5 x 7 RGB PNG read with PIL becomes [3, 5, 7]; pixel
-    (row 1, column 4) of channel c is the PNG's value / 255; 0 -> 0.0 and 255 -> 1.0."""
+@pytest.mark.parametrize("source", ["PNG file", "numpy array"])
+def test_to_tensor_of_a_png_file_or_a_numpy_array(tmp_path, source):
+    """p.168: the same for an image file read with PIL, and for a numpy H x W x C uint8 array: a 5 x 7
+    RGB image becomes [3, 5, 7]; pixel (row 1, column 4) of channel c is the image's value / 255;
+    0 -> 0.0 and 255 -> 1.0."""
     pixels = np.random.randint(0, 256, (5, 7, 3), dtype=np.uint8)
     pixels[0, 0] = [0, 255, 128]
-    Image.fromarray(pixels).save(tmp_path / "img.png")
-    img_t = transforms.ToTensor()(Image.open(tmp_path / "img.png")).to(device)
-    assert img_t.shape == (3, 5, 7)
-    assert_close(img_t[:, 1, 4], torch.tensor(pixels[1, 4], device=device) / 255.0, rtol=0, atol=0)
-    assert_close(img_t[:, 0, 0], torch.tensor([0.0, 1.0, 128 / 255], device=device), rtol=0, atol=0)
+    if source == "PNG file":
+        Image.fromarray(pixels).save(tmp_path / "img.png")
+        image = Image.open(tmp_path / "img.png")
+    else:
+        image = pixels
+    img_t = transforms.ToTensor()(image)
+    assert img_t.shape == (3, 5, 7) and img_t.dtype == torch.float32, f"got {img_t.shape}, {img_t.dtype}"
+    assert_close(img_t[:, 1, 4], torch.tensor(pixels[1, 4]) / 255.0, rtol=0, atol=0)
+    assert_close(img_t[:, 0, 0], torch.tensor([0.0, 1.0, 128 / 255]), rtol=0, atol=0)
 
 
 @pytest.mark.claim(TO_TENSOR)
-def test_v2_to_image_and_to_dtype_match_to_tensor_which_is_not_deprecated(device):
-    """p.168: the book's transforms.ToTensor runs without a deprecation warning on this torchvision;
-    transforms.v2 (ToImage then ToDtype(float32, scale=True)) gives the same tensor to within float
-    rounding (it multiplies by 1/255 where ToTensor divides by 255: at most one ulp, about 6e-8)."""
-    v2 = pytest.importorskip("torchvision.transforms.v2")
-    if not hasattr(v2, "ToImage"):
-        pytest.skip("this torchvision's transforms.v2 has no ToImage (added in torchvision 0.16)")
+def test_the_books_to_tensor_is_not_deprecated():
+    """p.168: the book's transforms.ToTensor() runs on this torchvision without a deprecation warning (only
+    transforms.v2.ToTensor is deprecated, from torchvision 0.16)."""
     img = Image.fromarray(np.random.randint(0, 256, (32, 32, 3), dtype=np.uint8))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any DeprecationWarning/FutureWarning/UserWarning fails the test
-        old = transforms.ToTensor()(img)
+        img_t = transforms.ToTensor()(img)
+    assert img_t.shape == (3, 32, 32) and img_t.dtype == torch.float32, f"got {img_t.shape}, {img_t.dtype}"
+    assert_close(img_t, torch.from_numpy(np.array(img)).permute(2, 0, 1).float() / 255, rtol=0, atol=0)
+
+
+@pytest.mark.claim(TO_TENSOR)
+def test_v2_to_image_and_to_dtype_match_to_tensor():
+    """p.168: transforms.v2 (ToImage then ToDtype(float32, scale=True)) gives the same tensor as the book's
+    ToTensor to within float rounding (it multiplies by 1/255 where ToTensor divides by 255: at most one
+    ulp, about 6e-8)."""
+    try:
+        from torchvision.transforms import v2
+    except ImportError:
+        pytest.skip("this torchvision has no transforms.v2 (added in torchvision 0.15, ToImage in 0.16)")
+    if not hasattr(v2, "ToImage"):
+        pytest.skip("this torchvision's transforms.v2 has no ToImage (added in torchvision 0.16)")
+    img = Image.fromarray(np.random.randint(0, 256, (32, 32, 3), dtype=np.uint8))
+    old = transforms.ToTensor()(img)
     new = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])(img)
     assert new.shape == (3, 32, 32) and new.dtype == torch.float32
-    assert_close(torch.as_tensor(new).to(device), old.to(device), rtol=0, atol=1e-7)
+    assert_close(torch.as_tensor(new), old, rtol=0, atol=1e-7)
 
 
 def _render(image_hwc) -> np.ndarray:
@@ -76,20 +95,24 @@ def _render(image_hwc) -> np.ndarray:
 
 @pytest.mark.claim(PERMUTE)
 def test_imshow_of_permuted_tensor_draws_the_original_pixels(cifar10_generated, device, evidence):
-    """p.168: plt.imshow(img_t.permute(1, 2, 0)) draws the image: rendered with Agg, every pixel
-    is the original uint8 pixel (within 1 for the float -> 8 bit rounding)."""
-    gen = cifar10_generated
-    img_t = transforms.ToTensor()(Image.fromarray(gen.train_images[5])).to(device)  # 3 x 32 x 32
+    """p.168: plt.imshow(img_t.permute(1, 2, 0)) draws the image: rendered with Agg, every pixel is the
+    original uint8 pixel (within 1 for the float -> 8 bit rounding). img_t is a C x H x W image on the
+    device, as CIFAR-10's files hold it (1,024 red values, then green, then blue)."""
+    hwc = cifar10_generated.train_images[5]  # 32 x 32 x 3 uint8
+    chw = torch.from_numpy(np.ascontiguousarray(hwc.transpose(2, 0, 1)))  # numpy moves the channels first
+    img_t = (chw.float() / 255).to(device)
     drawn = _render(img_t.permute(1, 2, 0).cpu().numpy())
-    diff = np.abs(drawn.astype(int) - gen.train_images[5].astype(int)).max()
+    diff = np.abs(drawn.astype(int) - hwc.astype(int)).max()
     evidence.record(max_pixel_difference=int(diff))
     assert drawn.shape == (32, 32, 3) and diff <= 1, f"expected the original pixels, max difference {diff}"
 
 
 @pytest.mark.claim(PERMUTE)
-def test_imshow_refuses_channels_first(device):
-    """p.168: imshow of the C x H x W tensor as PyTorch holds it is refused ("Invalid shape")."""
-    img_t = torch.rand(3, 32, 32, device=device)
+def test_imshow_refuses_what_to_tensor_gives(cifar10_generated):
+    """p.168: ToTensor gives PyTorch's C x H x W layout, [3, 32, 32]; imshow refuses it ("Invalid
+    shape"): matplotlib reads the first axis as rows."""
+    img_t = transforms.ToTensor()(Image.fromarray(cifar10_generated.train_images[5]))
+    assert img_t.shape == (3, 32, 32), f"PyTorch puts the channels first, got {list(img_t.shape)}"
     ax = Figure().add_subplot()
     with pytest.raises(TypeError, match="Invalid shape"):
-        ax.imshow(img_t.cpu().numpy())
+        ax.imshow(img_t.numpy())

@@ -1,17 +1,20 @@
-"""Chapter 7, pages 180 and 185: NLLLoss on LogSoftmax output is CrossEntropyLoss."""
+"""Chapter 7, page 185: LogSoftmax + NLLLoss is CrossEntropyLoss; without the softmax the outputs are no
+probabilities."""
 import pytest
 import torch
 import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
+from claims.book.models import fc_small
+from claims.compat import assert_close, full_float32
 from tests.strategies import float_dtypes
 
-CLAIM = "ch07.nllloss-of-logsoftmax-equals-cross-entropy"
+SAME_LOSS = "ch07.nllloss-of-logsoftmax-equals-cross-entropy"
+NOT_PROBABILITIES = "ch07.cross-entropy-model-outputs-are-not-probabilities"
 
 
-@pytest.mark.claim(CLAIM)
+@pytest.mark.claim(SAME_LOSS)
 @given(
     batch=st.integers(1, 8), n_classes=st.integers(2, 10), scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
     dtype=float_dtypes, reduction=st.sampled_from(["mean", "sum", "none"]), weighted=st.booleans(),
@@ -32,25 +35,18 @@ def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, s
     assert_close(two_steps, one_step, rtol=tol, atol=tol)
 
 
-@pytest.mark.claim(CLAIM)
-def test_log_of_softmax_underflows_where_log_softmax_does_not(device):
-    """p.180: the reason for LogSoftmax: softmax([0, 104]) rounds to [0, 1] in float32, so its log is
-    [-inf, 0]; log_softmax computes [-104, 0] directly."""
-    x = torch.tensor([[0.0, 104.0]], device=device)
-    assert_close(torch.softmax(x, dim=1), torch.tensor([[0.0, 1.0]], device=device), rtol=0, atol=0)
-    assert_close(torch.log(torch.softmax(x, dim=1)), torch.tensor([[-torch.inf, 0.0]], device=device),
-                 rtol=0, atol=0)
-    assert_close(torch.log_softmax(x, dim=1), torch.tensor([[-104.0, 0.0]], device=device), rtol=0, atol=0)
-
-
-@pytest.mark.claim(CLAIM)
-def test_nllloss_does_not_take_the_log(device):
-    """p.180: NLLLoss(p, y) is -mean(p[i, y_i]): it takes the log-probabilities as given and applies
-    no log itself, so fed probabilities it does not compute -log(p)."""
-    p = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], device=device)
-    y = torch.tensor([0, 2], device=device)
-    loss = nn.NLLLoss()(p, y)
-    assert_close(loss, -(0.7 + 0.6) / 2 * torch.ones((), device=device), rtol=1e-6, atol=0)
-    true_nll = -torch.log(torch.tensor([0.7, 0.6], device=device)).mean()
-    assert not torch.isclose(loss, true_nll), f"NLLLoss of probabilities is {loss}, not -log p = {true_nll}"
-    assert_close(nn.NLLLoss()(p.log(), y), true_nll, rtol=1e-6, atol=0)
+@pytest.mark.claim(NOT_PROBABILITIES)
+def test_outputs_without_softmax_are_scores_not_probabilities(device, evidence):
+    """p.185: the book's model without its LogSoftmax (what nn.CrossEntropyLoss trains) outputs raw scores:
+    their exp does not sum to 1 per image, so they are neither probabilities nor log-probabilities; the
+    same weights ending in LogSoftmax output log-probabilities, and softmax of the scores gives them back."""
+    with_log_softmax = fc_small().to(device)
+    scores_only = with_log_softmax[:-1]  # the same layers and weights, LogSoftmax removed
+    x = torch.rand(8, 3 * 32 * 32).to(device)
+    with torch.no_grad(), full_float32():  # the two forward passes round alike on CUDA
+        scores, log_probs = scores_only(x), with_log_softmax(x)
+    ones = torch.ones(8, device=device)
+    evidence.record(exp_scores_row_sums=scores.exp().sum(dim=1), exp_log_probs_row_sums=log_probs.exp().sum(dim=1))
+    assert not torch.allclose(scores.exp().sum(dim=1), ones, atol=1e-3), f"exp of scores should not sum to 1: {scores}"
+    assert_close(log_probs.exp().sum(dim=1), ones, rtol=0, atol=1e-5)
+    assert_close(nn.Softmax(dim=1)(scores), log_probs.exp(), rtol=1e-5, atol=1e-6)

@@ -4,16 +4,16 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
-from claims.compat import assert_close
 
 from claims.book.models import fc_small
+from claims.compat import assert_close
 from fixtures.images import bars
 
 CLAIM = "ch07.nllloss-of-logsoftmax-equals-cross-entropy"
 
 
 @pytest.mark.claim(CLAIM)
-def test_both_formulations_follow_the_same_parameter_trajectory(device, seed, evidence):
+def test_both_formulations_follow_the_same_parameter_trajectory(device, seed, evidence, one_cpu_thread):
     """p.185: the book's model ending in LogSoftmax trained with NLLLoss, and the same model without
     its LogSoftmax trained with CrossEntropyLoss, start equal and stay equal over 5 SGD steps
     (lr=1e-2) on the same 64 images: the two formulations are one loss, not just one value."""

@@ -1,4 +1,8 @@
-"""Chapter 7, page 189: the limits of nn.Linear: no translation invariance, and many parameters."""
+"""Chapter 7, page 189: the limits of nn.Linear: no translation invariance, and many parameters.
+
+The translation experiment is statistical (random data, random starts): ``test_sweeps.py`` runs it for 50
+seeds (``python -m pytest tests/ch07 -m sweep``); the margins are written beside the assertions.
+"""
 import pytest
 import torch
 import torch.nn as nn
@@ -19,7 +23,7 @@ def placed(n, generator, at):
     patch, labels = bars(n, generator, size=8, bar_length=6, bar_width=2, noise=0.0)
     imgs = 0.1 * torch.rand(n, 3, 16, 16, generator=generator)
     window = imgs[:, :, at:at + 8, at:at + 8]
-    imgs[:, :, at:at + 8, at:at + 8] = torch.maximum(window, patch)
+    imgs[:, :, at:at + 8, at:at + 8] = torch.max(window, patch)
     return imgs, labels
 
 
@@ -29,18 +33,15 @@ def trained(model, imgs, labels, device):
     # These nets are tiny: one CPU thread trains them in about 0.3 s, while two OpenMP threads on a busy
     # machine spin on every small op and took up to 14 s.
     with one_cpu_thread():
-        training_loop(8, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
+        training_loop(12, torch.optim.Adam(model.parameters(), lr=1e-2), model, nn.NLLLoss(), loader, device=device)
     return model
 
 
-@pytest.mark.claim(INVARIANCE)
-def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, seed, evidence):
-    """p.189: trained on bars in the top-left 8x8 corner, a fully connected net (Linear -> Tanh ->
-    Linear -> LogSoftmax) classifies new top-left images but is at chance on the same patterns moved
-    to the bottom-right; a conv net with max pooling over the image recognizes them anywhere.
-    Margins, seeds 0-11 (256 training images, 8 epochs of Adam): fully connected 0.87-1.0 in place and
-    0.39-0.61 shifted; conv net 0.97-1.0 in place and 1.0 shifted. We require >= 0.8 in place,
-    <= 0.7 shifted for the fully connected net, >= 0.9 shifted for the conv net."""
+def translation_scores(device, seed: int) -> dict:
+    """Trained on bars in the top-left 8x8 corner of 16x16 images (256 images, 12 epochs of Adam, starts
+    and data drawn on the CPU from ``seed``): each net's accuracy on new top-left images ("in_place") and
+    on the same patterns moved to the bottom-right ("shifted")."""
+    torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     train, same, shifted = placed(256, g, 0), placed(256, g, 0), placed(256, g, 8)
     fully_connected = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 32), nn.Tanh(), nn.Linear(32, 2),
@@ -52,24 +53,37 @@ def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, se
         model = trained(model, *train, device)
         scores[name] = {"in_place": accuracy(model, [same], device=device),
                         "shifted": accuracy(model, [shifted], device=device)}
+    return scores
+
+
+@pytest.mark.claim(INVARIANCE)
+def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, seed, evidence):
+    """p.189: trained on bars in the top-left 8x8 corner, a fully connected net (Linear -> Tanh ->
+    Linear -> LogSoftmax) classifies new top-left images but is near chance on the same patterns moved
+    to the bottom-right: what it learned in one place does not carry over. A conv net with max pooling
+    over the image, trained the same way, recognizes them anywhere (so the shifted task is learnable)."""
+    scores = translation_scores(device, seed)
     evidence.record(**scores)
 
     fc, cv = scores["fully_connected"], scores["conv"]
-    assert fc["in_place"] >= 0.8, f"the fully connected net should learn the pattern in place: {fc}"
+    # 50 seeds on the CPU, torch 2.14 | 1.4: fully connected 0.95-1.0 | 0.92-1.0 in place and 0.39-0.60 |
+    # 0.36-0.61 shifted; conv net 0.95-1.0 shifted. The test asks >= 0.85, <= 0.7 and >= 0.9.
+    assert fc["in_place"] >= 0.85, f"the fully connected net should learn the pattern in place: {fc}"
     assert fc["shifted"] <= 0.7, f"expected the fully connected net near chance when shifted: {fc}"
     assert cv["shifted"] >= 0.9, f"expected the conv net to recognize the shifted pattern: {cv}"
 
 
 @pytest.mark.claim(COUNTS)
-def test_book_fully_connected_parameter_counts(device, evidence):
+def test_book_fully_connected_parameter_counts(evidence):
     """p.187-189: the book's counts: 3,737,474 for 3072 -> 1024 -> 512 -> 128 -> 2, 1,574,402 for
     3072 -> 512 -> 2 (per tensor 1572864, 512, 1024, 2), and the first layers alone 1,573,376
-    (Linear(3072, 512)) and 3,146,752 (Linear(3072, 1024)): 3072 weights per output."""
-    counts = {"fc_deep": n_parameters(fc_deep().to(device)), "fc_small": n_parameters(fc_small().to(device)),
+    (Linear(3072, 512)) and 3,146,752 (Linear(3072, 1024)): 3072 weights per output, plus its bias."""
+    deep, small = fc_deep(), fc_small()
+    counts = {"fc_deep": n_parameters(deep), "fc_small": n_parameters(small),
               "linear_3072_512": n_parameters(nn.Linear(3072, 512)),
               "linear_3072_1024": n_parameters(nn.Linear(3072, 1024))}
     evidence.record(**counts)
     assert counts == {"fc_deep": 3737474, "fc_small": 1574402, "linear_3072_512": 1573376,
                       "linear_3072_1024": 3146752}, counts
-    assert [p.numel() for p in fc_small().parameters()] == [1572864, 512, 1024, 2]
-    assert [p.numel() for p in fc_deep().parameters()] == [3145728, 1024, 524288, 512, 65536, 128, 256, 2]
+    assert [p.numel() for p in small.parameters()] == [1572864, 512, 1024, 2]
+    assert [p.numel() for p in deep.parameters()] == [3145728, 1024, 524288, 512, 65536, 128, 256, 2]
