@@ -5,13 +5,5 @@
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-
-def torch_at_least(version: str) -> bool:
-    """Whether the installed torch is at or past ``version`` (for the two sides of an amendment)."""
-    import torch
-
-    from claims.registry import release
-
-    return release(torch.__version__) >= release(version)

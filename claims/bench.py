@@ -1,21 +1,20 @@
 """Measuring the book's models: throughput in samples per second, FLOPs counted from their layers, and
 the device's float32 matrix-multiply rate as the ceiling to compare them with.
 
-Shared by the p.155 batching claim (``tests/ch06``) and the benchmarks (``tests/benchmarks``).
+Used by the benchmarks (``tests/benchmarks``) and, for its models and batches, the p.155 claim (``tests/ch06``).
 Every timing waits for the device (``claims.devices.synchronize``), so a CUDA kernel is counted when it
 has run, not when it was queued.
 """
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
 import torch.nn as nn
 
 from claims.book.models import Net, NetResDeep, fc_deep
-from claims.book.threads import cpu_threads
 from claims.devices import synchronize
 
 # name -> (constructor, shape of one sample): the chapter-7 MLP takes a flattened 3x32x32 image.
@@ -102,43 +101,6 @@ def training_step(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, 
         synchronize(device)
 
     return step
-
-
-def best_seconds(fn: Callable[[], None], rounds: int, clock: Callable[[], float] = time.perf_counter) -> float:
-    """The fastest of ``rounds`` timed calls. On a shared machine other processes only ever add time,
-    so the best call is the estimate of the uninterrupted one (the median swings with their load)."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = clock()
-        fn()
-        best = min(best, clock() - start)
-    return best
-
-
-def one_vs_batched(model: nn.Module, inputs: torch.Tensor, device, n_single: int = 16,
-                   rounds: int = 3) -> dict[str, float]:
-    """Inference samples per second one sample at a time (each of the first ``n_single`` samples as a
-    batch of one, ``x.unsqueeze(0)``) and as one batch of all of ``inputs``.
-
-    The two are timed alternately, ``rounds`` times, so both see the same machine; each forward pass is
-    timed on its own and the best one of each kind counts (``best_seconds``). On the CPU the model runs
-    on one thread and the clock is that thread's CPU time (``time.thread_time``): on a machine shared
-    with other processes, wall time measures the scheduler as much as the model (a 10 ms batch is
-    preempted where a 1 ms sample slips through), CPU time does not. Elsewhere the clock is wall time
-    and every pass ends with a synchronize.
-    """
-    on_cpu = torch.device(device).type == "cpu"
-    clock = time.thread_time if on_cpu else time.perf_counter
-    with cpu_threads(1) if on_cpu else nullcontext():
-        singles = [inference_step(model, x.unsqueeze(0), device) for x in inputs[:n_single]]
-        batched = inference_step(model, inputs, device)
-        singles[0](), batched()  # warm-up: first calls allocate and pick kernels
-        one = many = float("inf")
-        for _ in range(rounds):
-            one = min([one] + [best_seconds(s, 1, clock) for s in singles])
-            many = min(many, best_seconds(batched, 1, clock))
-    return {"one_at_a_time": 1 / one, "batched": len(inputs) / many, "ratio": len(inputs) * one / many,
-            "cpu_threads": 1 if on_cpu else None}
 
 
 @contextmanager

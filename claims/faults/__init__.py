@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import difflib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,7 @@ def check_name(name: str, names: set[str] | None = None) -> None:
     """Raise a FaultError naming ``name`` and its likely intended spelling when no fault has that name."""
     names = known_names() if names is None else names
     if name not in names:
-        close = [n for n in sorted(names) if n.split("-")[0] == name.split("-")[0]][:3]
+        close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.75)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise FaultError(f"unknown fault '{name}'{hint}; the faults are defined in claims/faults/")
 
