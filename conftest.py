@@ -1,4 +1,5 @@
 """The fixtures every chapter shares, and the hypothesis profiles."""
+
 from __future__ import annotations
 
 import os

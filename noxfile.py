@@ -14,6 +14,7 @@ has wheels for, and the pins it needs (numpy below 2 before torch 2.3). uv insta
 ``uv|virtualenv`` backend: virtualenv and pip where uv is missing); ``NOX_DEFAULT_VENV_BACKEND=virtualenv``
 picks pip instead. A session's venv is reused by the next run of the same session (``-r``).
 """
+
 from __future__ import annotations
 
 import glob
@@ -64,16 +65,33 @@ def install_pinned(session: nox.Session, pins: list[str], *extra: str) -> None:
 
 
 def run_suite(session: nox.Session, ledger: Path, *extra: str) -> None:
-    session.run("python", "-c", "import torch, torchvision, numpy; print('torch', torch.__version__, 'torchvision', "
-                "torchvision.__version__, 'numpy', numpy.__version__)")
+    session.run(
+        "python",
+        "-c",
+        "import torch, torchvision, numpy; print('torch', torch.__version__, 'torchvision', "
+        "torchvision.__version__, 'numpy', numpy.__version__)",
+    )
     ledger.parent.mkdir(parents=True, exist_ok=True)
-    session.run("python", "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", f"--ledger={ledger}",
-                "-q", *extra, *session.posargs, env={"CI": "true"})
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        f"--ledger={ledger}",
+        "-q",
+        *extra,
+        *session.posargs,
+        env={"CI": "true"},
+    )
 
 
 @nox.session(name="matrix", tags=["matrix"])
-@nox.parametrize("python,torch,torchvision,pins",
-                 [nox.param(interpreter(py), t, tv, pins, id=t) for t, tv, py, pins in RELEASES])
+@nox.parametrize(
+    "python,torch,torchvision,pins", [nox.param(interpreter(py), t, tv, pins, id=t) for t, tv, py, pins in RELEASES]
+)
 def matrix(session: nox.Session, torch: str, torchvision: str, pins: list[str]) -> None:
     """The suite on one torch release, writing reports/matrix/<torch>.json."""
     install_pinned(session, [f"torch=={torch}", f"torchvision=={torchvision}", *pins])
@@ -95,8 +113,10 @@ def lowest(session: nox.Session) -> None:
 @nox.session(python=False)
 def matrix_doc(session: nox.Session) -> None:
     """docs/matrix.md from the matrix's ledgers, which are copied to docs/matrix/ beside it."""
-    ledgers = sorted(MATRIX_DIR.glob("*.json"), key=lambda p: [int(x) if x.isdigit() else x
-                                                                for x in p.stem.replace("-", ".").split(".")])
+    ledgers = sorted(
+        MATRIX_DIR.glob("*.json"),
+        key=lambda p: [int(x) if x.isdigit() else x for x in p.stem.replace("-", ".").split(".")],
+    )
     if not ledgers:
         session.error(f"no ledgers in {MATRIX_DIR}: run nox -s matrix first")
     session.run("python", "-m", "claims.matrix_doc", *map(str, ledgers), "-o", str(ROOT / "docs" / "matrix.md"))

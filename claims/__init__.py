@@ -3,7 +3,7 @@
 ``claims.registry`` holds the claims as data, ``claims.plugin`` is the pytest harness,
 ``claims.ledger`` the report it writes, ``claims.book`` the book's own code.
 """
+
 from __future__ import annotations
 
 __version__ = "0.2.0"
-

@@ -5,6 +5,7 @@ Used by the benchmarks (``tests/benchmarks``) and, for its models and batches, t
 Every timing waits for the device (``claims.devices.synchronize``), so a CUDA kernel is counted when it
 has run, not when it was queued.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,9 +26,14 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
 }
 BATCH_SIZES = (1, 8, 64, 512, 4096)
 # On a CPU (2 cores here) the sizes whose step takes more than a few seconds are left out.
-CPU_LARGEST = {("fc_deep", "inference"): 4096, ("fc_deep", "training"): 512,
-               ("Net", "inference"): 512, ("Net", "training"): 512,
-               ("NetResDeep", "inference"): 64, ("NetResDeep", "training"): 64}
+CPU_LARGEST = {
+    ("fc_deep", "inference"): 4096,
+    ("fc_deep", "training"): 512,
+    ("Net", "inference"): 512,
+    ("Net", "training"): 512,
+    ("NetResDeep", "inference"): 64,
+    ("NetResDeep", "training"): 64,
+}
 
 
 def build(name: str, device) -> nn.Module:
@@ -86,8 +92,9 @@ def inference_step(model: nn.Module, inputs: torch.Tensor, device) -> Callable[[
     return step
 
 
-def training_step(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device,
-                  learning_rate: float = 1e-2) -> Callable[[], None]:
+def training_step(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, device, learning_rate: float = 1e-2
+) -> Callable[[], None]:
     """The book's training step (forward, cross-entropy loss, backward, SGD step), finished on return."""
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)

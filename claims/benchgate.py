@@ -1,6 +1,7 @@
 """pytest-benchmark's regression gate, readable: ``--benchmark-compare-fail`` ends, when a benchmark
 regressed, in a traceback of pytest-benchmark's own; this plugin (registered by ``claims.plugin`` where
 pytest-benchmark is installed) turns it into one line per regressed benchmark and a failed run."""
+
 from __future__ import annotations
 
 import pytest

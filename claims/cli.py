@@ -9,6 +9,7 @@
 Exit status: 0 when all is well; 1 when a claim fails (summary), a claim that held now fails (diff), or a
 ledger records a run that checked nothing; 2 when an input cannot be read (one line naming the file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,26 +68,44 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("summary", help="verdicts per chapter and device, from a ledger")
     s.add_argument("ledger", nargs="?", default=str(DEFAULT_LEDGER), help=f"ledger file (default {DEFAULT_LEDGER})")
-    s.add_argument("--claims", action="store_true", help="also list every claim with its verdicts, and why any is "
-                                                         "partial, skipped or not run")
+    s.add_argument(
+        "--claims",
+        action="store_true",
+        help="also list every claim with its verdicts, and why any is partial, skipped or not run",
+    )
     s.set_defaults(run=run_summary)
     d = sub.add_parser("diff", help="what changed between two ledgers, claim by claim and device by device")
     d.add_argument("a", metavar="A", help="the earlier ledger")
     d.add_argument("b", metavar="B", help="the later ledger")
-    d.add_argument("--rtol", type=float, default=0.01, help="evidence numbers that moved by more than this fraction "
-                                                            "are listed (default 0.01)")
+    d.add_argument(
+        "--rtol",
+        type=float,
+        default=0.01,
+        help="evidence numbers that moved by more than this fraction are listed (default 0.01)",
+    )
     d.set_defaults(run=run_diff)
     m = sub.add_parser("matrix", help="claims as rows, ledgers as columns, only the rows that differ")
     m.add_argument("ledgers", nargs="+", metavar="LEDGER")
-    m.add_argument("--format", choices=("text", "markdown"), default="text",
-                   help="markdown: for a CI job summary or a pull request comment")
+    m.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: for a CI job summary or a pull request comment",
+    )
     m.set_defaults(run=run_matrix)
     g = sub.add_parser("plot", help="throughput against batch size, from a pytest-benchmark JSON file")
-    g.add_argument("benchmark_json", metavar="BENCHMARK_JSON",
-                   help="written by --benchmark-json FILE, or saved by --benchmark-autosave under .benchmarks/")
-    g.add_argument("-o", "--output", metavar="OUT",
-                   help="the figure to write; its extension picks the format: .png, .svg or .pdf "
-                        "(default: BENCHMARK_JSON with .png)")
+    g.add_argument(
+        "benchmark_json",
+        metavar="BENCHMARK_JSON",
+        help="written by --benchmark-json FILE, or saved by --benchmark-autosave under .benchmarks/",
+    )
+    g.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="the figure to write; its extension picks the format: .png, .svg or .pdf "
+        "(default: BENCHMARK_JSON with .png)",
+    )
     g.set_defaults(run=run_plot)
     try:
         from claims.report import add_parser as add_report

@@ -6,6 +6,7 @@ ledgers' devices as columns (labelled by torch version and device), showing only
 with the totals. A ledger of a run that checked nothing (collection errors, interrupted) is never read as
 green: both commands then exit 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,9 @@ def diff(a: dict, b: dict, rtol: float = 0.01, atol: float = 1e-12) -> tuple[lis
             if va != vb:
                 line = f"{cid} on {device}: {va} -> {vb}"
                 (broke if va in GREEN and vb == "fails" else changed).append(line)
-            moves = evidence_moves(ra.get(device, {}).get("evidence", {}), rb.get(device, {}).get("evidence", {}),
-                                   rtol, atol)
+            moves = evidence_moves(
+                ra.get(device, {}).get("evidence", {}), rb.get(device, {}).get("evidence", {}), rtol, atol
+            )
             moved += [f"{cid} on {device}: {m}" for m in moves]
     if broke:
         status = 1
@@ -107,8 +109,9 @@ def _columns(documents: list[dict]) -> tuple[list[tuple[int, str]], list[str]]:
         for device in devices:
             verdicts = [c["results"][device] for c in document["claims"] if device in c["results"]]
             if verdicts and all(r["verdict"] == "skipped" for r in verdicts):
-                notes.append(f"{_label(document, device)}: every claim skipped ({verdicts[0].get('reason', '')}): "
-                             f"left out")
+                notes.append(
+                    f"{_label(document, device)}: every claim skipped ({verdicts[0].get('reason', '')}): left out"
+                )
             else:
                 columns.append((n, device))
         if not devices:
@@ -131,14 +134,17 @@ def matrix(documents: list[dict], markdown: bool = False) -> tuple[list[str], in
     ids = list(dict.fromkeys(cid for d in documents for cid in (c["id"] for c in d["claims"])))
     rows = [["claim", *labels]]
     for cid in ids:
-        cells = [cell(by_ledger[n][cid]["results"].get(device)) if cid in by_ledger[n] else "absent"
-                 for n, device in columns]
+        cells = [
+            cell(by_ledger[n][cid]["results"].get(device)) if cid in by_ledger[n] else "absent" for n, device in columns
+        ]
         if len(set(cells)) > 1:
             rows.append([cid, *cells])
     totals = [["verdict", *labels]]
     for verdict in ledger.VERDICTS:
-        counts = [Counter(c["results"][device]["verdict"] for c in documents[n]["claims"] if device in c["results"])
-                  [verdict] for n, device in columns]
+        counts = [
+            Counter(c["results"][device]["verdict"] for c in documents[n]["claims"] if device in c["results"])[verdict]
+            for n, device in columns
+        ]
         if verdict == "untested":
             counts = [sum(1 for c in documents[n]["claims"] if not c["results"]) for n, _ in columns]
         if any(counts):

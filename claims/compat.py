@@ -14,6 +14,7 @@ literals. Each name says what it gives and from which release torch has it itsel
 A claim whose own subject is missing from a release (``weights_only``, ``transforms.v2``) is no
 measurement problem: its test skips there with that reason.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,30 +25,58 @@ import torch
 __all__ = ["assert_close", "storage_ptr", "lstsq", "solve", "largest_eigenvalue", "full_float32"]
 
 # torch.testing.assert_close's default tolerances, by dtype (rtol, atol).
-_DEFAULT_TOLERANCES = {torch.float16: (1e-3, 1e-5), torch.bfloat16: (1.6e-2, 1e-5),
-                       torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7)}
+_DEFAULT_TOLERANCES = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+}
 
 
-def _assert_close_fallback(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_device=True,
-                           check_dtype=True, msg=None):
+def _assert_close_fallback(
+    actual, expected, *, rtol=None, atol=None, equal_nan=False, check_device=True, check_dtype=True, msg=None
+):
     """``torch.testing.assert_close`` for releases that lack it (before 1.9): tensors, numbers and nested
     sequences or mappings of them; the same defaults, checks and kind of message."""
     if (rtol is None) != (atol is None):
         raise ValueError("both rtol and atol must be given, or neither")
     if isinstance(actual, Mapping) and isinstance(expected, Mapping):
         if set(actual) != set(expected):
-            raise AssertionError(msg or f"The keys of the mappings do not match: {sorted(actual)} != {sorted(expected)}")
+            raise AssertionError(
+                msg or f"The keys of the mappings do not match: {sorted(actual)} != {sorted(expected)}"
+            )
         for key in actual:
-            _assert_close_fallback(actual[key], expected[key], rtol=rtol, atol=atol, equal_nan=equal_nan,
-                                   check_device=check_device, check_dtype=check_dtype, msg=msg)
+            _assert_close_fallback(
+                actual[key],
+                expected[key],
+                rtol=rtol,
+                atol=atol,
+                equal_nan=equal_nan,
+                check_device=check_device,
+                check_dtype=check_dtype,
+                msg=msg,
+            )
         return
-    if (isinstance(actual, Sequence) and not isinstance(actual, str) and not torch.is_tensor(actual)
-            and isinstance(expected, Sequence) and not torch.is_tensor(expected)):
+    if (
+        isinstance(actual, Sequence)
+        and not isinstance(actual, str)
+        and not torch.is_tensor(actual)
+        and isinstance(expected, Sequence)
+        and not torch.is_tensor(expected)
+    ):
         if len(actual) != len(expected):
             raise AssertionError(msg or f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
         for a, e in zip(actual, expected):
-            _assert_close_fallback(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
-                                   check_dtype=check_dtype, msg=msg)
+            _assert_close_fallback(
+                a,
+                e,
+                rtol=rtol,
+                atol=atol,
+                equal_nan=equal_nan,
+                check_device=check_device,
+                check_dtype=check_dtype,
+                msg=msg,
+            )
         return
     numbers = not torch.is_tensor(actual) and not torch.is_tensor(expected)
     a, e = torch.as_tensor(actual), torch.as_tensor(expected)
@@ -73,12 +102,16 @@ def _assert_close_fallback(actual, expected, *, rtol=None, atol=None, equal_nan=
     rel = torch.where(close, torch.zeros_like(rel), rel)
     where = tuple(int(i) for i in _unravel(int(rel.reshape(-1).argmax()), a.shape))
     kind = "Scalars" if a.dim() == 0 else "Tensor-likes"
-    raise AssertionError(msg or (
-        f"{kind} are not close!\n\nMismatched elements: {mismatched} / {a.numel()} "
-        f"({100.0 * mismatched / max(a.numel(), 1):.1f}%)\n"
-        f"Greatest absolute difference: {diff.reshape(-1)[worst].item()} at index "
-        f"{tuple(int(i) for i in _unravel(worst, a.shape))} (up to {atol} allowed)\n"
-        f"Greatest relative difference: {rel.reshape(-1).max().item()} at index {where} (up to {rtol} allowed)"))
+    raise AssertionError(
+        msg
+        or (
+            f"{kind} are not close!\n\nMismatched elements: {mismatched} / {a.numel()} "
+            f"({100.0 * mismatched / max(a.numel(), 1):.1f}%)\n"
+            f"Greatest absolute difference: {diff.reshape(-1)[worst].item()} at index "
+            f"{tuple(int(i) for i in _unravel(worst, a.shape))} (up to {atol} allowed)\n"
+            f"Greatest relative difference: {rel.reshape(-1).max().item()} at index {where} (up to {rtol} allowed)"
+        )
+    )
 
 
 def _unravel(flat: int, shape) -> list[int]:

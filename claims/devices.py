@@ -1,4 +1,5 @@
 """Which devices a claim runs on, and why one is skipped."""
+
 from __future__ import annotations
 
 import torch

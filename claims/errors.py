@@ -1,4 +1,5 @@
 """The suite's one error type for bad input: it names the file and the problem in one line."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The ``evidence`` a test records: small, JSON-serialisable numbers that go into the ledger."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ class Evidence(dict):
         size = len(json.dumps(self))
         if size > MAX_CHARS:
             super().__delitem__(str(key))
-            raise ValueError(f"evidence {key!r} would make this test's evidence {size} characters; "
-                             f"keep it under {MAX_CHARS} (record summaries, not data)")
+            raise ValueError(
+                f"evidence {key!r} would make this test's evidence {size} characters; "
+                f"keep it under {MAX_CHARS} (record summaries, not data)"
+            )
 
     def record(self, **values) -> None:
         for key, value in values.items():

@@ -10,6 +10,7 @@ RuntimeError) counts for nothing: it proves no more than a broken import would. 
 
 ``classify`` sorts one test's outcome under one fault; ``Tally`` gathers them and judges each claim.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -45,8 +46,9 @@ def classify(call) -> tuple[str, str | None]:
 
 @dataclass
 class ClaimTally:
-    faults: dict[str, dict] = field(default_factory=lambda: defaultdict(
-        lambda: {CAUGHT: [], SURVIVED: [], CRASHED: {}, SKIPPED: []}))
+    faults: dict[str, dict] = field(
+        default_factory=lambda: defaultdict(lambda: {CAUGHT: [], SURVIVED: [], CRASHED: {}, SKIPPED: []})
+    )
 
 
 class Tally:
@@ -69,8 +71,13 @@ class Tally:
         if claim.unfalsifiable:
             return {"verdict": "unfalsifiable", "reason": claim.unfalsifiable, "faults": {}, "problems": []}
         if not claim.faults:
-            return {"verdict": "no-faults", "faults": {}, "problems": [
-                f"{claim.id}: names no fault and gives no reason (registry: faults = [...] or unfalsifiable = ...)"]}
+            return {
+                "verdict": "no-faults",
+                "faults": {},
+                "problems": [
+                    f"{claim.id}: names no fault and gives no reason (registry: faults = [...] or unfalsifiable = ...)"
+                ],
+            }
         tally = self.claims.get(claim.id)
         faults = {name: tally.faults[name] for name in claim.faults} if tally else {}
         ran = {t for slot in faults.values() for t in slot[CAUGHT] + slot[SURVIVED] + list(slot[CRASHED])}
@@ -81,24 +88,35 @@ class Tally:
         for name, slot in faults.items():
             if not slot[CAUGHT] and (slot[SURVIVED] or slot[CRASHED]):
                 crashes = "; ".join(f"{test}: {error}" for test, error in slot[CRASHED].items())
-                problems.append(f"{claim.id}: fault {name} turned none of its tests red by an assertion"
-                                + (f" (it made them crash instead: {crashes}; a fault must break a value, not the "
-                                   f"harness)" if crashes else ""))
+                problems.append(
+                    f"{claim.id}: fault {name} turned none of its tests red by an assertion"
+                    + (
+                        f" (it made them crash instead: {crashes}; a fault must break a value, not the harness)"
+                        if crashes
+                        else ""
+                    )
+                )
         caught = {t for slot in faults.values() for t in slot[CAUGHT]}
         for test in sorted(ran - caught):
-            problems.append(f"{claim.id}: {test} stayed green under every fault it names "
-                            f"({', '.join(claim.faults)})" if any(test in slot[SURVIVED] for slot in faults.values())
-                            else f"{claim.id}: {test} went red under no fault by an assertion (it only crashed)")
+            problems.append(
+                f"{claim.id}: {test} stayed green under every fault it names ({', '.join(claim.faults)})"
+                if any(test in slot[SURVIVED] for slot in faults.values())
+                else f"{claim.id}: {test} went red under no fault by an assertion (it only crashed)"
+            )
         return {"verdict": "survives" if problems else "falsifiable", "faults": _plain(faults), "problems": problems}
 
     def section(self, claims: dict[str, Claim], torch_version: str) -> dict:
         """The ledger's ``falsification`` section: per claim its verdict and, per fault, what each test did."""
         judged = {cid: self.judge(claim) for cid, claim in claims.items()}
         verdicts = [j["verdict"] for j in judged.values()]
-        score = {"falsifiable": verdicts.count("falsifiable"), "claims": len(claims),
-                 "unfalsifiable": verdicts.count("unfalsifiable"), "uncheckable": verdicts.count("uncheckable"),
-                 "not_run": verdicts.count("not-run"),
-                 "failing": verdicts.count("survives") + verdicts.count("no-faults")}
+        score = {
+            "falsifiable": verdicts.count("falsifiable"),
+            "claims": len(claims),
+            "unfalsifiable": verdicts.count("unfalsifiable"),
+            "uncheckable": verdicts.count("uncheckable"),
+            "not_run": verdicts.count("not-run"),
+            "failing": verdicts.count("survives") + verdicts.count("no-faults"),
+        }
         return {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "torch": torch_version,
@@ -108,8 +126,10 @@ class Tally:
 
 
 def _plain(faults: dict) -> dict:
-    return {name: {k: (dict(v) if isinstance(v, dict) else sorted(v)) for k, v in slot.items() if v}
-            for name, slot in faults.items()}
+    return {
+        name: {k: (dict(v) if isinstance(v, dict) else sorted(v)) for k, v in slot.items() if v}
+        for name, slot in faults.items()
+    }
 
 
 def problems(section: dict) -> list[str]:
@@ -118,8 +138,8 @@ def problems(section: dict) -> list[str]:
 
 def score_line(section: dict) -> str:
     s = section["score"]
-    line = (f"falsification (torch {section.get('torch')}): {s['falsifiable']}/{s['claims']} claims proven "
-            f"falsifiable")
-    extras = [f"{s[k]} {k.replace('_', ' ')}" for k in ("failing", "unfalsifiable", "uncheckable", "not_run")
-              if s.get(k)]
+    line = f"falsification (torch {section.get('torch')}): {s['falsifiable']}/{s['claims']} claims proven falsifiable"
+    extras = [
+        f"{s[k]} {k.replace('_', ' ')}" for k in ("failing", "unfalsifiable", "uncheckable", "not_run") if s.get(k)
+    ]
     return line + (f" ({', '.join(extras)})" if extras else "")

@@ -18,6 +18,7 @@ Which ledger a run writes:
 - a run that collected no claim test (``pytest tests/benchmarks``), ``--benchmark-only``, ``--plant`` and
   ``--collect-only`` leave the ledger alone; ``--falsify`` writes only the ``falsification`` section.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,10 +68,16 @@ class Harness:
         options.check_hypothesis_profile(config)
         self.ledger_path = options.ledger_path(config)
         # the data sets are checked once, by the process that starts the run (xdist's workers trust it)
-        self.data_roots = {dest: (options.data_root(config, dest) if not self.is_worker
-                                  else Path(config.workerinput["dlwpt_data_roots"][dest])
-                                  if config.workerinput.get("dlwpt_data_roots", {}).get(dest) else None)
-                           for dest in options.DATA_OPTIONS}
+        self.data_roots = {
+            dest: (
+                options.data_root(config, dest)
+                if not self.is_worker
+                else Path(config.workerinput["dlwpt_data_roots"][dest])
+                if config.workerinput.get("dlwpt_data_roots", {}).get(dest)
+                else None
+            )
+            for dest in options.DATA_OPTIONS
+        }
         self.collected: dict[str, Collected] = {}  # nodeid -> what it checks, before any deselection
         self.selected: set[str] = set()
         self.finished: dict[str, str] = {}  # nodeid -> passed, failed, skipped
@@ -95,15 +102,17 @@ class Harness:
                 try:
                     faults.check_name(name, known)
                 except faults.FaultError as exc:
-                    raise pytest.UsageError(f"claim registry: {claim.origin} (id '{claim.id}'): field 'faults': "
-                                            f"{exc}") from None
+                    raise pytest.UsageError(
+                        f"claim registry: {claim.origin} (id '{claim.id}'): field 'faults': {exc}"
+                    ) from None
 
     def pytest_sessionstart(self, session):
         if self.falsify:  # after every configure hook, so no profile chosen on the command line undoes it
             from hypothesis import Phase, settings
 
-            settings.register_profile("dlwpt-falsify", settings(derandomize=True, database=None,
-                                                                phases=[Phase.explicit, Phase.generate]))
+            settings.register_profile(
+                "dlwpt-falsify", settings(derandomize=True, database=None, phases=[Phase.explicit, Phase.generate])
+            )
             settings.load_profile("dlwpt-falsify")  # the same examples every run; a red needs no shrinking
 
     # -- xdist: what the controller tells its workers, and what they tell it back ------------------------
@@ -140,8 +149,10 @@ class Harness:
         if len(marks) != 1 or len(ids) != 1 or not isinstance(ids[0], str):
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.claim takes exactly one claim id, got {ids!r}")
         if ids[0] not in self.claims:
-            raise pytest.UsageError(f"{item.nodeid}: names unknown claim '{ids[0]}' "
-                                    f"(claim ids are defined in the registry, claims/registry/*.toml)")
+            raise pytest.UsageError(
+                f"{item.nodeid}: names unknown claim '{ids[0]}' "
+                f"(claim ids are defined in the registry, claims/registry/*.toml)"
+            )
         params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
         device = str(params.pop("device", "cpu"))  # a test with no device fixture runs on the host CPU
         fault = params.pop("planted_fault", None)
@@ -177,7 +188,8 @@ class Harness:
         if self.is_worker:
             self.config.workeroutput[WORKER_KEY] = {
                 "collected": {nodeid: c.__dict__ for nodeid, c in self.collected.items()},
-                "selected": sorted(self.selected & set(self.collected))}
+                "selected": sorted(self.selected & set(self.collected)),
+            }
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -224,7 +236,7 @@ class Harness:
             self.finished[report.nodeid] = "skipped"
             longrepr = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, (tuple, list)) else str(longrepr)
-            result.skip_reasons[reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason] += 1
+            result.skip_reasons[reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason] += 1
         elif report.when == "call" and report.passed and state is None:
             self.finished[report.nodeid] = "passed"
         if info.get("evidence"):
@@ -268,13 +280,16 @@ class Harness:
         option = self.config.option
         deselected = set(self.collected) - self.selected
         if deselected:
-            how = [f"-k {option.keyword!r}" if option.keyword else "",
-                   f"-m {option.markexpr!r}" if option.markexpr else "",
-                   "--lf" if getattr(option, "lf", False) else "",
-                   "--sw" if getattr(option, "stepwise", False) else "",
-                   "--deselect" if getattr(option, "deselect", None) else ""]
-            reasons.append(f"{len(deselected)} claim tests deselected "
-                           f"({', '.join(h for h in how if h) or 'by a plugin'})")
+            how = [
+                f"-k {option.keyword!r}" if option.keyword else "",
+                f"-m {option.markexpr!r}" if option.markexpr else "",
+                "--lf" if getattr(option, "lf", False) else "",
+                "--sw" if getattr(option, "stepwise", False) else "",
+                "--deselect" if getattr(option, "deselect", None) else "",
+            ]
+            reasons.append(
+                f"{len(deselected)} claim tests deselected ({', '.join(h for h in how if h) or 'by a plugin'})"
+            )
         elif getattr(option, "lf", False):  # --lf may leave whole files uncollected: nothing shows as deselected
             reasons.append("--lf")
         if not_run:
@@ -326,9 +341,15 @@ class Harness:
         elif not ran:
             problem = "interrupted before any claim test ran" if self.interrupted else "no claim test ran"
         selection = self._selection(not_run)
-        run = {"scope": "partial" if selection else "complete", "executed": executed, "problem": problem,
-               "exitstatus": int(exitstatus), "devices": self.devices, "selection": selection,
-               "workers": self.workers}
+        run = {
+            "scope": "partial" if selection else "complete",
+            "executed": executed,
+            "problem": problem,
+            "exitstatus": int(exitstatus),
+            "devices": self.devices,
+            "selection": selection,
+            "workers": self.workers,
+        }
         document = ledger.build(self.claims, self.results, ledger.environment(), run, self._checked_by())
         self._write(document, ran if executed else set())
 
@@ -363,14 +384,20 @@ class Harness:
         if base is not None and problem is None:
             merged = ledger.merge(base, document, updated)
             self._written(ledger.write(merged, path), merged)
-            self.outcome_line.insert(0, f"partial run ({why}): {len(updated)} claims updated in {self._short(path)}; "
-                                        f"the other {len(self.claims) - len(updated)} keep their results of "
-                                        f"{base['created']}")
+            self.outcome_line.insert(
+                0,
+                f"partial run ({why}): {len(updated)} claims updated in {self._short(path)}; "
+                f"the other {len(self.claims) - len(updated)} keep their results of "
+                f"{base['created']}",
+            )
         elif path.exists():
             own = path.with_name(path.stem + ".partial.json")
             self._written(ledger.write(document, own), document)
-            self.outcome_line.insert(0, f"partial run ({why}): not merged into {self._short(path)} ({problem}); "
-                                        f"this run's ledger is {self._short(own)}")
+            self.outcome_line.insert(
+                0,
+                f"partial run ({why}): not merged into {self._short(path)} ({problem}); "
+                f"this run's ledger is {self._short(own)}",
+            )
         else:
             self._written(ledger.write(document, path), document)
             self.outcome_line.insert(0, f"partial run ({why}): {self._short(path)} holds only the claims it ran")
@@ -381,7 +408,9 @@ class Harness:
         problem = ledger.executed_nothing(document)
         if problem:
             self.outcome_line.append(f"this run checked nothing ({problem}): the ledger says so")
-        self.outcome_line.append(f"ledger written to {self._short(path)} (python -m claims summary {self._short(path)})")
+        self.outcome_line.append(
+            f"ledger written to {self._short(path)} (python -m claims summary {self._short(path)})"
+        )
         self.summary = document["summary"]
 
     def _finish_falsify(self, session) -> None:
@@ -400,10 +429,21 @@ class Harness:
             except ledger.LedgerError:
                 document = None
         if document is None or ledger.mergeable(document, {"environment": ledger.environment(), "run": {}}):
-            document = ledger.build(self.claims, {}, ledger.environment(),
-                                    {"scope": "falsify", "executed": bool(self.finished), "problem": None,
-                                     "exitstatus": int(session.exitstatus), "devices": ["cpu"], "selection": [],
-                                     "workers": self.workers}, self._checked_by())
+            document = ledger.build(
+                self.claims,
+                {},
+                ledger.environment(),
+                {
+                    "scope": "falsify",
+                    "executed": bool(self.finished),
+                    "problem": None,
+                    "exitstatus": int(session.exitstatus),
+                    "devices": ["cpu"],
+                    "selection": [],
+                    "workers": self.workers,
+                },
+                self._checked_by(),
+            )
             target = path if not path.exists() else path.with_name(path.stem + ".falsify.json")
         else:
             target = path

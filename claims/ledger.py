@@ -5,6 +5,7 @@ earlier ledger; ``read``/``validate`` check a file read back. The schema is 1; f
 (``run``, ``source``, ``checked_by``, the per-device counts, ``falsification``) are optional on reading,
 so ledgers written before them still read.
 """
+
 from __future__ import annotations
 
 import functools
@@ -86,11 +87,17 @@ def result_entry(claim: Claim, result: DeviceResult, torch_version: str) -> dict
     """One claim on one device: its verdict, how many tests passed, failed, were skipped or not run (and
     why), whether the verdict rests on only some of them (``partial``), the seconds and the evidence."""
     v = verdict(claim, result.outcomes.values(), torch_version)
-    counts = {k: result.count(o) for k, o in (("passed", "passed"), ("failed", "failed"), ("skipped", "skipped"),
-                                              ("not_run", "not-run"))}
-    entry = {"verdict": v, "tests": len(result.outcomes), **counts,
-             "partial": counts["passed"] > 0 and counts["failed"] == 0 and (counts["skipped"] + counts["not_run"]) > 0,
-             "seconds": round(result.seconds, 3)}
+    counts = {
+        k: result.count(o)
+        for k, o in (("passed", "passed"), ("failed", "failed"), ("skipped", "skipped"), ("not_run", "not-run"))
+    }
+    entry = {
+        "verdict": v,
+        "tests": len(result.outcomes),
+        **counts,
+        "partial": counts["passed"] > 0 and counts["failed"] == 0 and (counts["skipped"] + counts["not_run"]) > 0,
+        "seconds": round(result.seconds, 3),
+    }
     if result.skip_reasons:
         entry["skip_reasons"] = dict(result.skip_reasons.most_common())
     if result.not_run_reasons:
@@ -106,11 +113,16 @@ def result_entry(claim: Claim, result: DeviceResult, torch_version: str) -> dict
 
 def claim_entry(claim: Claim, results: dict, checked_by: list[str]) -> dict:
     return {
-        "id": claim.id, "chapter": claim.chapter, "page": claim.page, "statement": claim.statement,
+        "id": claim.id,
+        "chapter": claim.chapter,
+        "page": claim.page,
+        "statement": claim.statement,
         "source": claim.source,
         "amended": {"since": claim.amended.since, "now": claim.amended.now} if claim.amended else None,
-        "refuted": claim.refuted, "uncheckable": claim.uncheckable,
-        "faults": list(claim.faults), "unfalsifiable": claim.unfalsifiable,
+        "refuted": claim.refuted,
+        "uncheckable": claim.uncheckable,
+        "faults": list(claim.faults),
+        "unfalsifiable": claim.unfalsifiable,
         "checked_by": checked_by,
         "results": results,
     }
@@ -130,14 +142,26 @@ def summarize(claims: list[dict]) -> dict:
     return summary
 
 
-def build(claims: dict[str, Claim], results: dict[str, dict[str, DeviceResult]], env: dict, run: dict,
-          checked_by: dict[str, list[str]] | None = None) -> dict:
+def build(
+    claims: dict[str, Claim],
+    results: dict[str, dict[str, DeviceResult]],
+    env: dict,
+    run: dict,
+    checked_by: dict[str, list[str]] | None = None,
+) -> dict:
     """The ledger document of one run."""
     checked_by = checked_by or {}
-    entries = [claim_entry(claim, {dev: result_entry(claim, r, env["torch"])
-                                   for dev, r in sorted(results.get(claim.id, {}).items(), key=_device_order)},
-                           checked_by.get(claim.id, []))
-               for claim in claims.values()]
+    entries = [
+        claim_entry(
+            claim,
+            {
+                dev: result_entry(claim, r, env["torch"])
+                for dev, r in sorted(results.get(claim.id, {}).items(), key=_device_order)
+            },
+            checked_by.get(claim.id, []),
+        )
+        for claim in claims.values()
+    ]
     return {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -173,10 +197,20 @@ def merge(base: dict, document: dict, updated: set[str]) -> dict:
         results = dict(earlier.get(claim["id"], {}).get("results", {}))
         if claim["id"] in updated:
             results.update(ran[claim["id"]]["results"])
-        claims.append({**claim, "results": dict(sorted(results.items(), key=_device_order)),
-                       "checked_by": claim["checked_by"] or earlier.get(claim["id"], {}).get("checked_by", [])})
-    run = dict(document["run"], scope="merged", updated=sorted(updated), base_created=base["created"],
-               base_scope=base.get("run", {}).get("scope", "complete"))
+        claims.append(
+            {
+                **claim,
+                "results": dict(sorted(results.items(), key=_device_order)),
+                "checked_by": claim["checked_by"] or earlier.get(claim["id"], {}).get("checked_by", []),
+            }
+        )
+    run = dict(
+        document["run"],
+        scope="merged",
+        updated=sorted(updated),
+        base_created=base["created"],
+        base_scope=base.get("run", {}).get("scope", "complete"),
+    )
     merged = dict(document, run=run, claims=claims, summary=summarize(claims))
     if base.get("falsification") and "falsification" not in document:
         merged["falsification"] = base["falsification"]
@@ -238,9 +272,13 @@ def validate(document) -> str | None:
             return f"'{key}' is missing"
     if document["schema"] != SCHEMA:
         return f"schema is {document['schema']!r}, this tool reads schema {SCHEMA}"
-    checks = [(document["created"], str, "'created'"), (document["environment"], dict, "'environment'"),
-              (document["claims"], list, "'claims'"), (document["summary"], dict, "'summary'"),
-              (document.get("run", {}), dict, "'run'")]
+    checks = [
+        (document["created"], str, "'created'"),
+        (document["environment"], dict, "'environment'"),
+        (document["claims"], list, "'claims'"),
+        (document["summary"], dict, "'summary'"),
+        (document.get("run", {}), dict, "'run'"),
+    ]
     for value, kind, where in checks:
         problem = _type_problem(value, kind, where)
         if problem:

@@ -4,6 +4,7 @@ It says which environment each run had, where each amended claim flips (the regi
 each release's verdict), which claims differ between the releases (``python -m claims matrix``), and the
 totals. The ledgers are copied beside the page (``docs/matrix/<torch>.json``) so the page's links hold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,15 +27,22 @@ def _cpu_verdict(claim: dict) -> str:
 
 
 def environments(documents: list[dict], names: list[str]) -> list[str]:
-    lines = ["| torch | torchvision | Python | numpy | SimpleITK | run | verdicts (cpu) | ledger |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| torch | torchvision | Python | numpy | SimpleITK | run | verdicts (cpu) | ledger |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for document, name in zip(documents, names):
         env, run = document["environment"], document.get("run") or {}
-        counts = ", ".join(f"{v} {n}" for v, n in document["summary"].items()
-                           if n and v in ("holds", "amended", "refuted", "fails", "not-run", "untested"))
+        counts = ", ".join(
+            f"{v} {n}"
+            for v, n in document["summary"].items()
+            if n and v in ("holds", "amended", "refuted", "fails", "not-run", "untested")
+        )
         scope = run.get("scope", "complete") + ("" if run.get("executed", True) else f" ({run.get('problem')})")
-        lines.append(f"| {env.get('torch')} | {env.get('torchvision')} | {env.get('python')} | {env.get('numpy')} | "
-                     f"{env.get('SimpleITK')} | {scope} | {counts} | [{name}](matrix/{name}) |")
+        lines.append(
+            f"| {env.get('torch')} | {env.get('torchvision')} | {env.get('python')} | {env.get('numpy')} | "
+            f"{env.get('SimpleITK')} | {scope} | {counts} | [{name}](matrix/{name}) |"
+        )
     return lines
 
 

@@ -1,5 +1,6 @@
 """The plugin's command-line options, checked at start-up: each bad value is one usage error naming the
 option and the problem, before any test runs."""
+
 from __future__ import annotations
 
 import importlib
@@ -13,32 +14,64 @@ from claims.errors import DataFileError
 
 # option dest -> (flag, environment variable, what it points at, "module:checker" run on it at start-up)
 DATA_OPTIONS = {
-    "cifar10_root": ("--cifar10-root", "CIFAR10_ROOT", "the real CIFAR-10 (torchvision's cifar-10-batches-py layout)",
-                     "claims.book.cifar:check_cifar10_root"),
-    "luna_root": ("--luna-root", "LUNA16_ROOT", "the real LUNA16 data (subset0..9/, candidates.csv, annotations.csv)",
-                  "claims.book.luna.candidates:check_luna_root"),
+    "cifar10_root": (
+        "--cifar10-root",
+        "CIFAR10_ROOT",
+        "the real CIFAR-10 (torchvision's cifar-10-batches-py layout)",
+        "claims.book.cifar:check_cifar10_root",
+    ),
+    "luna_root": (
+        "--luna-root",
+        "LUNA16_ROOT",
+        "the real LUNA16 data (subset0..9/, candidates.csv, annotations.csv)",
+        "claims.book.luna.candidates:check_luna_root",
+    ),
 }
 DEFAULT_LEDGER = ledger.DEFAULT_PATH
 
 
 def add_options(parser) -> None:
     group = parser.getgroup("dlwpt-claims", "dlwpt-claims (the book's claims)")
-    group.addoption("--device", default=None, metavar="NAMES",
-                    help="comma-separated devices to run the claims on, from cpu, cuda, mps "
-                         "(default: cpu and cuda, plus mps where present)")
-    group.addoption("--ledger", default=None, metavar="PATH",
-                    help=f"where to write the ledger of verdicts (default: {DEFAULT_LEDGER} under the project root)")
+    group.addoption(
+        "--device",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated devices to run the claims on, from cpu, cuda, mps "
+        "(default: cpu and cuda, plus mps where present)",
+    )
+    group.addoption(
+        "--ledger",
+        default=None,
+        metavar="PATH",
+        help=f"where to write the ledger of verdicts (default: {DEFAULT_LEDGER} under the project root)",
+    )
     for dest, (flag, env, what, _) in DATA_OPTIONS.items():
-        group.addoption(flag, dest=dest, default=None, metavar="DIR",
-                        help=f"directory of {what}; also ${env}. Without it those claims are skipped")
-    group.addoption("--plant", default=None, metavar="FAULT",
-                    help="run the tests with one planted fault (claims/faults/) to watch its claims go red; "
-                         "writes no ledger")
-    group.addoption("--falsify", action="store_true", default=False,
-                    help="run every claim's tests on the CPU once per fault the registry names for it, and fail "
-                         "where a test stays green under every fault or a fault turns no test red")
-    parser.addini("claims_registry", "directory of the claim registry's TOML files; setting it is what turns "
-                                     "the dlwpt-claims plugin on for a project", default="")
+        group.addoption(
+            flag,
+            dest=dest,
+            default=None,
+            metavar="DIR",
+            help=f"directory of {what}; also ${env}. Without it those claims are skipped",
+        )
+    group.addoption(
+        "--plant",
+        default=None,
+        metavar="FAULT",
+        help="run the tests with one planted fault (claims/faults/) to watch its claims go red; writes no ledger",
+    )
+    group.addoption(
+        "--falsify",
+        action="store_true",
+        default=False,
+        help="run every claim's tests on the CPU once per fault the registry names for it, and fail "
+        "where a test stays green under every fault or a fault turns no test red",
+    )
+    parser.addini(
+        "claims_registry",
+        "directory of the claim registry's TOML files; setting it is what turns "
+        "the dlwpt-claims plugin on for a project",
+        default="",
+    )
 
 
 def given(config) -> list[str]:
@@ -60,8 +93,9 @@ def ledger_path(config) -> Path:
     if not path.is_absolute():
         path = Path(config.invocation_params.dir) / path
     if path.is_dir():
-        raise pytest.UsageError(f"--ledger {value}: is a directory (give a file path such as {value.rstrip('/')}"
-                                f"/ledger.json)")
+        raise pytest.UsageError(
+            f"--ledger {value}: is a directory (give a file path such as {value.rstrip('/')}/ledger.json)"
+        )
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():

@@ -9,6 +9,7 @@ the smaller batch. The dashed lines are the measured float32 matrix-multiply cei
 per second for that model and mode (the ceiling in FLOP/s over the model's FLOPs per sample): no line can
 honestly cross its ceiling, and a point that does is reported as a measurement error.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,13 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
     found = Benchmarks()
     machine = document.get("machine_info") or {}
     found.context["torch"] = machine.get("torch")
-    found.ceilings.update({d: float(c["flop_per_s"]) for d, c in (document.get("dlwpt_matmul_ceiling") or {}).items()
-                           if isinstance(c, dict) and "flop_per_s" in c})
+    found.ceilings.update(
+        {
+            d: float(c["flop_per_s"])
+            for d, c in (document.get("dlwpt_matmul_ceiling") or {}).items()
+            if isinstance(c, dict) and "flop_per_s" in c
+        }
+    )
     timers, threads, rounds = set(), set(), []
     for n, bench in enumerate(benchmarks):
         name = bench.get("name", "?") if isinstance(bench, dict) else "?"
@@ -89,8 +95,9 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
             batch = int(info["batch_size"])
             rate = float(info["samples_per_s"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise DataFileError(path, f"benchmark #{n + 1} ({name}): malformed extra_info "
-                                      f"({type(exc).__name__}: {exc})") from None
+            raise DataFileError(
+                path, f"benchmark #{n + 1} ({name}): malformed extra_info ({type(exc).__name__}: {exc})"
+            ) from None
         if batch < 1:
             raise DataFileError(path, f"benchmark #{n + 1} ({name}): batch size {batch} cannot go on log axes")
         if not (math.isfinite(rate) and rate > 0):
@@ -101,8 +108,10 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
         low, high = (batch / q3, batch / q1) if q1 and q3 else (rate, rate)
         fraction = info.get("fraction_of_ceiling")
         if fraction is not None and (not math.isfinite(fraction) or fraction > 1):
-            found.warnings.append(f"{name}: {fraction:.2f} of the matmul ceiling is a measurement error (the ceiling "
-                                  f"was timed under more load than this benchmark): left out")
+            found.warnings.append(
+                f"{name}: {fraction:.2f} of the matmul ceiling is a measurement error (the ceiling "
+                f"was timed under more load than this benchmark): left out"
+            )
             continue
         found.series[model][(device, mode)].append(Point(batch, rate, low, high, fraction))
         if info.get("flop_per_step"):
@@ -116,8 +125,9 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
         if found.warnings:
             raise DataFileError(path, f"no drawable throughput benchmark in it ({found.warnings[0]})")
         raise DataFileError(path, f"no model throughput benchmarks in it (write them with {HOW_TO_MAKE})")
-    found.context.update(timer=", ".join(sorted(timers)), threads=sorted(threads),
-                         rounds=(min(rounds), max(rounds)) if rounds else None)
+    found.context.update(
+        timer=", ".join(sorted(timers)), threads=sorted(threads), rounds=(min(rounds), max(rounds)) if rounds else None
+    )
     for lines in found.series.values():
         for points in lines.values():
             points.sort(key=lambda p: p.batch_size)
@@ -127,16 +137,20 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
 def read_throughput(path: str | Path) -> dict[str, dict[tuple[str, str], list[tuple[int, float]]]]:
     """``{model: {(device, mode): [(batch_size, samples_per_s), ...]}}``, sorted by batch size."""
     series = read_benchmarks(path).series
-    return {model: {key: [(p.batch_size, p.samples_per_s) for p in points] for key, points in lines.items()}
-            for model, lines in series.items()}
+    return {
+        model: {key: [(p.batch_size, p.samples_per_s) for p in points] for key, points in lines.items()}
+        for model, lines in series.items()
+    }
 
 
 def _subtitle(found: Benchmarks, source: Path) -> str:
     ctx = found.context
-    parts = [f"torch {ctx['torch']}" if ctx.get("torch") else None,
-             f"timer {ctx['timer']}" if ctx.get("timer") else None,
-             f"CPU threads {', '.join(map(str, ctx['threads']))}" if ctx.get("threads") else None,
-             f"{ctx['rounds'][0]}-{ctx['rounds'][1]} rounds" if ctx.get("rounds") else None]
+    parts = [
+        f"torch {ctx['torch']}" if ctx.get("torch") else None,
+        f"timer {ctx['timer']}" if ctx.get("timer") else None,
+        f"CPU threads {', '.join(map(str, ctx['threads']))}" if ctx.get("threads") else None,
+        f"{ctx['rounds'][0]}-{ctx['rounds'][1]} rounds" if ctx.get("rounds") else None,
+    ]
     return f"{source.name}: " + "; ".join(p for p in parts if p)
 
 
@@ -159,12 +173,24 @@ def plot(path: str | Path, out: str | Path) -> Path:
             sizes = [p.batch_size for p in points]
             rates = [p.samples_per_s for p in points]
             errors = [[r - p.low for r, p in zip(rates, points)], [p.high - r for r, p in zip(rates, points)]]
-            bars = ax.errorbar(sizes, rates, yerr=errors, fmt=MODES.get(mode, ":"), marker=MARKERS.get(device, "x"),
-                               capsize=3, label=f"{device} {mode}")
+            bars = ax.errorbar(
+                sizes,
+                rates,
+                yerr=errors,
+                fmt=MODES.get(mode, ":"),
+                marker=MARKERS.get(device, "x"),
+                capsize=3,
+                label=f"{device} {mode}",
+            )
             ceiling, flops = found.ceilings.get(device), found.flop_per_sample.get((model, mode))
             if ceiling and flops:
-                ax.axhline(ceiling / flops, color=bars.lines[0].get_color(), linestyle=":", linewidth=1,
-                           label=f"{device} {mode}: fp32 matmul ceiling")
+                ax.axhline(
+                    ceiling / flops,
+                    color=bars.lines[0].get_color(),
+                    linestyle=":",
+                    linewidth=1,
+                    label=f"{device} {mode}: fp32 matmul ceiling",
+                )
         ax.set_xscale("log", base=2)
         sizes = sorted({p.batch_size for points in found.series[model].values() for p in points})
         ax.set_xticks(sizes)
@@ -176,8 +202,11 @@ def plot(path: str | Path, out: str | Path) -> Path:
         ax.set_ylabel("throughput (samples per second)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="x-small")
-    fig.suptitle("Throughput against batch size: median of the rounds, bars the interquartile range\n"
-                 + _subtitle(found, Path(path)), fontsize="medium")
+    fig.suptitle(
+        "Throughput against batch size: median of the rounds, bars the interquartile range\n"
+        + _subtitle(found, Path(path)),
+        fontsize="medium",
+    )
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format=out.suffix.lower()[1:], dpi=100)

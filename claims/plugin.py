@@ -9,6 +9,7 @@ ledger, no header, no device parametrization, no seeding. Without the package in
 Tests never need to read this file: they use ``@pytest.mark.claim(id)``, and the ``device``, ``seed``,
 ``generator``-style fixtures, ``amended`` and ``evidence``, and that is all.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,7 @@ from claims.harness import EVIDENCE_KEY, Harness, device_skip_reason
 HARNESS_KEY = pytest.StashKey[Harness]()
 MARKERS = (
     "claim(id): the registry claim this test checks (claims/registry/*.toml)",
-    "devices(*names, reason): run only on these devices; skip the others with the reason (for claims about one "
-    "device)",
+    "devices(*names, reason): run only on these devices; skip the others with the reason (for claims about one device)",
     "sweep: a seed sweep that measures a statistical claim's margin; deselected unless -m selects it "
     "(python -m pytest -m sweep)",
 )
@@ -48,8 +48,10 @@ def pytest_configure(config):
     if not config.getini("claims_registry"):
         flags = options.given(config)
         if flags:
-            raise pytest.UsageError(f"{flags[0]}: the dlwpt-claims plugin is not on in this project (its pytest "
-                                    f"configuration sets no claims_registry)")
+            raise pytest.UsageError(
+                f"{flags[0]}: the dlwpt-claims plugin is not on in this project (its pytest "
+                f"configuration sets no claims_registry)"
+            )
         return
     harness = Harness(config)
     config.stash[HARNESS_KEY] = harness
@@ -113,8 +115,11 @@ def amended(request) -> bool:
     mark = request.node.get_closest_marker("claim")
     claim = harness.claims.get(mark.args[0]) if harness and mark and mark.args else None
     if claim is None or claim.amended is None:
-        pytest.fail(f"{request.node.nodeid}: the 'amended' fixture needs a claim with an 'amended' entry "
-                    f"in the registry, got {mark.args[0] if mark and mark.args else 'no claim'}", pytrace=False)
+        pytest.fail(
+            f"{request.node.nodeid}: the 'amended' fixture needs a claim with an 'amended' entry "
+            f"in the registry, got {mark.args[0] if mark and mark.args else 'no claim'}",
+            pytrace=False,
+        )
     return claim.amended_in(torch.__version__)
 
 

@@ -16,6 +16,7 @@ A record::
 
 Every problem is reported as a ``RegistryError`` naming the file, the record and the field.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,18 @@ else:  # pragma: no cover - Python 3.8 to 3.10
 
 DEFAULT_DIR = Path(__file__).with_name("registry")
 ID_PATTERN = re.compile(r"^ch(\d{2})\.[a-z0-9]+(?:-[a-z0-9]+)*$")
-FIELDS = {"id", "chapter", "page", "statement", "source", "amended", "refuted", "faults", "unfalsifiable",
-          "uncheckable"}
+FIELDS = {
+    "id",
+    "chapter",
+    "page",
+    "statement",
+    "source",
+    "amended",
+    "refuted",
+    "faults",
+    "unfalsifiable",
+    "uncheckable",
+}
 REQUIRED = ("id", "chapter", "page", "statement", "source")
 
 
@@ -107,12 +118,13 @@ def _parse_record(raw: object, where: str) -> Claim:
         try:
             release(str(a["since"]))
         except InvalidVersion:
-            raise _problem(where, "amended.since", f"must be a torch version like \"2.0\", got {a['since']!r}") from None
+            raise _problem(where, "amended.since", f'must be a torch version like "2.0", got {a["since"]!r}') from None
         if not isinstance(a["since"], str):
-            raise _problem(where, "amended.since", f"must be a string like \"2.0\", got {a['since']!r}")
+            raise _problem(where, "amended.since", f'must be a string like "2.0", got {a["since"]!r}')
         amended = Amendment(a["since"], a["now"])
-    refuted, unfalsifiable, uncheckable = (_reason(raw, field, where)
-                                           for field in ("refuted", "unfalsifiable", "uncheckable"))
+    refuted, unfalsifiable, uncheckable = (
+        _reason(raw, field, where) for field in ("refuted", "unfalsifiable", "uncheckable")
+    )
     if amended and refuted:
         raise _problem(where, "refuted", "cannot be set together with 'amended'")
     faults = raw.get("faults", [])
@@ -122,8 +134,19 @@ def _parse_record(raw: object, where: str) -> Claim:
         raise _problem(where, "faults", f"names a fault twice: {faults!r}")
     if faults and unfalsifiable:
         raise _problem(where, "unfalsifiable", "cannot be set together with 'faults'")
-    return Claim(cid, raw["chapter"], raw["page"], raw["statement"].strip(), raw["source"].strip(),
-                 amended, refuted, tuple(faults), unfalsifiable, uncheckable, origin=where.split(" (id")[0])
+    return Claim(
+        cid,
+        raw["chapter"],
+        raw["page"],
+        raw["statement"].strip(),
+        raw["source"].strip(),
+        amended,
+        refuted,
+        tuple(faults),
+        unfalsifiable,
+        uncheckable,
+        origin=where.split(" (id")[0],
+    )
 
 
 def _reason(raw: dict, field: str, where: str) -> str | None:
@@ -158,7 +181,6 @@ def load_registry(directory: str | Path = DEFAULT_DIR) -> dict[str, Claim]:
     for path in sorted(directory.glob("*.toml")):
         for claim in load_file(path):
             if claim.id in claims:
-                raise RegistryError(
-                    f"duplicate claim id '{claim.id}': {claims[claim.id].origin} and {claim.origin}")
+                raise RegistryError(f"duplicate claim id '{claim.id}': {claims[claim.id].origin} and {claim.origin}")
             claims[claim.id] = claim
     return claims

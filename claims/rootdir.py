@@ -8,6 +8,7 @@ project's settings (no registry, no markers, the wrong root). Once the plugin's 
 would have looked without those values, and when that finds a configuration that turns the suite on, the
 run uses it: its root, its settings and its ``addopts``, as if the value had been written with ``=``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

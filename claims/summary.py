@@ -8,6 +8,7 @@ per claim. The table, the per-claim lines and the ledger's own ``summary`` count
   claim, in its chapter's first row;
 - ``partial`` counts results that rest on only some of their tests (the others skipped or not run).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -48,14 +49,32 @@ def summary_rows(document: dict) -> list[list[str]]:
             if i == 0:
                 got.update(once)
             totals[device].update(got)
-            rows.append([f"ch{chapter:02d}" if i == 0 else "", device, str(len(claims)),
-                         *(str(got[v]) for v in VERDICT_COLUMNS), str(got["none"]), str(got["partial"]),
-                         str(got["untested"]) if i == 0 else "", str(got["uncheckable"]) if i == 0 else ""])
+            rows.append(
+                [
+                    f"ch{chapter:02d}" if i == 0 else "",
+                    device,
+                    str(len(claims)),
+                    *(str(got[v]) for v in VERDICT_COLUMNS),
+                    str(got["none"]),
+                    str(got["partial"]),
+                    str(got["untested"]) if i == 0 else "",
+                    str(got["uncheckable"]) if i == 0 else "",
+                ]
+            )
     for i, device in enumerate(devices):
         got = totals[device]
-        rows.append(["all" if i == 0 else "", device, str(len(document["claims"])),
-                     *(str(got[v]) for v in VERDICT_COLUMNS), str(got["none"]), str(got["partial"]),
-                     str(got["untested"]) if i == 0 else "", str(got["uncheckable"]) if i == 0 else ""])
+        rows.append(
+            [
+                "all" if i == 0 else "",
+                device,
+                str(len(document["claims"])),
+                *(str(got[v]) for v in VERDICT_COLUMNS),
+                str(got["none"]),
+                str(got["partial"]),
+                str(got["untested"]) if i == 0 else "",
+                str(got["uncheckable"]) if i == 0 else "",
+            ]
+        )
     return rows
 
 
@@ -88,8 +107,10 @@ def notes(document: dict) -> list[str]:
             if result.get("partial"):
                 reasons = {**result.get("skip_reasons", {}), **result.get("not_run_reasons", {})}
                 why = "; ".join(f"{n} {r}" for r, n in reasons.items())
-                lines.append(f"partial: {claim['id']} on {device}: {result.get('passed')} of {result.get('tests')} "
-                             f"tests ran ({why})")
+                lines.append(
+                    f"partial: {claim['id']} on {device}: {result.get('passed')} of {result.get('tests')} "
+                    f"tests ran ({why})"
+                )
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for claim in document["claims"]:
         for device, result in claim["results"].items():
@@ -108,12 +129,16 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
     """The lines ``summary`` prints and its exit status: 1 when a claim fails, the run checked nothing, or
     a falsification run found a claim that survives its faults; 0 otherwise."""
     env, run = document["environment"], document.get("run") or {}
-    out = [f"ledger {path}: torch {env.get('torch')} on {env.get('platform')}, GPU {env.get('gpu') or 'none'}, "
-           f"written {document['created']}"]
+    out = [
+        f"ledger {path}: torch {env.get('torch')} on {env.get('platform')}, GPU {env.get('gpu') or 'none'}, "
+        f"written {document['created']}"
+    ]
     scope = run.get("scope", "complete")
     if scope == "merged":
-        out.append(f"merged: {len(run.get('updated', []))} claims from a partial run ({'; '.join(run.get('selection', []))})"
-                   f" over the ledger of {run.get('base_created')}")
+        out.append(
+            f"merged: {len(run.get('updated', []))} claims from a partial run ({'; '.join(run.get('selection', []))})"
+            f" over the ledger of {run.get('base_created')}"
+        )
     elif scope == "partial":
         out.append(f"partial run: {'; '.join(run.get('selection', []))}")
     status = 0

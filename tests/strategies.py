@@ -1,4 +1,5 @@
 """Hypothesis strategies shared by every chapter's property tests: one place for shapes, dtypes, values."""
+
 from __future__ import annotations
 
 import math
@@ -70,9 +71,11 @@ def direction_matrices(draw, kinds=("flips", "permutations", "rotations")) -> tu
         if n < 0.1:
             q, n = [1.0, 0.0, 0.0, 0.0], 1.0
         w, x, y, z = (v / n for v in q)
-        rows = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]]
+        rows = [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
     # rounded to 12 places: ITK's SVD-based inverse reports failure on subnormal entries such as 1e-308
     return tuple(round(float(v), 12) + 0.0 for row in rows for v in row)
 

@@ -9,6 +9,7 @@ rather than unpickled; an older torch unpickles the file (load only files you tr
 result is checked afterwards. Only the errors a damaged file causes become a ``DataFileError``: a
 ``TypeError`` from a call this torch does not support is a bug in the loader and propagates.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -38,21 +39,27 @@ def load_state_dict_file(path: str | Path, map_location=None) -> dict[str, torch
     with path.open("rb") as f:
         start = f.read(4)
     if not start.startswith((ZIP_START, LEGACY_START)):
-        raise DataFileError(path, "not a PyTorch checkpoint (neither the zip archive torch.save writes nor "
-                                  "its legacy pickle format)")
+        raise DataFileError(
+            path, "not a PyTorch checkpoint (neither the zip archive torch.save writes nor its legacy pickle format)"
+        )
     options = {"weights_only": True} if LOAD_HAS_WEIGHTS_ONLY else {}
     try:
         state = torch.load(path, map_location=map_location, **options)
     except pickle.UnpicklingError as exc:
         if options and "weights" in str(exc).lower():
-            raise DataFileError(path, "holds pickled objects besides tensors (a whole model?), which loading with "
-                                      "weights_only=True refuses; save model.state_dict() instead") from None
+            raise DataFileError(
+                path,
+                "holds pickled objects besides tensors (a whole model?), which loading with "
+                "weights_only=True refuses; save model.state_dict() instead",
+            ) from None
         raise DataFileError(path, f"not a readable PyTorch checkpoint ({_first_sentence(exc)})") from None
     except DAMAGE as exc:
         raise DataFileError(path, f"not a readable PyTorch checkpoint ({_first_sentence(exc)})") from None
     if isinstance(state, nn.Module):
-        raise DataFileError(path, f"holds a whole pickled model ({type(state).__name__}), not a state_dict; "
-                                  "save model.state_dict() instead")
+        raise DataFileError(
+            path,
+            f"holds a whole pickled model ({type(state).__name__}), not a state_dict; save model.state_dict() instead",
+        )
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DataFileError(path, f"holds a {type(state).__name__}, not a state_dict of tensors")
     return state

@@ -5,6 +5,7 @@ torchvision checks every file against the real archive's MD5 sums; ``check_cifar
 same checks once, up front (the plugin calls it at start-up for ``--cifar10-root``), and
 ``open_cifar10`` turns a failure while reading into the same one-line error.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -25,7 +26,8 @@ LAYOUT = f"a directory holding {BASE_FOLDER}/ (data_batch_1..5, {TEST_FILE}, {ME
 def _files(dataset_class: type) -> list:
     """[(file name, expected MD5)] of every file ``dataset_class`` reads."""
     return [tuple(entry) for entry in dataset_class.train_list + dataset_class.test_list] + [
-        (dataset_class.meta["filename"], dataset_class.meta["md5"])]
+        (dataset_class.meta["filename"], dataset_class.meta["md5"])
+    ]
 
 
 def find_problem(root: Path, dataset_class: type = CIFAR10) -> DataFileError | None:
@@ -48,8 +50,10 @@ def find_problem(root: Path, dataset_class: type = CIFAR10) -> DataFileError | N
     files = _files(dataset_class)
     for name, _ in files:
         if not (folder / name).is_file():
-            return DataFileError(folder / name, "is missing (a CIFAR-10 directory has all of data_batch_1..5, "
-                                                f"{TEST_FILE} and {META_FILE})")
+            return DataFileError(
+                folder / name,
+                f"is missing (a CIFAR-10 directory has all of data_batch_1..5, {TEST_FILE} and {META_FILE})",
+            )
     for name, md5 in files:
         if not check_integrity(str(folder / name), md5):
             return DataFileError(folder / name, "is corrupt: its MD5 checksum is not the one in CIFAR-10's archive")
@@ -73,6 +77,9 @@ def open_cifar10(root, train: bool = True, transform=None, dataset_class: type =
     except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as err:
         problem = find_problem(root, dataset_class)
         if problem is None:  # every checksum matches, yet reading failed: a file that is no CIFAR-10 batch
-            problem = DataFileError(root / BASE_FOLDER, f"not a readable CIFAR-10 batch file ({type(err).__name__}: "
-                                                        f"{str(err).splitlines()[0] if str(err) else ''})")
+            problem = DataFileError(
+                root / BASE_FOLDER,
+                f"not a readable CIFAR-10 batch file ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''})",
+            )
         raise problem from err

@@ -3,6 +3,7 @@
 ``TanhBlock`` is the classic pre-2015 layer (conv + tanh, PyTorch's default init, no normalization); the
 book's ``ResBlock`` is in ``models``. Both take ``skip`` so the same stack can be measured with and without.
 """
+
 from __future__ import annotations
 
 import torch

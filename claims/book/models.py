@@ -4,6 +4,7 @@ Each is written the way the book writes it, so a parameter count or a forward pa
 the book's. ``ResBlock(skip=False)`` is the one addition: the same block without its ``+ x``, for the
 claims that compare deep stacks with and without skip connections.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -44,9 +45,12 @@ def fc_small() -> nn.Sequential:
 def fc_deep() -> nn.Sequential:
     """Page 187: ``3072 -> 1024 -> 512 -> 128 -> 2`` with Tanh between, 3,737,474 parameters."""
     return nn.Sequential(
-        nn.Linear(3072, 1024), nn.Tanh(),
-        nn.Linear(1024, 512), nn.Tanh(),
-        nn.Linear(512, 128), nn.Tanh(),
+        nn.Linear(3072, 1024),
+        nn.Tanh(),
+        nn.Linear(1024, 512),
+        nn.Tanh(),
+        nn.Linear(512, 128),
+        nn.Tanh(),
         nn.Linear(128, 2),
     )
 
@@ -79,10 +83,15 @@ def net_as_sequential() -> nn.Sequential:
     into the other only needs the names mapped (``claims.book.net_styles.sequential_state_from_net``).
     """
     return nn.Sequential(
-        nn.Conv2d(3, 16, kernel_size=3, padding=1), nn.Tanh(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 8, kernel_size=3, padding=1), nn.Tanh(), nn.MaxPool2d(2),
+        nn.Conv2d(3, 16, kernel_size=3, padding=1),
+        nn.Tanh(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 8, kernel_size=3, padding=1),
+        nn.Tanh(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(8 * 8 * 8, 32), nn.Tanh(),
+        nn.Linear(8 * 8 * 8, 32),
+        nn.Tanh(),
         nn.Linear(32, 2),
     )
 

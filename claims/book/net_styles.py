@@ -5,6 +5,7 @@ parts (tanh, max-pooling) into ``forward`` as functional calls (``claims.book.mo
 the weights of one load into the other. ``sequential_state_from_net`` renames ``Net``'s keys for
 ``net_as_sequential`` (whose layers are numbered).
 """
+
 from __future__ import annotations
 
 import torch

@@ -12,6 +12,7 @@ All return ``w [B, d]``.
 Everything here runs on torch 1.4 as on the newest (``claims.compat``'s ``solve`` and
 ``largest_eigenvalue`` pick the API the installed release has).
 """
+
 from __future__ import annotations
 
 import itertools

@@ -2,6 +2,7 @@
 
 Every loop records the loss of each epoch *before* that epoch's update, as the book prints it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,7 @@ class Thermometer:
     def t_un(self) -> torch.Tensor:
         return 0.1 * self.t_u
 
-    def to(self, device) -> "Thermometer":
+    def to(self, device) -> Thermometer:
         return Thermometer(self.t_c.to(device), self.t_u.to(device))
 
 
@@ -157,4 +158,4 @@ def split_indices(n_samples: int, generator: torch.Generator | None = None, devi
     """
     n_val = int(0.2 * n_samples)
     shuffled_indices = torch.randperm(n_samples, generator=generator, device=device)
-    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val:]
+    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val :]

@@ -4,6 +4,7 @@ Deep stacks of tiny layers (100 conv layers on a few 8x8 or 16x16 images) are hu
 on a busy machine two OpenMP threads spin at every op's barrier and such a test took 5-8 s where one
 thread takes 0.1-0.3 s. The results do not depend on the thread count beyond rounding.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -5,6 +5,7 @@ penalty (page 220: ``loss + l2_lambda * l2_norm`` with ``l2_norm = sum(p.pow(2.0
 model.parameters())``, here ``l2_penalty``), zero_grad, backward, step. It returns the mean training
 loss of each epoch (the loss with its penalty, as the book's loop sums it) so a test can read the curve.
 """
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,9 @@ def l2_penalty(model) -> torch.Tensor:
     return sum(p.pow(2.0).sum() for p in model.parameters())
 
 
-def training_loop(n_epochs: int, optimizer, model, loss_fn, train_loader, device=None,
-                  l2_lambda: float = 0.0) -> list[float]:
+def training_loop(
+    n_epochs: int, optimizer, model, loss_fn, train_loader, device=None, l2_lambda: float = 0.0
+) -> list[float]:
     epoch_losses = []
     for _ in range(n_epochs):
         loss_train = torch.zeros((), device=device, dtype=torch.float64)

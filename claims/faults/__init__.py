@@ -18,6 +18,7 @@ number, a check that no longer holds), not by a TypeError that any broken import
 Faults live in modules by area (``torch_core`` for the behaviours many chapters share, then one module per
 chapter for the rest); a claim names the ones that must reach it in the registry (``faults = [...]``).
 """
+
 from __future__ import annotations
 
 import ast

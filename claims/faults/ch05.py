@@ -3,6 +3,7 @@
 Each breaks one behaviour of PyTorch, or of the book's chapter-5 code as ``claims.book.thermometer``
 rebuilds it, and works on every torch from 1.4 on.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -243,15 +244,17 @@ def _set_in_groups(optimizer, key, values):
 @fault("sgd-lr-off-by-1-percent")
 def sgd_lr_off_by_1_percent():
     """optim.SGD's step uses 1.01 times each group's learning rate."""
-    yield from _during_step(torch.optim.SGD, lambda opt: _set_in_groups(
-        opt, "lr", [1.01 * group["lr"] for group in opt.param_groups]))
+    yield from _during_step(
+        torch.optim.SGD, lambda opt: _set_in_groups(opt, "lr", [1.01 * group["lr"] for group in opt.param_groups])
+    )
 
 
 @fault("sgd-param-groups-share-the-first-lr")
 def sgd_param_groups_share_the_first_lr():
     """optim.SGD steps every parameter group with the first group's learning rate."""
-    yield from _during_step(torch.optim.SGD, lambda opt: _set_in_groups(
-        opt, "lr", [opt.param_groups[0]["lr"]] * len(opt.param_groups)))
+    yield from _during_step(
+        torch.optim.SGD, lambda opt: _set_in_groups(opt, "lr", [opt.param_groups[0]["lr"]] * len(opt.param_groups))
+    )
 
 
 @fault("sgd-step-writes-new-storage")
@@ -270,8 +273,9 @@ def sgd_step_writes_new_storage():
 @fault("adam-ignores-weight-decay")
 def adam_ignores_weight_decay():
     """optim.Adam steps as if weight_decay were 0: no L2 penalty on the weights."""
-    yield from _during_step(torch.optim.Adam, lambda opt: _set_in_groups(opt, "weight_decay", [0.0] * len(
-        opt.param_groups)))
+    yield from _during_step(
+        torch.optim.Adam, lambda opt: _set_in_groups(opt, "weight_decay", [0.0] * len(opt.param_groups))
+    )
 
 
 # -- randomness and activations --------------------------------------------------------------------------

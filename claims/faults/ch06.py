@@ -5,6 +5,7 @@ Each patches one behaviour of ``torch.nn`` where the book's code reaches it: ``n
 ``F.conv2d``, so patching the function in ``torch.nn.functional`` changes the module too (on torch 1.4
 as on the newest).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -64,6 +65,7 @@ def _relu_with_backward(backward):
 @fault("relu-gradient-is-nan-at-zero")
 def relu_gradient_is_nan_at_zero():
     """F.relu (and nn.ReLU) has no gradient at its kink: backward gives NaN where the input is exactly 0."""
+
     def backward(grad_output, input):
         grad = grad_output * (input > 0).to(grad_output.dtype)
         return torch.where(input == 0, torch.full_like(grad, float("nan")), grad)
@@ -132,8 +134,10 @@ def conv2d_flips_unbatched_support():
         if input.dim() != 3:
             return conv2d(input, weight, *args, **kwargs)
         if takes_unbatched:
-            raise RuntimeError(f"Expected 4-dimensional input for 4-dimensional weight {list(weight.shape)}, "
-                               f"but got 3-dimensional input of size {list(input.shape)} instead")
+            raise RuntimeError(
+                f"Expected 4-dimensional input for 4-dimensional weight {list(weight.shape)}, "
+                f"but got 3-dimensional input of size {list(input.shape)} instead"
+            )
         return conv2d(input.unsqueeze(0), weight, *args, **kwargs)[0]
 
     with pytest.MonkeyPatch.context() as mp:

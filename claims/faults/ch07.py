@@ -4,6 +4,7 @@ torchvision's transforms call ``torchvision.transforms.functional`` (``ToTensor`
 ``Normalize`` its ``normalize``), and torch's loss and pooling modules call ``torch.nn.functional``, so a
 fault patches the function there and the class follows, on torch 1.4 / torchvision 0.5 as on the newest.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -76,6 +77,7 @@ def stack_ignores_its_dim():
 @fault("permute-reshapes-instead")
 def permute_reshapes_instead():
     """Tensor.permute returns the tensor reshaped to the permuted shape: the sides move, the elements do not."""
+
     def reshaped(self, *dims):
         return self.reshape([self.shape[d] for d in _shape_args(dims)])
 
@@ -156,8 +158,11 @@ def nll_loss_reads_the_first_class():
     """F.nll_loss (and nn.NLLLoss) reads every sample's class-0 entry instead of its target class's."""
     nll_loss = F.nll_loss
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "nll_loss", lambda input, target, *args, **kwargs: nll_loss(input, torch.zeros_like(target),
-                                                                                     *args, **kwargs))
+        mp.setattr(
+            F,
+            "nll_loss",
+            lambda input, target, *args, **kwargs: nll_loss(input, torch.zeros_like(target), *args, **kwargs),
+        )
         yield
 
 
@@ -210,7 +215,7 @@ def adaptive_max_pool_sees_only_the_top_left():
 
     def top_left(input, output_size, *args, **kwargs):
         h, w = input.shape[-2:]
-        return pool(input[..., :(h + 1) // 2, :(w + 1) // 2], output_size, *args, **kwargs)
+        return pool(input[..., : (h + 1) // 2, : (w + 1) // 2], output_size, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(F, "adaptive_max_pool2d", top_left)

@@ -4,6 +4,7 @@ Each breaks one behaviour of PyTorch that a claim of those pages rests on: what 
 pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``, ``torch.load``
 and ``Module.to`` do. Every one of them works on torch 1.4 as on the newest release.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -123,8 +124,15 @@ def max_pool2d_module_uses_ceil_mode():
     """nn.MaxPool2d rounds its output size up (ceil_mode=True) where F.max_pool2d rounds it down."""
 
     def ceil(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=True,
-                            return_indices=self.return_indices)
+        return F.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=True,
+            return_indices=self.return_indices,
+        )
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(nn.MaxPool2d, "forward", ceil)
@@ -153,10 +161,14 @@ def max_pool3d_pools_only_height_and_width():
     def as_2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
         if input.dim() != 4:
             return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
-        last_two = (lambda v: tuple(v)[-2:] if isinstance(v, (tuple, list)) else v)
+
+        def last_two(v):
+            return tuple(v)[-2:] if isinstance(v, (tuple, list)) else v
+
         stride = None if stride is None else last_two(stride)
-        return max_pool2d(input, last_two(kernel_size), stride, last_two(padding), last_two(dilation), ceil_mode,
-                          return_indices)
+        return max_pool2d(
+            input, last_two(kernel_size), stride, last_two(padding), last_two(dilation), ceil_mode, return_indices
+        )
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(F, "max_pool3d", as_2d)
@@ -281,8 +293,11 @@ def module_to_leaves_running_var_behind():
     to = nn.Module.to
 
     def leaving(self, *args, **kwargs):
-        kept = [(module, module._buffers["running_var"]) for module in self.modules()
-                if module._buffers.get("running_var") is not None]
+        kept = [
+            (module, module._buffers["running_var"])
+            for module in self.modules()
+            if module._buffers.get("running_var") is not None
+        ]
         result = to(self, *args, **kwargs)
         for module, buffer in kept:
             module._buffers["running_var"] = buffer

@@ -5,6 +5,7 @@ training loop's L2 penalty, the regularization solvers, the deep stacks). Patche
 through the names the code looks up when it runs (a module's function, a class's method), so they reach
 tests that imported the function or class before the fault was planted.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -135,12 +136,16 @@ def ridge_shrink_step_skipped():
 @fault("lasso-penalty-acts-as-ridge")
 def lasso_penalty_acts_as_ridge():
     """The L1 solvers penalise l1 * sum(w^2) instead of l1 * sum(|w|): they solve ridge."""
-    proximal, descent, ridge = (regularization.proximal_gradient, regularization.coordinate_descent,
-                                regularization.ridge)
+    proximal, descent, ridge = (
+        regularization.proximal_gradient,
+        regularization.coordinate_descent,
+        regularization.ridge,
+    )
 
     def as_ridge(solver):
         def solve(X, y, w0, l1=0.0, l2=0.0, **kwargs):
             return solver(X, y, w0, l1=0.0, l2=l2 + l1, **kwargs)
+
         return solve
 
     with pytest.MonkeyPatch.context() as mp:
@@ -158,8 +163,9 @@ def dropout2d_drops_elements():
     """F.dropout2d (and nn.Dropout2d) zeros single elements, as Dropout does, instead of whole channels."""
     dropout = F.dropout
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "dropout2d", lambda input, p=0.5, training=True, inplace=False:
-                   dropout(input, p, training, inplace))
+        mp.setattr(
+            F, "dropout2d", lambda input, p=0.5, training=True, inplace=False: dropout(input, p, training, inplace)
+        )
         yield
 
 
@@ -169,8 +175,13 @@ def dropout_ignores_eval_mode():
     with pytest.MonkeyPatch.context() as mp:
         for name in ("dropout", "dropout2d"):
             original = getattr(F, name)
-            mp.setattr(F, name, lambda input, p=0.5, training=True, inplace=False, _original=original:
-                       _original(input, p, True, inplace))
+            mp.setattr(
+                F,
+                name,
+                lambda input, p=0.5, training=True, inplace=False, _original=original: _original(
+                    input, p, True, inplace
+                ),
+            )
         yield
 
 
@@ -179,8 +190,7 @@ def batchnorm_normalizes_with_unbiased_variance():
     """BatchNorm in train mode divides by the unbiased batch variance (n - 1) instead of the biased one (n)."""
     batch_norm = F.batch_norm
 
-    def unbiased(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-                 eps=1e-5):
+    def unbiased(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
         out = batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
         if not training:
             return out  # the call above also updated the running statistics, as it should
@@ -231,6 +241,11 @@ def softmax_tempered_by_10():
     with pytest.MonkeyPatch.context() as mp:
         for owner in (torch, F):
             original = owner.softmax
-            mp.setattr(owner, "softmax", lambda input, dim=None, *args, _original=original, **kwargs:
-                       _original(input / 10, dim, *args, **kwargs))
+            mp.setattr(
+                owner,
+                "softmax",
+                lambda input, dim=None, *args, _original=original, **kwargs: _original(
+                    input / 10, dim, *args, **kwargs
+                ),
+            )
         yield

@@ -5,6 +5,7 @@ Most break the book's LUNA16 pipeline as ``claims/book/luna/`` rebuilds it; a fe
 last CT in ``functools.lru_cache``s: every fault here empties both when it is planted and when it is lifted,
 so that no list or CT built with the fault outlives it, or the other way round.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,6 +56,7 @@ def _replace_everywhere(mp: pytest.MonkeyPatch, module, name: str, replacement) 
 
 # -- page 257: reading the CSV files ---------------------------------------------------------------
 
+
 @fault("luna-csv-reader-drops-the-last-row")
 def luna_csv_reader_drops_the_last_row():
     """The book's CSV reading (read_rows) loses the last row of candidates.csv and annotations.csv."""
@@ -69,8 +71,12 @@ def luna_csv_reader_reads_coordinates_as_zyx():
     """The book's CSV reading (read_rows) gives each row's coordX, coordY, coordZ in the order z, y, x."""
     read_rows = candidates.read_rows
     with _patching() as mp:
-        _replace_everywhere(mp, candidates, "read_rows", lambda path, columns: [[r[0], r[3], r[2], r[1], r[4]]
-                                                                               for r in read_rows(path, columns)])
+        _replace_everywhere(
+            mp,
+            candidates,
+            "read_rows",
+            lambda path, columns: [[r[0], r[3], r[2], r[1], r[4]] for r in read_rows(path, columns)],
+        )
         yield
 
 
@@ -91,6 +97,7 @@ def luna_csv_reader_flips_the_class():
 
 
 # -- page 259: the candidate list --------------------------------------------------------------------
+
 
 class _MutableCandidateInfo(list):
     """A list with CandidateInfoTuple's field names: readable by name and position, but mutable."""
@@ -162,6 +169,7 @@ def candidate_list_ignores_require_on_disk():
 
 # -- page 260: caching -------------------------------------------------------------------------------
 
+
 @fault("diskcache-memoize-never-hits")
 def diskcache_memoize_never_hits():
     """diskcache's memoize stores nothing: every call runs the function again (the disk cache is never hit)."""
@@ -200,6 +208,7 @@ def book_gzip_disk_compresses_every_value():
 
 
 # -- page 263: MetaIO, SimpleITK, Hounsfield units, coordinates ------------------------------------
+
 
 @fault("simpleitk-read-image-drops-the-header-geometry")
 def simpleitk_read_image_drops_the_header_geometry():
@@ -240,8 +249,14 @@ def book_irc2xyz_skips_the_direction_matrix():
     """The book's irc2xyz leaves out the direction matrix: xyz = reversed(irc) * voxel_size + origin."""
     irc2xyz = coords.irc2xyz
     with _patching() as mp:
-        _replace_everywhere(mp, coords, "irc2xyz", lambda coord_irc, origin_xyz, vxSize_xyz, direction_a:
-                            irc2xyz(coord_irc, origin_xyz, vxSize_xyz, np.eye(3)))
+        _replace_everywhere(
+            mp,
+            coords,
+            "irc2xyz",
+            lambda coord_irc, origin_xyz, vxSize_xyz, direction_a: irc2xyz(
+                coord_irc, origin_xyz, vxSize_xyz, np.eye(3)
+            ),
+        )
         yield
 
 
@@ -279,12 +294,19 @@ def book_xyz2irc_ignores_the_origin():
     """The book's xyz2irc leaves out the origin: voxels are counted from patient (0, 0, 0)."""
     xyz2irc = coords.xyz2irc
     with _patching() as mp:
-        _replace_everywhere(mp, coords, "xyz2irc", lambda coord_xyz, origin_xyz, vxSize_xyz, direction_a:
-                            xyz2irc(coord_xyz, (0.0, 0.0, 0.0), vxSize_xyz, direction_a))
+        _replace_everywhere(
+            mp,
+            coords,
+            "xyz2irc",
+            lambda coord_xyz, origin_xyz, vxSize_xyz, direction_a: xyz2irc(
+                coord_xyz, (0.0, 0.0, 0.0), vxSize_xyz, direction_a
+            ),
+        )
         yield
 
 
 # -- page 271: the Dataset ---------------------------------------------------------------------------
+
 
 @fault("dataset-base-class-supplies-len-and-getitem")
 def dataset_base_class_supplies_len_and_getitem():
@@ -347,6 +369,7 @@ def dataloader_drops_the_last_partial_batch():
 
 # -- page 275: the training/validation split ---------------------------------------------------------
 
+
 @fault("val-stride-takes-a-one-place-cut")
 def val_stride_takes_a_one_place_cut():
     """LunaDataset's val_stride split cuts the sorted list in one place: the first 1/val_stride is validation."""
@@ -378,4 +401,3 @@ def l1_loss_is_mse_loss():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(F, "l1_loss", F.mse_loss)
         yield
-

@@ -1,4 +1,5 @@
 """Faults in the PyTorch behaviours that several chapters' claims rest on."""
+
 from __future__ import annotations
 
 import inspect
@@ -81,8 +82,9 @@ def conv2d_flips_its_kernel():
     """F.conv2d (and nn.Conv2d) flips the kernel: a true convolution instead of a cross-correlation."""
     conv2d = F.conv2d
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", lambda input, weight, *args, **kwargs: conv2d(input, weight.flip(-2, -1),
-                                                                               *args, **kwargs))
+        mp.setattr(
+            F, "conv2d", lambda input, weight, *args, **kwargs: conv2d(input, weight.flip(-2, -1), *args, **kwargs)
+        )
         yield
 
 

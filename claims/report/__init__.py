@@ -14,6 +14,7 @@ request comment) is the counts, the claims that do not simply hold, and what dif
 A ledger that is missing, empty, malformed or of another schema is one error line naming it (exit 2).
 This module imports only argparse; the work is in ``claims.report.site`` (Jinja2, Pygments, matplotlib).
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,24 +28,44 @@ FORMATS = ("html", "markdown")
 def add_parser(subparsers):
     """Register ``report`` on ``python -m claims``'s subparsers; returns the subparser."""
     p = subparsers.add_parser(
-        "report", help="the ledgers as a static site (or Markdown): verdicts, tests, evidence, plots",
+        "report",
+        help="the ledgers as a static site (or Markdown): verdicts, tests, evidence, plots",
         description="Write the ledgers as a static site, or with --format markdown as one Markdown "
-                    "document. Several ledgers (other torch versions, machines, devices) become columns "
-                    "side by side, with the cells that differ from the neighbouring ledger marked.")
-    p.add_argument("ledgers", nargs="*", metavar="LEDGER",
-                   help=f"ledger files, shown left to right (default {DEFAULT_LEDGER})")
-    p.add_argument("-o", "--output", metavar="OUT",
-                   help=f"the site directory (default {DEFAULT_SITE}); with --format markdown, the file "
-                        "to write (default: standard output)")
+        "document. Several ledgers (other torch versions, machines, devices) become columns "
+        "side by side, with the cells that differ from the neighbouring ledger marked.",
+    )
+    p.add_argument(
+        "ledgers", nargs="*", metavar="LEDGER", help=f"ledger files, shown left to right (default {DEFAULT_LEDGER})"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help=f"the site directory (default {DEFAULT_SITE}); with --format markdown, the file "
+        "to write (default: standard output)",
+    )
     p.add_argument("--format", choices=FORMATS, default="html", help="html (the site, default) or markdown")
-    p.add_argument("--benchmarks", metavar="FILE",
-                   help="a pytest-benchmark JSON file (--benchmark-json FILE): adds the throughput page")
-    p.add_argument("--root", default=".", metavar="DIR",
-                   help="the project root, whose tests/ hold the tests' source (default: the current directory)")
-    p.add_argument("--source-url", metavar="URL",
-                   help="link each test's file to URL + path + #Lline (e.g. https://github.com/OWNER/REPO/blob/SHA/)")
-    p.add_argument("--site-url", metavar="URL",
-                   help="with --format markdown: link each claim to its entry in the published site at URL")
+    p.add_argument(
+        "--benchmarks",
+        metavar="FILE",
+        help="a pytest-benchmark JSON file (--benchmark-json FILE): adds the throughput page",
+    )
+    p.add_argument(
+        "--root",
+        default=".",
+        metavar="DIR",
+        help="the project root, whose tests/ hold the tests' source (default: the current directory)",
+    )
+    p.add_argument(
+        "--source-url",
+        metavar="URL",
+        help="link each test's file to URL + path + #Lline (e.g. https://github.com/OWNER/REPO/blob/SHA/)",
+    )
+    p.add_argument(
+        "--site-url",
+        metavar="URL",
+        help="with --format markdown: link each claim to its entry in the published site at URL",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -69,17 +90,19 @@ def run(args) -> int:
             else:
                 sys.stdout.write(text)
             return 0
-        done = site.write_site(report, args.output or DEFAULT_SITE, root=args.root, benchmarks=args.benchmarks,
-                               source_url=args.source_url)
+        done = site.write_site(
+            report, args.output or DEFAULT_SITE, root=args.root, benchmarks=args.benchmarks, source_url=args.source_url
+        )
     except (LedgerError, DataFileError, RegistryError, site.SiteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: {exc.filename or args.output}: cannot write the report ({exc.strerror or exc})",
-              file=sys.stderr)
+        print(f"error: {exc.filename or args.output}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
         return 2
-    print(f"wrote {done['index']}: {done['claims']} claims, {done['figures']} figures, "
-          f"{done['bytes'] / 1e6:.1f} MB in {done['seconds']:.1f} s")
+    print(
+        f"wrote {done['index']}: {done['claims']} claims, {done['figures']} figures, "
+        f"{done['bytes'] / 1e6:.1f} MB in {done['seconds']:.1f} s"
+    )
     return 0
 
 

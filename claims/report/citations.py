@@ -3,6 +3,7 @@
 Recognised: full URLs; ``github.com/owner/repo/issues/89`` (and ``/pull/``) without a scheme;
 ``owner/repo#123``; ``dlwpt-code issue #96`` (the book's code repository). Everything else stays text.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ def segments(text: str | None) -> list[tuple[str, str | None]]:
     pos = 0
     for match in _PATTERN.finditer(text):
         if match.start() > pos:
-            out.append((text[pos:match.start()], None))
+            out.append((text[pos : match.start()], None))
         out.append((match.group(0), href(match)))
         pos = match.end()
     if pos < len(text):

@@ -1,5 +1,6 @@
 """A claim's entry: every test that checks it (source, docstring) and the evidence each recorded,
 as table rows per column, ready for a template and a figure."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ class EvidenceGroup:
 
     @property
     def params(self) -> str:
-        return self.key[self.key.index("["):] if "[" in self.key else ""
+        return self.key[self.key.index("[") :] if "[" in self.key else ""
 
     @property
     def slug(self) -> str:
@@ -63,8 +64,10 @@ def tests_for(claim: ClaimView, columns: list, index: SourceIndex) -> list:
         view.groups.append(group(key, recorded))
     for source in index.for_claim(claim.id):
         add(source.name, f"{source.path}::{source.name}")
-    ordered = sorted(views.values(), key=lambda v: (v.source is None, v.source.path if v.source else "",
-                                                    v.source.line if v.source else 0, v.name))
+    ordered = sorted(
+        views.values(),
+        key=lambda v: (v.source is None, v.source.path if v.source else "", v.source.line if v.source else 0, v.name),
+    )
     seen = set()
     for view in ordered:
         view.groups.sort(key=lambda g: g.key)

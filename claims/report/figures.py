@@ -11,6 +11,7 @@ What counts as a series, in a test's evidence:
 ``figures.toml`` gives the series of known tests their title, axis labels and units; a test it does not
 name is still plotted, labelled from its keys.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,26 @@ else:  # pragma: no cover - Python 3.8 to 3.10
     import tomli as tomllib
 
 HINTS_FILE = Path(__file__).with_name("figures.toml")
-X_NAMES = ("x", "deltas", "delta", "p_true", "widths", "width", "depths", "depth", "batch_sizes", "batch_size",
-           "epochs", "epoch", "steps", "step", "sizes", "gains", "lrs", "learning_rates")
+X_NAMES = (
+    "x",
+    "deltas",
+    "delta",
+    "p_true",
+    "widths",
+    "width",
+    "depths",
+    "depth",
+    "batch_sizes",
+    "batch_size",
+    "epochs",
+    "epoch",
+    "steps",
+    "step",
+    "sizes",
+    "gains",
+    "lrs",
+    "learning_rates",
+)
 CURVE = re.compile(r"(^|_)(losses|curve|history|trajectory)(_|$)")
 MIN_POINTS = 3
 LINESTYLES = ("-", "--", ":", "-.")
@@ -149,7 +168,7 @@ def _ticks(axis, scale: str, linthresh: float, values: list) -> None:
         top = max(abs(v) for v in values)
         low, high = math.floor(math.log10(linthresh)), math.ceil(math.log10(top))
         step = max(1, math.ceil((high - low) / 4))
-        decades = [10.0 ** k for k in range(high, low - 1, -step)]
+        decades = [10.0**k for k in range(high, low - 1, -step)]
         signs = (1, -1) if any(v < 0 for v in values) else (1,)
         axis.set_major_locator(ticker.FixedLocator(sorted([0.0] + [s * d for d in decades for s in signs])))
     elif scale == "log" and max(values) / min(values) < 1e3:
@@ -171,12 +190,13 @@ def draw(name: str, columns: list, out: Path, hints: dict | None = None) -> Figu
     from matplotlib.figure import Figure as MplFigure
 
     x_key = next((k for _, _, k in found if k), None)
-    title = hint.get("title") or humanize(name.split("[")[0][len("test_"):] if name.startswith("test_") else name)
-    params = name[name.index("["):] if "[" in name else ""
+    title = hint.get("title") or humanize(name.split("[")[0][len("test_") :] if name.startswith("test_") else name)
+    params = name[name.index("[") :] if "[" in name else ""
     if params and params not in title:
         title += f" {params}"
-    keyed = any(isinstance(evidence.get(s.key), dict) for (_, series, _), (_, evidence) in zip(found, columns)
-                for s in series)
+    keyed = any(
+        isinstance(evidence.get(s.key), dict) for (_, series, _), (_, evidence) in zip(found, columns) for s in series
+    )
     xlabel = hint.get("x") or (humanize(x_key) if x_key else "key, as recorded" if keyed else "index")
     ylabel = hint.get("y") or (found[0][1][0].label if len(found[0][1]) == 1 else "value")
     x_scale, x_lin = choose_scale([x for _, ss, _ in found for s in ss for x in s.xs], hint.get("xscale"))
@@ -205,9 +225,16 @@ def draw(name: str, columns: list, out: Path, hints: dict | None = None) -> Figu
             drawn_y += py
             # each line a little thinner than the one before, so a line drawn over an equal one leaves it visible
             colour = keys.index(s.key) * len(found) + n  # one colour per series and column
-            ax.plot(px, py, color=f"C{colour % 10}", linestyle=LINESTYLES[n % len(LINESTYLES)],
-                    marker=MARKERS[n % len(MARKERS)], markersize=max(3.0, 6.5 - 1.5 * lines),
-                    linewidth=max(1.0, 2.6 - 0.6 * lines), label=where)
+            ax.plot(
+                px,
+                py,
+                color=f"C{colour % 10}",
+                linestyle=LINESTYLES[n % len(LINESTYLES)],
+                marker=MARKERS[n % len(MARKERS)],
+                markersize=max(3.0, 6.5 - 1.5 * lines),
+                linewidth=max(1.0, 2.6 - 0.6 * lines),
+                label=where,
+            )
             lines += 1
     if not drawn_y:
         return None

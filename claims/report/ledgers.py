@@ -3,6 +3,7 @@
 The report reads every ledger of schema 1, from before and after the harness added ``run``,
 ``falsification``, ``source``, ``checked_by``, the per-device counts and the ``not-run`` verdict.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ def check(document) -> str | None:
     if schema < SCHEMA:
         return f"written with ledger schema {schema}, older than the schema {SCHEMA} this report reads ({RERUN})"
     if schema > SCHEMA:
-        return (f"written with ledger schema {schema}, newer than the schema {SCHEMA} this report reads "
-                "(update the suite)")
+        return (
+            f"written with ledger schema {schema}, newer than the schema {SCHEMA} this report reads (update the suite)"
+        )
     for key, kind in (("created", str), ("environment", dict), ("claims", list)):
         if key not in document:
             return f"not a valid ledger: '{key}' is missing"

@@ -5,6 +5,7 @@ Columns: one per ledger and device, grouped by device so that each column sits b
 device's column from the previous ledger; a cell that differs from that neighbour is marked. A column in
 which every claim was skipped (``cuda`` on a machine without a GPU) is folded into one line above the table.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -73,12 +74,17 @@ class Ledger:
         if run.get("problem"):
             out.append(f"the run had a problem: {run['problem']}")
         if scope == "partial":
-            out.append("a partial run" + (f" (selected with {selection})" if selection else "")
-                       + ": claims outside the selection read not-run or untested")
+            out.append(
+                "a partial run"
+                + (f" (selected with {selection})" if selection else "")
+                + ": claims outside the selection read not-run or untested"
+            )
         elif scope == "merged":
             updated = run.get("updated") or []
-            out.append(f"merged: {len(updated)} claim(s) updated by a later run on the ledger of "
-                       f"{readable_time(run.get('base_created') or '?')}")
+            out.append(
+                f"merged: {len(updated)} claim(s) updated by a later run on the ledger of "
+                f"{readable_time(run.get('base_created') or '?')}"
+            )
         elif scope == "falsify":
             out.append("a falsification run (planted faults)")
         return out
@@ -209,14 +215,20 @@ class Report:
 
     def not_holding(self) -> list:
         """Claims whose verdict is something other than a plain ``holds`` in some shown column."""
-        return [c for c in self.claims
-                if any(c.cells[col.key].verdict not in ("holds", NONE) or c.cells[col.key].partial
-                       for col in self.columns)]
+        return [
+            c
+            for c in self.claims
+            if any(c.cells[col.key].verdict not in ("holds", NONE) or c.cells[col.key].partial for col in self.columns)
+        ]
 
     def differences(self) -> list:
         """``[(claim, column, cell)]`` for every cell that differs from its neighbouring column."""
-        return [(c, col, c.cells[col.key]) for c in self.claims for col in self.columns
-                if c.cells[col.key].changed_from is not None]
+        return [
+            (c, col, c.cells[col.key])
+            for c in self.claims
+            for col in self.columns
+            if c.cells[col.key].changed_from is not None
+        ]
 
     @property
     def falsifying_ledgers(self) -> list:
@@ -250,8 +262,12 @@ def cell_for(record: dict | None, device: str) -> Cell:
         return Cell("untested", "untested", ["no collected test names this claim"])
     result = results.get(device)
     if result is None:
-        return Cell(NONE, "\u2014", hover=f"none of its tests ran on {device} (tests with no device "
-                                          "fixture run once, on the host, and are recorded under cpu)")
+        return Cell(
+            NONE,
+            "\u2014",
+            hover=f"none of its tests ran on {device} (tests with no device "
+            "fixture run once, on the host, and are recorded under cpu)",
+        )
     verdict = result["verdict"]
     partial = bool(result.get("partial"))
     text = verdict.replace("-", " ") + (" (partial)" if partial else "")
@@ -295,8 +311,15 @@ def build(paths: list, registry: dict) -> Report:
             view = claims.get(record["id"])
             if view is None:
                 view = claims[record["id"]] = ClaimView(
-                    record["id"], record["chapter"], record["page"], record["statement"], None, None, None,
-                    known=known is not None)
+                    record["id"],
+                    record["chapter"],
+                    record["page"],
+                    record["statement"],
+                    None,
+                    None,
+                    None,
+                    known=known is not None,
+                )
             view.records[ledger.number] = record
             # the rightmost ledger's record wins; the registry fills what older ledgers lack
             view.chapter, view.page, view.statement = record["chapter"], record["page"], record["statement"]

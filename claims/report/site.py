@@ -1,4 +1,5 @@
 """Writing the report: the static site (Jinja2 templates, Pygments, matplotlib) and the Markdown form."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,9 @@ SUBDIRS = ("claims", "figures", "static")
 MEANINGS = {
     "holds": "the tests passed and the book is right on this PyTorch",
     "amended": "the tests passed; PyTorch changed this after the book (since the release named), and the tests "
-               "check what it does now",
+    "check what it does now",
     "refuted": "the tests passed, and they show the book's statement is wrong or too broad; the entry says what "
-               "is true instead",
+    "is true instead",
     "fails": "a test failed or errored: the claim does not hold as the suite states it on this PyTorch",
     "skipped": "every test was skipped, for the reason shown",
     "not-run": "its tests were collected but not run (deselected, or the run stopped)",
@@ -88,10 +89,18 @@ def read_benchmarks(path: str | Path, out: Path) -> Benchmarks:
             for point in points:
                 size, rate = point[0], point[1]
                 info = extra.get((model, device, mode, size), {})
-                rows.append({"model": model, "device": device, "mode": mode, "batch_size": size,
-                             "samples_per_s": rate, "flop_per_s": info.get("flop_per_s"),
-                             "fraction_of_ceiling": info.get("fraction_of_ceiling"),
-                             "median_s": info.get("median_s")})
+                rows.append(
+                    {
+                        "model": model,
+                        "device": device,
+                        "mode": mode,
+                        "batch_size": size,
+                        "samples_per_s": rate,
+                        "flop_per_s": info.get("flop_per_s"),
+                        "fraction_of_ceiling": info.get("fraction_of_ceiling"),
+                        "median_s": info.get("median_s"),
+                    }
+                )
     return Benchmarks(Path(path), png.relative_to(out).as_posix(), rows, ceilings)
 
 
@@ -110,8 +119,13 @@ def prepare(out: Path) -> None:
     (out / MARKER).write_text("written by python -m claims report; the next report may clear this directory\n")
 
 
-def write_site(report: Report, out: str | Path, root: str | Path = ".", benchmarks: str | Path | None = None,
-               source_url: str | None = None) -> dict:
+def write_site(
+    report: Report,
+    out: str | Path,
+    root: str | Path = ".",
+    benchmarks: str | Path | None = None,
+    source_url: str | None = None,
+) -> dict:
     """Write the site for ``report`` into ``out``; returns what was written (pages, figures, bytes, seconds)."""
     start = time.perf_counter()
     out = Path(out)
@@ -143,16 +157,23 @@ def write_site(report: Report, out: str | Path, root: str | Path = ".", benchmar
         page = env.get_template("benchmarks.html.j2").render(root="", **common)
         (out / "benchmarks.html").write_text(page, encoding="utf-8")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"index": out / "index.html", "claims": len(report.claims), "figures": n_figures,
-            "bytes": size, "seconds": time.perf_counter() - start}
+    return {
+        "index": out / "index.html",
+        "claims": len(report.claims),
+        "figures": n_figures,
+        "bytes": size,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def markdown(report: Report, site_url: str | None = None) -> str:
     """The index as one Markdown document: counts, the claims that do not simply hold, the differences."""
-    return environment(markdown=True).get_template("report.md.j2").render(
-        report=report, generated=readable_now(), site_url=site_url.rstrip("/") + "/" if site_url else None)
+    return (
+        environment(markdown=True)
+        .get_template("report.md.j2")
+        .render(report=report, generated=readable_now(), site_url=site_url.rstrip("/") + "/" if site_url else None)
+    )
 
 
 def readable_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-

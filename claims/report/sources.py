@@ -5,6 +5,7 @@ A test is found by its ``checked_by`` entry (``tests/ch05/test_x.py::test_name``
 ``@pytest.mark.claim(...)`` on it (a string or a module-level constant), or by the name under which it
 recorded evidence (older ledgers).
 """
+
 from __future__ import annotations
 
 import ast
@@ -59,7 +60,7 @@ def code_segments(text: str) -> list:
     out, pos = [], 0
     for match in _CODE.finditer(text or ""):
         if match.start() > pos:
-            out.append((text[pos:match.start()], False))
+            out.append((text[pos : match.start()], False))
         out.append((match.group(1) or match.group(2), True))
         pos = match.end()
     if pos < len(text or ""):
@@ -105,7 +106,7 @@ class SourceIndex:
                 continue
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             last = getattr(node, "end_lineno", None) or _end_line(node)
-            source = textwrap.dedent("\n".join(lines[first - 1:last]))
+            source = textwrap.dedent("\n".join(lines[first - 1 : last]))
             claims = module_claims + [c for d in node.decorator_list for c in _claim_ids(d, constants)]
             test = FunctionSource(node.name, rel, first, ast.get_docstring(node) or "", source, claims)
             self.by_name.setdefault(node.name, []).append(test)

@@ -5,6 +5,7 @@ A benchmark (a test that takes pytest-benchmark's ``benchmark`` fixture) runs on
 (or a file in it) named on the command line. Otherwise it is deselected, so ``python -m pytest`` stays
 the claims and stays fast; the plain tests here (the FLOP count) run in every run.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,11 +51,15 @@ def ceiling_shapes(device_type: str) -> list[tuple[int, int, int]]:
     squares = [(1024, 1024, 1024), (2048, 2048, 2048)] if device_type == "cpu" else [(4096,) * 3, (8192,) * 3]
     largest = []
     for name in bench.MODELS:
-        batch = max(b for b in bench.BATCH_SIZES if device_type != "cpu" or b <= max(
-            bench.CPU_LARGEST[name, mode] for mode in ("inference", "training")))
+        batch = max(
+            b
+            for b in bench.BATCH_SIZES
+            if device_type != "cpu" or b <= max(bench.CPU_LARGEST[name, mode] for mode in ("inference", "training"))
+        )
         net = bench.build(name, "cpu")
-        largest.append(max(bench.gemm_shapes(net, bench.example_batch(name, batch, "cpu")[0]),
-                           key=lambda s: s[0] * s[1] * s[2]))
+        largest.append(
+            max(bench.gemm_shapes(net, bench.example_batch(name, batch, "cpu")[0]), key=lambda s: s[0] * s[1] * s[2])
+        )
     return squares + largest
 
 
@@ -111,5 +116,8 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    machine_info.update(torch=torch.__version__, cpu_threads=torch.get_num_threads(),
-                        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    machine_info.update(
+        torch=torch.__version__,
+        cpu_threads=torch.get_num_threads(),
+        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    )

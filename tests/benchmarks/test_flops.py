@@ -4,6 +4,7 @@ Not a benchmark: runs in the default suite. The same counts come out of PyTorch'
 ``torch.utils.flop_counter.FlopCounterMode``, for forward and forward + backward (checked when this was
 written; its first use takes seconds, too slow for every run).
 """
+
 import pytest
 
 from claims import bench

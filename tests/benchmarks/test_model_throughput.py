@@ -13,6 +13,7 @@ regression gate (``--benchmark-compare-fail``) compares the models only.
 Rounds: at least ``--benchmark-min-rounds`` (default 5), more while they fit in ``--benchmark-max-time``
 (default 1 s), as pytest-benchmark itself would.
 """
+
 import time
 
 import pytest
@@ -42,8 +43,11 @@ def timed(benchmark, request, device, step) -> float:
 def precision_info(device) -> dict:
     if device.type != "cuda":
         return {"cpu_threads": torch.get_num_threads()}
-    return {"gpu": torch.cuda.get_device_name(device), "tf32_matmul": torch.get_float32_matmul_precision() != "highest",
-            "tf32_conv": torch.backends.cudnn.allow_tf32}
+    return {
+        "gpu": torch.cuda.get_device_name(device),
+        "tf32_matmul": torch.get_float32_matmul_precision() != "highest",
+        "tf32_conv": torch.backends.cudnn.allow_tf32,
+    }
 
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
@@ -56,15 +60,25 @@ def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_
     net = bench.build(model, device)
     flop_per_sample = bench.layer_flops(net, bench.example_batch(model, 1, device)[0], train=mode == "training")
     inputs, labels = bench.example_batch(model, batch_size, device)
-    step = (bench.inference_step(net, inputs, device) if mode == "inference"
-            else bench.training_step(net, inputs, labels, device))
+    step = (
+        bench.inference_step(net, inputs, device)
+        if mode == "inference"
+        else bench.training_step(net, inputs, labels, device)
+    )
 
     seconds = timed(benchmark, request, device, step)
     if seconds is None:  # --benchmark-disable: ran once, nothing measured
         return
     flop_per_s = flop_per_sample * batch_size / seconds
     benchmark.extra_info.update(
-        model=model, mode=mode, batch_size=batch_size, device=device.type,
-        samples_per_s=batch_size / seconds, flop_per_step=flop_per_sample * batch_size, flop_per_s=flop_per_s,
-        matmul_ceiling_flop_per_s=matmul_ceiling, fraction_of_ceiling=flop_per_s / matmul_ceiling,
-        **precision_info(device))
+        model=model,
+        mode=mode,
+        batch_size=batch_size,
+        device=device.type,
+        samples_per_s=batch_size / seconds,
+        flop_per_step=flop_per_sample * batch_size,
+        flop_per_s=flop_per_s,
+        matmul_ceiling_flop_per_s=matmul_ceiling,
+        fraction_of_ceiling=flop_per_s / matmul_ceiling,
+        **precision_info(device),
+    )

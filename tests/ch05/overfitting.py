@@ -33,6 +33,7 @@ the device, so a CUDA run sees the same numbers as the CPU run; the training is 
 What still differs on CUDA is the rounding of the reductions, which moves each network's trajectory a
 little; the margins of the claims leave room for that (see the measured ranges in the tests).
 """
+
 from __future__ import annotations
 
 import math
@@ -113,8 +114,12 @@ def init_params(seed: int, hidden: int = HIDDEN):
     """[W1, b1, W2, b2] of every network, on the CPU: the first ``hidden`` units of the full network's."""
     g = torch.Generator().manual_seed(seed + 1)
     uniform = lambda *shape, bound: (torch.rand(*shape, generator=g) * 2 - 1) * bound  # noqa: E731
-    full = [uniform(N_NETS, 1, HIDDEN, bound=5.0), uniform(N_NETS, 1, HIDDEN, bound=5.0),
-            uniform(N_NETS, HIDDEN, 1, bound=HIDDEN ** -0.5), uniform(N_NETS, 1, 1, bound=HIDDEN ** -0.5)]
+    full = [
+        uniform(N_NETS, 1, HIDDEN, bound=5.0),
+        uniform(N_NETS, 1, HIDDEN, bound=5.0),
+        uniform(N_NETS, HIDDEN, 1, bound=HIDDEN**-0.5),
+        uniform(N_NETS, 1, 1, bound=HIDDEN**-0.5),
+    ]
     return [full[0][:, :, :hidden], full[1][:, :, :hidden], full[2][:, :hidden], full[3]]
 
 
@@ -124,8 +129,16 @@ def forward(params, x):
     return torch.baddbmm(b2, torch.tanh(torch.baddbmm(b1, x, w1)), w2)
 
 
-def train(device, seed: int = 0, hidden: int = HIDDEN, n_train: int = N_TRAIN, curved: bool = False,
-          weight_decay: float = 0.0, input_noise: float = 0.0, dropout: float = 0.0) -> Curves:
+def train(
+    device,
+    seed: int = 0,
+    hidden: int = HIDDEN,
+    n_train: int = N_TRAIN,
+    curved: bool = False,
+    weight_decay: float = 0.0,
+    input_noise: float = 0.0,
+    dropout: float = 0.0,
+) -> Curves:
     """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting (the
     baseline, or one remedy's change to it); their Curves."""
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
@@ -138,8 +151,7 @@ def _train(device, seed, hidden, n_train, curved, weight_decay, input_noise, dro
     x, y, x_val, y_val = (t.to(device) for t in make_data(seed, n_train, curved))
     params = [p.to(device).requires_grad_() for p in init_params(seed, hidden)]
     w1, b1, w2, b2 = params
-    optimizer = torch.optim.Adam([{"params": [w1, w2], "weight_decay": weight_decay}, {"params": [b1, b2]}],
-                                 lr=LR)
+    optimizer = torch.optim.Adam([{"params": [w1, w2], "weight_decay": weight_decay}, {"params": [b1, b2]}], lr=LR)
     train_curve, val_curve = [], []
     for epoch in range(1, EPOCHS + 1):
         x_in = x + (input_noise * torch.randn(x.shape)).to(device) if input_noise else x

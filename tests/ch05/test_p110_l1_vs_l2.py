@@ -1,12 +1,13 @@
 """Chapter 5, page 110: the loss is the mean squared error; squared (L2) against absolute (L1) error."""
+
 import pytest
 import torch
 import torch.nn as nn
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close
 
 
 @pytest.mark.claim("ch05.loss-fn-is-mean-squared-error")

@@ -1,11 +1,12 @@
 """Chapter 5, page 111: zero-dimensional tensors, size/shape/type, and broadcasting."""
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
-from claims.compat import assert_close
 
 from claims.book.thermometer import model
+from claims.compat import assert_close
 from tests.strategies import float_dtypes, shape_pairs, shapes
 
 TYPE_NAMES = {torch.float32: "FloatTensor", torch.float64: "DoubleTensor"}

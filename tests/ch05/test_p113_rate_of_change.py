@@ -6,13 +6,14 @@ truncation (one-sided differences: exactly delta * mean(t_u**2) = 294.1 at delta
 relative error 1.8% at delta 0.1, quartered with each halving) and, in float32, rounding (central
 difference error 2.4 at delta 1e-4 and 5.4 at 1e-5, against 1e-3 at delta 0.1; float64 stays below 3e-8).
 """
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close
 
 CLAIM = "ch05.rate-of-change-approximates-derivative"
 
@@ -58,8 +59,9 @@ def test_central_difference_on_a_non_quadratic_loss_errs_by_delta_squared(thermo
     evidence.record(relative_error_at_delta_0_1_0_05_0_025=rel_err.tolist())
 
     assert rel_err[0] > 0.01, f"expected > 1% error at delta 0.1, measured {rel_err[0]:.3g}"
-    assert_close(rel_err[:-1] / rel_err[1:], torch.full((2,), 4.0, device=device, dtype=torch.float64),
-                 rtol=0.01, atol=0)
+    assert_close(
+        rel_err[:-1] / rel_err[1:], torch.full((2,), 4.0, device=device, dtype=torch.float64), rtol=0.01, atol=0
+    )
 
 
 @pytest.mark.claim(CLAIM)

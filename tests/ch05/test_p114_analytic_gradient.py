@@ -1,11 +1,12 @@
 """Chapter 5, page 114: the analytic gradient needs no delta, and autograd computes the same."""
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
 from claims.book.thermometer import grad_fn, loss_fn, model
+from claims.compat import assert_close
 
 CLAIM = "ch05.analytic-gradient-matches-autograd"
 
@@ -21,15 +22,20 @@ def test_analytic_gradient_at_the_start_is_the_books_and_beats_the_rate_of_chang
     exact = grad_fn(t_u, t_c, model(t_u, w.double(), b.double()), w, b)
 
     def rate_of_change(dw, db, delta=0.1):
-        loss = lambda sign: loss_fn(model(thermometer.t_u, w + sign * dw * delta, b + sign * db * delta),  # noqa: E731
-                                    thermometer.t_c)
+        def loss(sign):
+            return loss_fn(
+                model(thermometer.t_u, w + sign * dw * delta, b + sign * db * delta),  # noqa: E731
+                thermometer.t_c,
+            )
+
         return (loss(1) - loss(-1)) / (2 * delta)
 
     estimate = torch.stack([rate_of_change(1, 0), rate_of_change(0, 1)])
     analytic_error = ((grad.double() - exact).abs() / exact.abs()).max().item()
     estimate_error = ((estimate.double() - exact).abs() / exact.abs()).max().item()
-    evidence.record(grad=grad.tolist(), relative_error_analytic=analytic_error,
-                    relative_error_rate_of_change=estimate_error)
+    evidence.record(
+        grad=grad.tolist(), relative_error_analytic=analytic_error, relative_error_rate_of_change=estimate_error
+    )
 
     # the printed 4517.2969 is torch 1.4's left-to-right float32 sum; torch 2.x sums in another order and gets
     # 4517.2964, one ulp (4.9e-4) lower: the tolerance (4.6e-3) takes either
@@ -40,8 +46,12 @@ def test_analytic_gradient_at_the_start_is_the_books_and_beats_the_rate_of_chang
 
 
 @pytest.mark.claim(CLAIM)
-@given(w=st.floats(-10, 10), b=st.floats(-30, 30), inputs=st.sampled_from(["t_u", "t_un"]),
-       dtype=st.sampled_from([torch.float32, torch.float64]))
+@given(
+    w=st.floats(-10, 10),
+    b=st.floats(-30, 30),
+    inputs=st.sampled_from(["t_u", "t_un"]),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
 def test_analytic_gradient_equals_autograd_anywhere(thermometer, device, w, b, inputs, dtype):
     """p.114/123: at any (w, b), on t_u or t_un, grad_fn and loss.backward() give the same gradient."""
     t_u, t_c = getattr(thermometer, inputs).to(dtype), thermometer.t_c.to(dtype)

@@ -2,10 +2,12 @@
 
 Both runs are the book's hand-written loop (p.117, ``train_by_hand``) from w=1, b=0 on the raw t_u.
 """
+
 import math
 
 import pytest
 import torch
+
 from claims.compat import assert_close
 
 

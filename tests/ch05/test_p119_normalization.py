@@ -3,11 +3,12 @@
 The 5000-epoch runs are the book's loops, shared through the ``thermometer_run`` fixture: by hand (p.117),
 with autograd (p.124) and with optim.SGD (p.129), each lr=1e-2 on t_un = 0.1 * t_u from w=1, b=0.
 """
+
 import pytest
 import torch
-from claims.compat import assert_close, full_float32, lstsq
 
 from claims.book.thermometer import grad_fn, loss_fn, model
+from claims.compat import assert_close, full_float32, lstsq
 
 BOOK_LINE = [5.3671, -17.3012]
 
@@ -17,8 +18,10 @@ def test_gradient_on_w_is_55_times_that_on_b_until_input_is_normalized(thermomet
     """p.119: at w=1, b=0 the gradient is [4517.2969, 82.6000] on t_u, a ratio of about 55; on
     t_un = 0.1 * t_u it is [-77.6140, -10.6400], a ratio of about 7."""
     w, b = torch.ones((), device=device), torch.zeros((), device=device)
-    grads = {name: grad_fn(x, thermometer.t_c, model(x, w, b), w, b)
-             for name, x in (("t_u", thermometer.t_u), ("t_un", thermometer.t_un))}
+    grads = {
+        name: grad_fn(x, thermometer.t_c, model(x, w, b), w, b)
+        for name, x in (("t_u", thermometer.t_u), ("t_un", thermometer.t_un))
+    }
     ratios = {name: (g[0] / g[1]).item() for name, g in grads.items()}
     evidence.record(grad_t_u=grads["t_u"].tolist(), grad_t_un=grads["t_un"].tolist(), ratio_w_to_b=ratios)
 
@@ -38,8 +41,14 @@ def test_lr_1e_2_converges_on_normalized_input(thermometer_run, thermometer, dev
     x = torch.stack([thermometer.t_un, torch.ones_like(thermometer.t_un)], dim=1).double()
     best = lstsq(x.cpu(), thermometer.t_c.double().cpu().unsqueeze(1)).squeeze(1)
     best_loss = ((x.cpu() @ best - thermometer.t_c.double().cpu()) ** 2).mean().item()
-    evidence.record(params_100=short.params.tolist(), loss_100=short.final_loss, params_5000=long.params.tolist(),
-                    loss_5000=long.final_loss, least_squares=best.tolist(), least_squares_loss=best_loss)
+    evidence.record(
+        params_100=short.params.tolist(),
+        loss_100=short.final_loss,
+        params_5000=long.params.tolist(),
+        loss_5000=long.final_loss,
+        least_squares=best.tolist(),
+        least_squares_loss=best_loss,
+    )
 
     assert_close(short.params, torch.tensor([2.7553, -2.5162], device=device), rtol=0, atol=5e-5)
     assert_close(short.final_loss, 22.148710, rtol=1e-6, atol=0)
@@ -86,7 +95,7 @@ def test_rates_for_w_and_b_on_t_u_are_the_normalization_done_by_hand(thermometer
     epoch: params [0.27553, -2.5162] (the book's [2.7553, -2.5162], w on t_u's scale), loss 22.148710."""
     w = torch.tensor(0.1, device=device, requires_grad=True)
     b = torch.tensor(0.0, device=device, requires_grad=True)
-    optimizer = torch.optim.SGD([{"params": [w], "lr": 1e-2 * 0.1 ** 2}, {"params": [b], "lr": 1e-2}])
+    optimizer = torch.optim.SGD([{"params": [w], "lr": 1e-2 * 0.1**2}, {"params": [b], "lr": 1e-2}])
     losses = []
     for _ in range(100):
         loss = loss_fn(model(thermometer.t_u, w, b), thermometer.t_c)
@@ -150,19 +159,27 @@ def test_raw_inputs_need_a_rate_per_input_and_normalized_ones_share_one(device, 
     x, y = (t.to(device) for t in inputs_of_many_scales(32))
     best = least_squares_loss(x, y)
     scale = x.std(dim=0)
-    per_input = torch.cat([ONE_RATE / scale ** 2, torch.tensor([ONE_RATE], device=device)])
+    per_input = torch.cat([ONE_RATE / scale**2, torch.tensor([ONE_RATE], device=device)])
     swapped = torch.cat([per_input[:-1].flip(0), per_input[-1:]])
 
     shared_raw = descend(x, y, RATES.to(device).unsqueeze(1).expand(-1, 33))[-1] / best
     per_parameter = descend(x, y, torch.stack([per_input, swapped]))
     normalized = descend(x / scale, y, torch.full((1, 33), ONE_RATE, device=device))
-    sizes = {n: (descend(xs / xs.std(dim=0), ys, torch.full((1, n + 1), ONE_RATE, device=device))[-1, 0]
-                 / least_squares_loss(xs, ys)).item()
-             for n, (xs, ys) in ((n, [t.to(device) for t in inputs_of_many_scales(n)]) for n in (2, 8))}
+    sizes = {
+        n: (
+            descend(xs / xs.std(dim=0), ys, torch.full((1, n + 1), ONE_RATE, device=device))[-1, 0]
+            / least_squares_loss(xs, ys)
+        ).item()
+        for n, (xs, ys) in ((n, [t.to(device) for t in inputs_of_many_scales(n)]) for n in (2, 8))
+    }
     sizes[32] = (normalized[-1, 0] / best).item()
-    evidence.record(least_squares_loss=best, shared_rate_final_over_best=dict(zip(RATES.tolist(), shared_raw.tolist())),
-                    per_input_final_over_best=(per_parameter[-1, 0] / best).item(),
-                    swapped_final_over_best=(per_parameter[-1, 1] / best).item(), normalized_final_over_best=sizes)
+    evidence.record(
+        least_squares_loss=best,
+        shared_rate_final_over_best=dict(zip(RATES.tolist(), shared_raw.tolist())),
+        per_input_final_over_best=(per_parameter[-1, 0] / best).item(),
+        swapped_final_over_best=(per_parameter[-1, 1] / best).item(),
+        normalized_final_over_best=sizes,
+    )
 
     # seeds 0-49: the best shared rate ends 900-3600 times above the least-squares loss (nan is worse still)
     fits = shared_raw < 10  # a run that blew up to nan never fits: nan < 10 is False

@@ -1,9 +1,10 @@
 """Chapter 5, page 123: autograd accumulates gradients; zero them between passes."""
+
 import pytest
 import torch
-from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close
 
 
 @pytest.mark.claim("ch05.backward-accumulates-gradients")

@@ -1,9 +1,10 @@
 """Chapter 5, page 123: what autograd tracks, and three ways to stop it: no_grad, detach, set_grad_enabled."""
+
 import pytest
 import torch
-from claims.compat import assert_close, storage_ptr
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close, storage_ptr
 
 # torch 1.4 says "has been used", later releases "is being used"
 LEAF_IN_PLACE = "a leaf Variable that requires grad (is being|has been) used in an in-place operation"
@@ -52,8 +53,12 @@ def test_detach_shares_storage_and_clone_copies(device, evidence):
     storage, so a write through it shows in params (and the reverse); params.clone() is the copy."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     detached, copied = params.detach(), params.clone()
-    evidence.record(same_storage_as_params={"detach": storage_ptr(detached) == storage_ptr(params),
-                                            "clone": storage_ptr(copied) == storage_ptr(params)})
+    evidence.record(
+        same_storage_as_params={
+            "detach": storage_ptr(detached) == storage_ptr(params),
+            "clone": storage_ptr(copied) == storage_ptr(params),
+        }
+    )
     assert detached is not params
     assert storage_ptr(detached) == storage_ptr(params), "detach() should return a tensor on params' storage"
     assert storage_ptr(copied) != storage_ptr(params), "clone() should copy to a storage of its own"

@@ -1,11 +1,12 @@
 """Chapter 5, page 127: optimizers take the parameters, step() updates them in place."""
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close, storage_ptr
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close, storage_ptr
 
 
 @pytest.mark.claim("ch05.optimizer-step-updates-its-parameters-in-place")
@@ -61,8 +62,11 @@ def test_zero_grad_clears_the_grads_of_its_parameters_only(thermometer, device, 
 
 
 @pytest.mark.claim("ch05.sgd-step-is-params-minus-lr-times-grad")
-@given(values=st.lists(st.floats(-1e3, 1e3), min_size=4, max_size=4), lr=st.floats(1e-6, 1.0),
-       dtype=st.sampled_from([torch.float32, torch.float64]))
+@given(
+    values=st.lists(st.floats(-1e3, 1e3), min_size=4, max_size=4),
+    lr=st.floats(1e-6, 1.0),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
 def test_sgd_step_is_the_hand_written_update(device, values, lr, dtype):
     """p.127: with plain optim.SGD, one step turns params into params - lr * params.grad. Not always
     to the last bit (measured on the CPU: 35% of random float32 cases differ): step() computes

@@ -1,8 +1,10 @@
 """Chapter 5, pages 119 and 130: SGD needs normalized input; Adam copes with the raw scale."""
+
 import math
 
 import pytest
 import torch
+
 from claims.compat import assert_close
 
 CLAIM = "ch05.adam-copes-with-unnormalized-input"

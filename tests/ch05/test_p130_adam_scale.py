@@ -3,13 +3,14 @@
 Adam divides each parameter's running mean gradient by the root of its running mean squared gradient,
 so multiplying every gradient by a constant cancels out; SGD's step is the gradient times lr.
 """
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from claims.compat import assert_close
 
 from claims.book.thermometer import loss_fn, model
+from claims.compat import assert_close
 
 CLAIM = "ch05.adam-update-ignores-gradient-scale"
 

@@ -8,6 +8,7 @@ plain loop). Each statistic is over the 24 networks of one data seed: a mean, or
 from data seeds 0-49 on the CPU (``python -m pytest tests/ch05 -m sweep`` measures them again), and the
 range measured there is written beside it.
 """
+
 import copy
 
 import pytest
@@ -19,8 +20,8 @@ from claims import faults
 from claims.compat import assert_close
 from tests.ch05.overfitting import book_loop, page_131_runs
 
-LINE_NOISE_VARIANCE = 0.3 ** 2  # y = x + 0.3 * noise: a model that fits the line gets down to this
-CURVE_NOISE_VARIANCE = 0.1 ** 2  # y = sin(pi x) + 0.1 * noise
+LINE_NOISE_VARIANCE = 0.3**2  # y = x + 0.3 * noise: a model that fits the line gets down to this
+CURVE_NOISE_VARIANCE = 0.1**2  # y = sin(pi x) + 0.1 * noise
 
 # margins, each with the range that data seeds 0-49 gave
 TURNS_UP = 1.03  # validation loss at the end / its minimum: 1.075-1.338
@@ -114,9 +115,12 @@ def test_weight_decay_smooths_the_fit_between_the_points(runs, evidence):
     base, regular = runs["baseline"], runs["regularization"]
     variation_ratio = regular.mean_total_variation / base.mean_total_variation
     gap_ratio = regular.mean_gap / base.mean_gap
-    evidence.record(total_variation=[base.mean_total_variation, regular.mean_total_variation],
-                    variation_ratio=variation_ratio, gap_ratio=gap_ratio,
-                    val_ratio=regular.final_val / base.final_val)  # 50 seeds: 0.704-0.902
+    evidence.record(
+        total_variation=[base.mean_total_variation, regular.mean_total_variation],
+        variation_ratio=variation_ratio,
+        gap_ratio=gap_ratio,
+        val_ratio=regular.final_val / base.final_val,
+    )  # 50 seeds: 0.704-0.902
 
     assert variation_ratio < REGULARIZED_VARIATION, f"total variation ratio {variation_ratio:.2f}"
     assert gap_ratio < REGULARIZED_GAP, f"gap ratio {gap_ratio:.2f}, expected < {REGULARIZED_GAP}"

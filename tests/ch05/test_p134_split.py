@@ -1,4 +1,5 @@
 """Chapter 5, page 134: shuffle the indices with torch.randperm and keep 20% for validation."""
+
 import pytest
 import torch
 from hypothesis import given
@@ -27,8 +28,10 @@ def test_manual_seed_reproduces_randperm_and_shuffles(device):
     torch.manual_seed(0)
     assert torch.equal(torch.randperm(11, device=device), first)
     assert not torch.equal(first, torch.arange(11, device=device)), f"not shuffled: {first}"
-    orders = {tuple(torch.randperm(11, generator=torch.Generator(device=device).manual_seed(s), device=device).tolist())
-              for s in range(20)}
+    orders = {
+        tuple(torch.randperm(11, generator=torch.Generator(device=device).manual_seed(s), device=device).tolist())
+        for s in range(20)
+    }
     assert len(orders) == 20, f"20 seeds gave only {len(orders)} different orders"
 
 

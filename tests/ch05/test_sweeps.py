@@ -4,6 +4,7 @@ Not part of the default run (the ``sweep`` marker deselects them; minutes of CPU
 claim tests' computation for data seeds 0-49 on the CPU, prints the range of every statistic (the ranges
 written beside the margins in the tests) and fails if a margin is missed at any seed.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -110,18 +111,22 @@ def test_page_119_per_parameter_rates_for_50_data_seeds(one_cpu_thread):
         x, y = inputs_of_many_scales(32, seed)
         best = least_squares_loss(x, y)
         scale = x.std(dim=0)
-        per_input = torch.cat([ONE_RATE / scale ** 2, torch.tensor([ONE_RATE])])
+        per_input = torch.cat([ONE_RATE / scale**2, torch.tensor([ONE_RATE])])
         swapped = torch.cat([per_input[:-1].flip(0), per_input[-1:]])
         shared = descend(x, y, RATES.unsqueeze(1).expand(-1, 33))[-1] / best
         per_parameter = descend(x, y, torch.stack([per_input, swapped]))
         normalized = descend(x / scale, y, torch.full((1, 33), ONE_RATE))
         values = {
             "best shared rate on the raw inputs / least squares": shared[~torch.isnan(shared)].min().item(),
-            "per-input rates vs normalized, largest relative difference":
-                ((per_parameter[:, 0] - normalized[:, 0]).abs() / normalized[:, 0]).max().item(),
+            "per-input rates vs normalized, largest relative difference": (
+                (per_parameter[:, 0] - normalized[:, 0]).abs() / normalized[:, 0]
+            )
+            .max()
+            .item(),
             "per-input rates / least squares": (per_parameter[-1, 0] / best).item(),
-            "swapped rates / least squares (nan counts as inf)":
-                float("inf") if torch.isnan(per_parameter[-1, 1]) else (per_parameter[-1, 1] / best).item(),
+            "swapped rates / least squares (nan counts as inf)": float("inf")
+            if torch.isnan(per_parameter[-1, 1])
+            else (per_parameter[-1, 1] / best).item(),
         }
         for n in (2, 8, 32):
             xs, ys = inputs_of_many_scales(n, seed)
@@ -129,13 +134,16 @@ def test_page_119_per_parameter_rates_for_50_data_seeds(one_cpu_thread):
             values[f"{n} normalized inputs / least squares"] = (final / least_squares_loss(xs, ys)).item()
         for name, value in values.items():
             measured.setdefault(name, []).append(value)
-    missed = check(measured, {
-        "best shared rate on the raw inputs / least squares": (10.0, None),
-        "per-input rates vs normalized, largest relative difference": (None, 1e-4),
-        "per-input rates / least squares": (None, 1.01),
-        "swapped rates / least squares (nan counts as inf)": (10.0, None),
-        "2 normalized inputs / least squares": (None, 1.01),
-        "8 normalized inputs / least squares": (None, 1.01),
-        "32 normalized inputs / least squares": (None, 1.01),
-    })
+    missed = check(
+        measured,
+        {
+            "best shared rate on the raw inputs / least squares": (10.0, None),
+            "per-input rates vs normalized, largest relative difference": (None, 1e-4),
+            "per-input rates / least squares": (None, 1.01),
+            "swapped rates / least squares (nan counts as inf)": (10.0, None),
+            "2 normalized inputs / least squares": (None, 1.01),
+            "8 normalized inputs / least squares": (None, 1.01),
+            "32 normalized inputs / least squares": (None, 1.01),
+        },
+    )
     assert not missed, f"margins missed at some seed: {missed}"

@@ -1,4 +1,5 @@
 """Chapter 6, pages 143-144: a neuron is w * x + b followed by an activation; a network composes them."""
+
 import pytest
 import torch
 import torch.nn as nn

@@ -3,6 +3,7 @@
 The fit of y = x^2 is statistical (Adam from a random start): ``test_sweeps.py`` runs it for 50 seeds
 (``python -m pytest tests/ch06 -m sweep``); the margins are written beside the assertions.
 """
+
 import pytest
 import torch
 import torch.nn as nn
@@ -50,15 +51,19 @@ def fit_x_squared(device, seed: int) -> dict:
     with_tanh = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)).to(device)
     without_tanh = nn.Sequential(nn.Linear(1, 8), nn.Linear(8, 1)).to(device)
     x = torch.linspace(-1, 1, 64).unsqueeze(1)
-    y = x ** 2
+    y = x**2
     design = torch.cat([x, torch.ones_like(x)], dim=1)  # the best w * x + b, by least squares
     best_line_mse = ((design @ lstsq(design, y) - y) ** 2).mean().item()
     x, y = x.to(device), y.to(device)
-    result = {"best_line_mse": best_line_mse, "tanh_stack_mse": fit(with_tanh, x, y),
-              "no_tanh_stack_mse": fit(without_tanh, x, y)}
+    result = {
+        "best_line_mse": best_line_mse,
+        "tanh_stack_mse": fit(with_tanh, x, y),
+        "no_tanh_stack_mse": fit(without_tanh, x, y),
+    }
     with torch.no_grad():
-        result.update(x_squared_bend=bend(y), tanh_stack_bend=bend(with_tanh(x)),
-                      no_tanh_stack_bend=bend(without_tanh(x)))
+        result.update(
+            x_squared_bend=bend(y), tanh_stack_bend=bend(with_tanh(x)), no_tanh_stack_bend=bend(without_tanh(x))
+        )
     return result
 
 

@@ -4,6 +4,7 @@ at 0 does not stop training.
 The ReLU training run is statistical (Adam from a random start): ``test_sweeps.py`` runs it for 50 seeds
 (``python -m pytest tests/ch06 -m sweep``); the margins are written beside the assertions.
 """
+
 import pytest
 import torch
 import torch.nn as nn
@@ -80,8 +81,11 @@ def fit_abs(device, seed: int, steps: int = 100) -> dict:
         opt.step()
     with torch.no_grad():
         final = ((model(x) - y) ** 2).mean().item()
-    return {"initial_mse": losses[0], "final_mse": final,
-            "first_layer_moved": (model[0].weight.detach() - start).abs().max().item()}
+    return {
+        "initial_mse": losses[0],
+        "final_mse": final,
+        "first_layer_moved": (model[0].weight.detach() - start).abs().max().item(),
+    }
 
 
 @pytest.mark.claim(RELU_KINK)
@@ -94,7 +98,8 @@ def test_training_through_relu_works(device, seed, evidence):
     # the MSE fell from 0.10-1.6 to at most 0.0004 (a 1,000x-79,000x drop). The test asks > 0.01, < 0.01, 10x.
     assert result["first_layer_moved"] > 1e-2, f"the gradient should reach the first layer through ReLU: {result}"
     assert result["final_mse"] < 0.01 and result["final_mse"] < result["initial_mse"] / 10, (
-        f"expected MSE < 0.01 and 10x below the start, measured {result}")
+        f"expected MSE < 0.01 and 10x below the start, measured {result}"
+    )
 
 
 @pytest.mark.claim(RELU_WIDELY_USED)
@@ -108,8 +113,9 @@ def test_reference_image_classifiers_use_relu(device, monkeypatch, evidence):
     x = torch.tensor([-1.0, 0.0, 2.0], device=device)
     found = {}
     for name in REFERENCE_NETWORKS:
-        activations = [m for m in getattr(torchvision.models, name)().modules()
-                       if type(m).__module__ == nn.ReLU.__module__]  # torch.nn.modules.activation
+        activations = [
+            m for m in getattr(torchvision.models, name)().modules() if type(m).__module__ == nn.ReLU.__module__
+        ]  # torch.nn.modules.activation
         found[name] = sorted({type(m).__name__ for m in activations})
         outputs = {tuple(m.to(device)(x.clone()).tolist()) for m in activations}
         evidence.record(**{name: {"activations": found[name], "count": len(activations)}})

@@ -1,5 +1,6 @@
 """Chapter 6, page 151: torch.nn's building blocks are modules, subclasses of nn.Module that hold
 Parameters and track the parameters of their submodules."""
+
 import pytest
 import torch
 import torch.nn as nn

@@ -1,4 +1,5 @@
 """Chapter 6, page 152: call the module, not its forward: __call__ runs the hooks."""
+
 import pytest
 import torch
 import torch.nn as nn

@@ -1,4 +1,5 @@
 """Chapter 6, page 155: modules expect a batch dimension; batch statistics tie samples together."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -48,7 +49,8 @@ def test_conv2d_without_a_batch_dimension(device, amended, evidence):
         assert_close(unbatched, batched[0], rtol=1e-6, atol=1e-6)
     else:  # the book's PyTorch: 4-D input only
         assert refusal is not None and "4-dimensional" in refusal, (
-            f"before 1.11 Conv2d should refuse a [3, 32, 32] image, it returned {unbatched}")
+            f"before 1.11 Conv2d should refuse a [3, 32, 32] image, it returned {unbatched}"
+        )
 
 
 @pytest.mark.claim(BATCH_STATS)

@@ -18,6 +18,7 @@ is a handful of kernel launches that leave most of the chip idle, and a batch of
 time, so the bound there is 10x (expected: several tens). That bound is reasoned, not measured yet: a GPU
 run is planned.
 """
+
 import statistics
 
 import pytest
@@ -36,13 +37,17 @@ MODELS = {  # the model, and the shape of one sample
 # batched / one-at-a-time samples per second. cpu: measured (module docstring); cuda and mps: reasoned for a
 # GPU (one sample is a few kernel launches on an idle chip), not measured yet: a GPU run is planned.
 AT_LEAST = {"cpu": 1.5, "cuda": 10.0, "mps": 10.0}
-ON_GPUS_ONLY = pytest.mark.devices("cuda", "mps", reason="a conv net's gain from batching on a CPU (1.2-2.4x on one "
-                                                         "thread) is too close to this measurement's noise")
+ON_GPUS_ONLY = pytest.mark.devices(
+    "cuda",
+    "mps",
+    reason="a conv net's gain from batching on a CPU (1.2-2.4x on one thread) is too close to this measurement's noise",
+)
 
 
 @pytest.mark.claim(CLAIM)
-@pytest.mark.parametrize("name", ["fc_deep", pytest.param("Net", marks=ON_GPUS_ONLY),
-                                  pytest.param("NetResDeep", marks=ON_GPUS_ONLY)])
+@pytest.mark.parametrize(
+    "name", ["fc_deep", pytest.param("Net", marks=ON_GPUS_ONLY), pytest.param("NetResDeep", marks=ON_GPUS_ONLY)]
+)
 def test_a_batch_processes_more_samples_per_second_than_one_at_a_time(name, device, evidence):
     """p.155: one sample at a time leaves the CPU or GPU partly idle; the same model given the whole
     batch at once processes several times as many samples per second."""
@@ -56,16 +61,24 @@ def test_a_batch_processes_more_samples_per_second_than_one_at_a_time(name, devi
     factors = {}
     for threads in dict.fromkeys(configurations):
         with torch.no_grad():
-            seconds = timed_rounds({"one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs],
-                                    "batched": lambda: model(inputs)}, device, threads=threads)
+            seconds = timed_rounds(
+                {"one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs], "batched": lambda: model(inputs)},
+                device,
+                threads=threads,
+            )
         # the same 64 samples both ways: each round's time ratio is its factor in samples per second
         factors[threads] = statistics.median(a / b for a, b in zip(seconds["one_at_a_time"], seconds["batched"]))
         if factors[threads] >= bound:
             break
     factor = max(factors.values())
-    evidence.record(model=name, batch=BATCH, factor=round(factor, 2),
-                    factor_by_cpu_threads={str(t): round(f, 2) for t, f in factors.items() if t})
+    evidence.record(
+        model=name,
+        batch=BATCH,
+        factor=round(factor, 2),
+        factor_by_cpu_threads={str(t): round(f, 2) for t, f in factors.items() if t},
+    )
 
     assert factor >= bound, (
         f"expected {name} on a batch of {BATCH} to process at least {bound}x the samples per second it does one "
-        f"at a time on {device}, measured {factor:.2f}x (by number of threads: {factors})")
+        f"at a time on {device}, measured {factor:.2f}x (by number of threads: {factors})"
+    )

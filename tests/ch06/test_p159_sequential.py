@@ -1,12 +1,13 @@
 """Chapter 6, pages 159-160: nn.Sequential, parameters(), named_parameters() and OrderedDict names."""
+
 import types
 
 import pytest
 import torch
 import torch.nn as nn
-from claims.compat import assert_close
 
 from claims.book.models import thermometer_named_seq, thermometer_seq
+from claims.compat import assert_close
 
 IN_ORDER = "ch06.sequential-applies-its-modules-in-order"
 PARAMETERS = "ch06.parameters-is-a-generator-of-the-books-shapes"
@@ -67,9 +68,12 @@ def test_ordereddict_names_and_attribute_access(device):
     is an attribute: seq_model.output_linear.bias is the parameter named 'output_linear.bias'."""
     seq_model = thermometer_named_seq().to(device)
     names = {name: list(p.shape) for name, p in seq_model.named_parameters()}
-    assert names == {"hidden_linear.weight": [8, 1], "hidden_linear.bias": [8],
-                     "output_linear.weight": [1, 8], "output_linear.bias": [1]}, names
-    assert [name for name, _ in seq_model.named_children()] == ["hidden_linear", "hidden_activation",
-                                                               "output_linear"]
+    assert names == {
+        "hidden_linear.weight": [8, 1],
+        "hidden_linear.bias": [8],
+        "output_linear.weight": [1, 8],
+        "output_linear.bias": [1],
+    }, names
+    assert [name for name, _ in seq_model.named_children()] == ["hidden_linear", "hidden_activation", "output_linear"]
     assert seq_model.output_linear.bias is dict(seq_model.named_parameters())["output_linear.bias"]
     assert isinstance(seq_model.hidden_activation, nn.Tanh)

@@ -4,6 +4,7 @@ Each runs a claim test's own experiment for 50 seeds and checks that the margin 
 holds for every one of them; the measured range is printed, and written beside the claim test's assert.
 They are deselected in a normal run (no claim marker: they check the suite's margins, not the book).
 """
+
 import pytest
 
 from tests.ch06.test_p145_activation import fit_x_squared
@@ -28,6 +29,8 @@ def test_relu_net_fits_abs_for_50_seeds(device):
     initial = [r["initial_mse"] for r in results]
     drop = [r["initial_mse"] / r["final_mse"] for r in results]
     moved = [r["first_layer_moved"] for r in results]
-    print(f"\n{device}: final MSE {min(final):.4f}-{max(final):.4f} from {min(initial):.3f}-{max(initial):.3f}, "
-          f"drop {min(drop):.0f}x-{max(drop):.0f}x, first layer moved {min(moved):.3f}-{max(moved):.3f}")
+    print(
+        f"\n{device}: final MSE {min(final):.4f}-{max(final):.4f} from {min(initial):.3f}-{max(initial):.3f}, "
+        f"drop {min(drop):.0f}x-{max(drop):.0f}x, first layer moved {min(moved):.3f}-{max(moved):.3f}"
+    )
     assert max(final) < 0.01 and min(drop) > 10 and min(moved) > 1e-2

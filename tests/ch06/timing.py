@@ -20,11 +20,12 @@ idle, one thread gave 1.3-2.2x on torch 1.4 (its single-thread matrix products a
 2.14, two threads 2.5-3.8x and 3.7-8.5x. A batch spreads over more cores at least as well as one sample
 does, so each is a fair lower bound on what batching gains.
 """
+
 from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from typing import Callable, Dict, List, Optional
+from typing import Callable
 
 import torch
 
@@ -32,8 +33,14 @@ from claims.book.threads import cpu_threads
 from claims.devices import synchronize
 
 
-def timed_rounds(calls: Dict[str, Callable[[], object]], device, threads: Optional[int] = None, rounds: int = 9,
-                 min_rounds: int = 5, budget_s: float = 1.5) -> Dict[str, List[float]]:
+def timed_rounds(
+    calls: dict[str, Callable[[], object]],
+    device,
+    threads: int | None = None,
+    rounds: int = 9,
+    min_rounds: int = 5,
+    budget_s: float = 1.5,
+) -> dict[str, list[float]]:
     """Seconds each of ``calls`` took in each of up to ``rounds`` alternating rounds, on ``threads`` CPU
     threads (None: torch's current number; see the module docstring for the clock). Past ``min_rounds``,
     no new round starts once ``budget_s`` seconds of wall time have gone by, so a slow machine costs a
@@ -41,7 +48,7 @@ def timed_rounds(calls: Dict[str, Callable[[], object]], device, threads: Option
     on_cpu = torch.device(device).type == "cpu"
     threads = threads or torch.get_num_threads()
     clock = time.thread_time if on_cpu and threads == 1 else time.perf_counter
-    times: Dict[str, List[float]] = {name: [] for name in calls}
+    times: dict[str, list[float]] = {name: [] for name in calls}
     with cpu_threads(threads) if on_cpu else nullcontext():
         for call in calls.values():
             call()

@@ -7,6 +7,7 @@ reason otherwise; ``real_cifar10_stacked`` is the book's ``torch.stack([img_t fo
 tensor_cifar10], dim=3)`` over the 50,000 training images. Both are computed once per session and kept
 apart per planted fault (``--plant``, ``--falsify``): a fault in torchvision or torch.stack must reach them.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,10 @@ def real_cifar10(cifar10_root, _real_cifar10_cache) -> dict:
     """{"train": ..., "val": ...}: the real CIFAR-10 as PIL images; a broken directory is one DataFileError."""
     key = ("datasets", faults.active())
     if key not in _real_cifar10_cache:
-        _real_cifar10_cache[key] = {"train": open_cifar10(cifar10_root, train=True),
-                                    "val": open_cifar10(cifar10_root, train=False)}
+        _real_cifar10_cache[key] = {
+            "train": open_cifar10(cifar10_root, train=True),
+            "val": open_cifar10(cifar10_root, train=False),
+        }
     return _real_cifar10_cache[key]
 
 

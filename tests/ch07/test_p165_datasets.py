@@ -5,6 +5,7 @@ layout (``fixtures/cifar.py``); what the real data set holds, checked only with 
 without it); and how torchvision refuses a missing or corrupt directory. The suite's own one-line errors
 for a bad ``--cifar10-root`` are tested in ``tests/harness/test_cifar_root.py``.
 """
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -97,7 +98,8 @@ def test_torchvision_refuses_a_missing_or_corrupt_directory(tmp_path, broken):
     with pytest.raises(Exception) as raised:
         cifar10(str(root), train=True, download=False)
     assert isinstance(raised.value, RuntimeError) and REFUSAL in str(raised.value), (
-        f"expected torchvision's RuntimeError '{REFUSAL}', got {type(raised.value).__name__}: {raised.value}")
+        f"expected torchvision's RuntimeError '{REFUSAL}', got {type(raised.value).__name__}: {raised.value}"
+    )
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before, "download=False must not fetch or write anything"
 
 
@@ -109,4 +111,5 @@ def test_generated_files_are_not_the_real_cifar10(cifar10_generated):
     with pytest.raises(Exception) as raised:
         CIFAR10(str(cifar10_generated.root), train=True, download=False)
     assert isinstance(raised.value, RuntimeError) and REFUSAL in str(raised.value), (
-        f"expected torchvision's RuntimeError '{REFUSAL}', got {type(raised.value).__name__}: {raised.value}")
+        f"expected torchvision's RuntimeError '{REFUSAL}', got {type(raised.value).__name__}: {raised.value}"
+    )

@@ -1,4 +1,5 @@
 """Chapter 7, page 168: ToTensor makes C x H x W floats in [0, 1]; matplotlib wants H x W x C."""
+
 import warnings
 
 import numpy as np
@@ -21,8 +22,9 @@ def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generate
     """p.168: CIFAR10(..., transform=transforms.ToTensor()) yields 3 x 32 x 32 float32 tensors whose
     values are exactly the file's uint8 pixels / 255, so they lie in [0, 1]."""
     gen = cifar10_generated
-    tensor_cifar10 = open_cifar10(gen.root, train=True, transform=transforms.ToTensor(),
-                                  dataset_class=gen.dataset_class())
+    tensor_cifar10 = open_cifar10(
+        gen.root, train=True, transform=transforms.ToTensor(), dataset_class=gen.dataset_class()
+    )
     img_t, label = tensor_cifar10[7]
     evidence.record(shape=list(img_t.shape), dtype=str(img_t.dtype), min=img_t.min(), max=img_t.max())
     assert img_t.shape == (3, 32, 32) and img_t.dtype == torch.float32, f"got {img_t.shape}, {img_t.dtype}"

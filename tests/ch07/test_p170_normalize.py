@@ -3,6 +3,7 @@
 The book's mean and std are a claim about the real CIFAR-10 (``--cifar10-root``; skipped without it); how
 view(3, -1) gives per-channel statistics is checked on generated files in CIFAR-10's layout.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -36,10 +37,10 @@ def test_view_3_minus_1_gives_per_channel_statistics(cifar10_generated, device):
     imgs = imgs.to(device)
     assert imgs.shape == (3, 32, 32, 40)
     pixels = gen.train_images.reshape(-1, 3) / 255.0  # numpy, float64: one row per pixel
-    assert_close(imgs.view(3, -1).mean(dim=1).cpu().double(), torch.from_numpy(pixels.mean(axis=0)),
-                 rtol=0, atol=1e-6)
-    assert_close(imgs.view(3, -1).std(dim=1).cpu().double(), torch.from_numpy(pixels.std(axis=0, ddof=1)),
-                 rtol=0, atol=1e-6)
+    assert_close(imgs.view(3, -1).mean(dim=1).cpu().double(), torch.from_numpy(pixels.mean(axis=0)), rtol=0, atol=1e-6)
+    assert_close(
+        imgs.view(3, -1).std(dim=1).cpu().double(), torch.from_numpy(pixels.std(axis=0, ddof=1)), rtol=0, atol=1e-6
+    )
 
 
 @pytest.mark.claim(BOOK_STATS)
@@ -102,5 +103,9 @@ def test_compose_needs_to_tensor_before_normalize():
         transforms.Compose([normalize, transforms.ToTensor()])(img)
     out = transforms.Compose([transforms.ToTensor(), normalize])(img)
     assert out.shape == (3, 8, 8) and out.dtype == torch.float32
-    assert_close(out, (transforms.ToTensor()(img) - torch.tensor(BOOK_MEAN)[:, None, None])
-                 / torch.tensor(BOOK_STD)[:, None, None], rtol=1e-6, atol=1e-6)
+    assert_close(
+        out,
+        (transforms.ToTensor()(img) - torch.tensor(BOOK_MEAN)[:, None, None]) / torch.tensor(BOOK_STD)[:, None, None],
+        rtol=1e-6,
+        atol=1e-6,
+    )

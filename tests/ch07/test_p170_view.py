@@ -1,4 +1,5 @@
 """Chapter 7, page 170: view reshapes without copying; the view and its base share storage."""
+
 import numpy as np
 import pytest
 import torch

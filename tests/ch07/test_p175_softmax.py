@@ -1,4 +1,5 @@
 """Chapter 7, pages 175-176: softmax at the end of the network turns class scores into probabilities."""
+
 import pytest
 import torch
 import torch.nn as nn

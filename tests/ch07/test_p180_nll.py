@@ -1,4 +1,5 @@
 """Chapter 7, page 180: negative log-likelihood in theory, and PyTorch's NLLLoss, which takes no log."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -57,9 +58,9 @@ def test_model_ends_in_log_softmax_which_does_not_underflow(device):
     [-inf, 0]; LogSoftmax gives [-104, 0], and NLLLoss of it is the true -log p, 104 for class 0."""
     x = torch.tensor([[0.0, 104.0]], device=device)
     assert_close(nn.Softmax(dim=1)(x), torch.tensor([[0.0, 1.0]], device=device), rtol=0, atol=0)
-    assert_close(torch.log(nn.Softmax(dim=1)(x)), torch.tensor([[-float("inf"), 0.0]], device=device),
-                 rtol=0, atol=0)
+    assert_close(torch.log(nn.Softmax(dim=1)(x)), torch.tensor([[-float("inf"), 0.0]], device=device), rtol=0, atol=0)
     log_probs = nn.LogSoftmax(dim=1)(x)
     assert_close(log_probs, torch.tensor([[-104.0, 0.0]], device=device), rtol=0, atol=0)
-    assert_close(nn.NLLLoss()(log_probs, torch.tensor([0], device=device)), torch.tensor(104.0, device=device),
-                 rtol=0, atol=0)
+    assert_close(
+        nn.NLLLoss()(log_probs, torch.tensor([0], device=device)), torch.tensor(104.0, device=device), rtol=0, atol=0
+    )

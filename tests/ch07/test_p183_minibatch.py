@@ -1,4 +1,5 @@
 """Chapter 7, page 183: sample, mini-batch and full-batch gradients are means of the same terms."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -26,12 +27,12 @@ def test_minibatch_gradient_is_the_mean_of_per_sample_gradients(device, evidence
     loss_fn = nn.NLLLoss()
     x, y = torch.randn(32, 12).to(device), torch.randint(3, (32,)).to(device)
 
-    per_sample = torch.stack([grads(model, loss_fn, x[i:i + 1], y[i:i + 1]) for i in range(8)])
+    per_sample = torch.stack([grads(model, loss_fn, x[i : i + 1], y[i : i + 1]) for i in range(8)])
     assert_close(grads(model, loss_fn, x[:8], y[:8]), per_sample.mean(dim=0), rtol=1e-5, atol=1e-6)
     summed = grads(model, nn.NLLLoss(reduction="sum"), x[:8], y[:8])
     assert_close(summed, per_sample.sum(dim=0), rtol=1e-5, atol=1e-6)
 
-    minibatches = torch.stack([grads(model, loss_fn, x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8)])
+    minibatches = torch.stack([grads(model, loss_fn, x[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)])
     full = grads(model, loss_fn, x, y)
     assert_close(full, minibatches.mean(dim=0), rtol=1e-5, atol=1e-6)
     evidence.record(minibatch_relative_deviation=(minibatches - full).norm(dim=1) / full.norm())

@@ -2,6 +2,7 @@
 
 A DataLoader works on the host (it stacks samples before anything moves to a device), so these tests
 take no device: the claim is recorded under cpu."""
+
 import pytest
 import torch
 from hypothesis import given

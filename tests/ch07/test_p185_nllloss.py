@@ -1,5 +1,6 @@
 """Chapter 7, page 185: LogSoftmax + NLLLoss is CrossEntropyLoss; without the softmax the outputs are no
 probabilities."""
+
 import pytest
 import torch
 import torch.nn as nn
@@ -16,12 +17,15 @@ NOT_PROBABILITIES = "ch07.cross-entropy-model-outputs-are-not-probabilities"
 
 @pytest.mark.claim(SAME_LOSS)
 @given(
-    batch=st.integers(1, 8), n_classes=st.integers(2, 10), scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
-    dtype=float_dtypes, reduction=st.sampled_from(["mean", "sum", "none"]), weighted=st.booleans(),
+    batch=st.integers(1, 8),
+    n_classes=st.integers(2, 10),
+    scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
+    dtype=float_dtypes,
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    weighted=st.booleans(),
     data=st.data(),
 )
-def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, scale, dtype, reduction,
-                                                      weighted, data):
+def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, scale, dtype, reduction, weighted, data):
     """p.185: nn.NLLLoss(nn.LogSoftmax(dim=1)(logits)) == nn.CrossEntropyLoss(logits), for class-index
     targets, any reduction, with and without class weights, for logits up to 1e3 in magnitude."""
     g = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31 - 1), label="seed"))

@@ -1,4 +1,5 @@
 """Chapter 7, page 185: LogSoftmax + NLLLoss and CrossEntropyLoss train a model identically."""
+
 import copy
 
 import pytest

@@ -1,4 +1,5 @@
 """Chapter 7, page 186: predicted class = max over dim 1; accuracy = correct / total."""
+
 import pytest
 import torch
 import torch.nn as nn

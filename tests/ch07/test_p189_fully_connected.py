@@ -3,6 +3,7 @@
 The translation experiment is statistical (random data, random starts): ``test_sweeps.py`` runs it for 50
 seeds (``python -m pytest tests/ch07 -m sweep``); the margins are written beside the assertions.
 """
+
 import pytest
 import torch
 import torch.nn as nn
@@ -22,8 +23,8 @@ def placed(n, generator, at):
     vertical bar) pasted with its top-left corner at (at, at)."""
     patch, labels = bars(n, generator, size=8, bar_length=6, bar_width=2, noise=0.0)
     imgs = 0.1 * torch.rand(n, 3, 16, 16, generator=generator)
-    window = imgs[:, :, at:at + 8, at:at + 8]
-    imgs[:, :, at:at + 8, at:at + 8] = torch.max(window, patch)
+    window = imgs[:, :, at : at + 8, at : at + 8]
+    imgs[:, :, at : at + 8, at : at + 8] = torch.max(window, patch)
     return imgs, labels
 
 
@@ -44,15 +45,24 @@ def translation_scores(device, seed: int) -> dict:
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     train, same, shifted = placed(256, g, 0), placed(256, g, 0), placed(256, g, 8)
-    fully_connected = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 32), nn.Tanh(), nn.Linear(32, 2),
-                                    nn.LogSoftmax(dim=1))
-    conv = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
-                         nn.Linear(8, 2), nn.LogSoftmax(dim=1))
+    fully_connected = nn.Sequential(
+        nn.Flatten(), nn.Linear(3 * 16 * 16, 32), nn.Tanh(), nn.Linear(32, 2), nn.LogSoftmax(dim=1)
+    )
+    conv = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 2),
+        nn.LogSoftmax(dim=1),
+    )
     scores = {}
     for name, model in [("fully_connected", fully_connected), ("conv", conv)]:
         model = trained(model, *train, device)
-        scores[name] = {"in_place": accuracy(model, [same], device=device),
-                        "shifted": accuracy(model, [shifted], device=device)}
+        scores[name] = {
+            "in_place": accuracy(model, [same], device=device),
+            "shifted": accuracy(model, [shifted], device=device),
+        }
     return scores
 
 
@@ -79,11 +89,18 @@ def test_book_fully_connected_parameter_counts(evidence):
     3072 -> 512 -> 2 (per tensor 1572864, 512, 1024, 2), and the first layers alone 1,573,376
     (Linear(3072, 512)) and 3,146,752 (Linear(3072, 1024)): 3072 weights per output, plus its bias."""
     deep, small = fc_deep(), fc_small()
-    counts = {"fc_deep": n_parameters(deep), "fc_small": n_parameters(small),
-              "linear_3072_512": n_parameters(nn.Linear(3072, 512)),
-              "linear_3072_1024": n_parameters(nn.Linear(3072, 1024))}
+    counts = {
+        "fc_deep": n_parameters(deep),
+        "fc_small": n_parameters(small),
+        "linear_3072_512": n_parameters(nn.Linear(3072, 512)),
+        "linear_3072_1024": n_parameters(nn.Linear(3072, 1024)),
+    }
     evidence.record(**counts)
-    assert counts == {"fc_deep": 3737474, "fc_small": 1574402, "linear_3072_512": 1573376,
-                      "linear_3072_1024": 3146752}, counts
+    assert counts == {
+        "fc_deep": 3737474,
+        "fc_small": 1574402,
+        "linear_3072_512": 1573376,
+        "linear_3072_1024": 3146752,
+    }, counts
     assert [p.numel() for p in small.parameters()] == [1572864, 512, 1024, 2]
     assert [p.numel() for p in deep.parameters()] == [3145728, 1024, 524288, 512, 65536, 128, 256, 2]

@@ -1,4 +1,5 @@
 """Chapter 8, page 194: why convolutions: local, the same kernel everywhere, few parameters."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,10 +31,11 @@ def test_an_output_pixel_depends_only_on_the_pixels_under_the_kernel(device, ker
 
     depends = x.grad[0].abs() > NONZERO
     expected = torch.zeros_like(depends)
-    expected[:, row:row + kernel, col:col + kernel] = True
+    expected[:, row : row + kernel, col : col + kernel] = True
     assert torch.equal(depends, expected), (
         f"expected the {kernel}x{kernel} window at ({row}, {col}) in all 3 channels, "
-        f"measured gradient above {NONZERO} at {depends.nonzero().tolist()}")
+        f"measured gradient above {NONZERO} at {depends.nonzero().tolist()}"
+    )
 
 
 @pytest.mark.usefixtures("one_cpu_thread")  # many tiny convolutions: thread-pool barriers cost more

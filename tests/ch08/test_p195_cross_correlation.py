@@ -1,7 +1,9 @@
 """Chapter 8, page 195 (with its errata): what Conv2d computes, and the shapes of Conv2d(3, 16, 3)."""
+
 import pytest
 import torch
 import torch.nn as nn
+
 from claims.compat import assert_close
 
 
@@ -15,8 +17,17 @@ def test_output_pixel_is_the_errata_unflipped_sum(device, evidence):
     w, i = conv.weight[0, 0].detach(), {(r + 1, c + 1): x[0, 0, r, c] for r in range(3) for c in range(3)}
     o11 = conv(x)[0, 0, 0, 0].detach()
 
-    errata = (i[1, 1] * w[0, 0] + i[1, 2] * w[0, 1] + i[1, 3] * w[0, 2] + i[2, 1] * w[1, 0] + i[2, 2] * w[1, 1]
-              + i[2, 3] * w[1, 2] + i[3, 1] * w[2, 0] + i[3, 2] * w[2, 1] + i[3, 3] * w[2, 2])
+    errata = (
+        i[1, 1] * w[0, 0]
+        + i[1, 2] * w[0, 1]
+        + i[1, 3] * w[0, 2]
+        + i[2, 1] * w[1, 0]
+        + i[2, 2] * w[1, 1]
+        + i[2, 3] * w[1, 2]
+        + i[3, 1] * w[2, 0]
+        + i[3, 2] * w[2, 1]
+        + i[3, 3] * w[2, 2]
+    )
     flipped = (x[0, 0] * w.flip(0, 1)).sum()
     evidence.record(conv=o11.item(), errata_sum=errata.item(), flipped_kernel_sum=flipped.item())
 

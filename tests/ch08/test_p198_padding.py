@@ -1,4 +1,5 @@
 """Chapter 8, page 198: padding keeps the image size; without it every convolution shrinks the image."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Chapter 8, page 203: three ways to downsample: max-pooling, average-pooling, strided convolution."""
+
 from __future__ import annotations
 
 import pytest

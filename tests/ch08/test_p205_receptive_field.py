@@ -1,4 +1,5 @@
 """Chapter 8, page 205: the receptive field of an output neuron; numel per layer; nn.Flatten; the errata."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,10 +46,20 @@ def measured_field(neuron, device) -> torch.Tensor:
 def net_stages(net: nn.Sequential):
     """The book's Net (as nn.Sequential) cut after each layer whose field we measure, and the conv and
     pool layers up to there (for the analytic rule)."""
-    stages = {"conv1": net[:1], "pool1": net[:3], "conv2": net[:4], "pool2": net[:6],
-              "conv2_without_pool1": nn.Sequential(net[0], net[1], net[3])}
-    layers = {"conv1": [net[0]], "pool1": [net[0], net[2]], "conv2": [net[0], net[2], net[3]],
-              "pool2": [net[0], net[2], net[3], net[5]], "conv2_without_pool1": [net[0], net[3]]}
+    stages = {
+        "conv1": net[:1],
+        "pool1": net[:3],
+        "conv2": net[:4],
+        "pool2": net[:6],
+        "conv2_without_pool1": nn.Sequential(net[0], net[1], net[3]),
+    }
+    layers = {
+        "conv1": [net[0]],
+        "pool1": [net[0], net[2]],
+        "conv2": [net[0], net[2], net[3]],
+        "pool2": [net[0], net[2], net[3], net[5]],
+        "conv2_without_pool1": [net[0], net[3]],
+    }
     return stages, layers
 
 
@@ -71,13 +82,16 @@ def test_receptive_field_of_net_grows_3_4_8_10_and_the_output_sees_everything(de
     stages, layers = net_stages(net)
     expected = {name: analytic_fields(stack)[-1] for name, stack in layers.items()}
     expected["output"] = 32
-    measured = {name: square_side(measured_field(lambda x, stage=stage: stage(x)[:, :, 3, 3].sum(dim=1), device))
-                for name, stage in stages.items()}
+    measured = {
+        name: square_side(measured_field(lambda x, stage=stage: stage(x)[:, :, 3, 3].sum(dim=1), device))
+        for name, stage in stages.items()
+    }
     measured["output"] = square_side(measured_field(lambda x: Net().to(device)(x)[:, 0], device))
     evidence.record(analytic=expected, measured=measured)
 
     assert expected == {"conv1": 3, "pool1": 4, "conv2": 8, "pool2": 10, "conv2_without_pool1": 5, "output": 32}, (
-        f"analytic rule: {expected}")
+        f"analytic rule: {expected}"
+    )
     assert measured == expected, f"expected square fields {expected}, measured {measured} (-1: not a square)"
 
 
@@ -123,8 +137,9 @@ def test_maxpool3d_would_also_pool_over_channels(device, evidence):
     evidence.record(**shapes)
     assert shapes == {"MaxPool2d": (5, 16, 16, 16), "MaxPool3d": (5, 8, 16, 16)}, f"measured {shapes}"
 
-    as_printed = nn.Sequential(*(nn.MaxPool3d(2) if isinstance(layer, nn.MaxPool2d) else layer
-                                 for layer in net_as_sequential())).to(device)
+    as_printed = nn.Sequential(
+        *(nn.MaxPool3d(2) if isinstance(layer, nn.MaxPool2d) else layer for layer in net_as_sequential())
+    ).to(device)
     with pytest.raises(RuntimeError):
         as_printed(torch.randn(5, 3, 32, 32, device=device))
 
@@ -138,7 +153,8 @@ def test_sweep_how_strongly_a_field_reaches_its_neuron(one_cpu_thread):
         torch.manual_seed(seed)
         stages, _ = net_stages(net_as_sequential())
         neurons = [lambda x, stage=stage: stage(x)[:, :, 3, 3].sum(dim=1) for stage in stages.values()]
-        for neuron in neurons + [lambda x, net=Net(): net(x)[:, 0]]:
+        neurons.append(lambda x, net=Net(): net(x)[:, 0])  # noqa: B008 - one fresh Net per seed, bound here
+        for neuron in neurons:
             strength = reach(neuron, "cpu")
             weakest = min(weakest, strength[strength > 0].min().item())
     print(f"the weakest pixel of a field reached its neuron at {weakest:.2e} of its image's largest gradient")

@@ -1,5 +1,6 @@
 """Chapter 8, page 208: the book's Net as nn.Sequential, as an nn.Module subclass of submodules, and as
 a subclass with nn.functional in forward (claims.book.models.Net) is one and the same function."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,4 +42,5 @@ def test_the_styles_hold_the_same_parameters(device):
     totals = [sum(p.numel() for p in m.parameters()) for m in styles]
     assert totals == [18_090] * 3, f"expected 18,090 parameters in each style, counted {totals}"
     assert list(styles[1].state_dict()) == list(styles[0].state_dict()), (
-        f"expected Net's keys {list(styles[0].state_dict())}, NetModules has {list(styles[1].state_dict())}")
+        f"expected Net's keys {list(styles[0].state_dict())}, NetModules has {list(styles[1].state_dict())}"
+    )

@@ -1,4 +1,5 @@
 """Chapter 8, pages 210-211: nn.functional against modules; who owns the parameters."""
+
 from __future__ import annotations
 
 import pytest

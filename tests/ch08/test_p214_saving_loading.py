@@ -2,6 +2,7 @@
 into a fresh model, and map_location. The book's calls (dlwpt-code, p1ch8/1_convolution.ipynb) are
 torch.save(model.state_dict(), path), loaded_model.load_state_dict(torch.load(path)) and, on page 215,
 torch.load(path, map_location=device)."""
+
 from __future__ import annotations
 
 import pytest

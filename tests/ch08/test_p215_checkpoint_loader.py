@@ -2,6 +2,7 @@
 claim. The book loads with plain ``torch.load``; the loader adds one clear error for a bad file, and
 must never call a good file corrupt because this torch lacks a keyword (``weights_only`` came in 1.13).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -42,9 +43,11 @@ def test_a_missing_or_damaged_checkpoint_is_one_clear_error(tmp_path, damage):
         path.write_bytes(path.read_bytes()[:100])
     elif damage == "cut-in-half":
         if path.read_bytes().startswith(LEGACY_START):
-            pytest.skip("this torch saves the legacy format, and torch 1.4 aborts the whole process on a legacy "
-                        "checkpoint cut inside its tensor data")
-        path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+            pytest.skip(
+                "this torch saves the legacy format, and torch 1.4 aborts the whole process on a legacy "
+                "checkpoint cut inside its tensor data"
+            )
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     elif damage == "not-a-checkpoint":
         path.write_text("conv1.weight,0.1,0.2\n")
     elif damage == "a-list":

@@ -9,6 +9,7 @@ one colour, rounding can flip which one the window picks, and that window's grad
 another pixel. That moves the updates of the conv layers, before the pools, by up to 2.5e-3 (relative),
 while the linear layers after the pools stay within 2e-5. Hence one tolerance for each.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -39,10 +40,14 @@ def test_model_to_moves_every_parameter_and_buffer_in_place(device):
     assert model.to(device=device, dtype=torch.float64) is model, "to() should return the module itself"
     tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     misplaced = {n: (t.device.type, t.dtype) for n, t in tensors.items() if t.device.type != device.type}
-    not_converted = {n: t.dtype for n, t in tensors.items()
-                     if t.dtype != (torch.int64 if n.endswith("num_batches_tracked") else torch.float64)}
+    not_converted = {
+        n: t.dtype
+        for n, t in tensors.items()
+        if t.dtype != (torch.int64 if n.endswith("num_batches_tracked") else torch.float64)
+    }
     assert len(tensors) == 18 and not misplaced and not not_converted, (
-        f"expected all 18 tensors on {device} (floats as float64), misplaced {misplaced}, wrong dtype {not_converted}")
+        f"expected all 18 tensors on {device} (floats as float64), misplaced {misplaced}, wrong dtype {not_converted}"
+    )
     assert model(torch.randn(2, 3, 32, 32, device=device, dtype=torch.float64)).device.type == device.type
 
 
@@ -69,18 +74,22 @@ def book_steps(device, dtype, state, images, labels, n_epochs: int = 3) -> dict:
     model.to(device=device, dtype=dtype)
     loader = DataLoader(TensorDataset(images.to(dtype), labels), batch_size=32)
     with full_float32():  # TF32 keeps 10 mantissa bits and would need about a 1e-2 tolerance everywhere
-        losses = training_loop(n_epochs, torch.optim.SGD(model.parameters(), lr=LR), model, nn.CrossEntropyLoss(),
-                               loader, device=device)
+        losses = training_loop(
+            n_epochs, torch.optim.SGD(model.parameters(), lr=LR), model, nn.CrossEntropyLoss(), loader, device=device
+        )
     updates = {n: (p.detach().cpu().double() - state[n].double()).flatten() for n, p in model.named_parameters()}
-    return {"loss": torch.tensor(losses, dtype=torch.float64),
-            "conv": torch.cat([u for n, u in updates.items() if n.startswith("conv")]),
-            "fc": torch.cat([u for n, u in updates.items() if n.startswith("fc")])}
+    return {
+        "loss": torch.tensor(losses, dtype=torch.float64),
+        "conv": torch.cat([u for n, u in updates.items() if n.startswith("conv")]),
+        "fc": torch.cat([u for n, u in updates.items() if n.startswith("fc")]),
+    }
 
 
 def relative_gaps(measured: dict, reference: dict) -> dict:
     """For each part, |measured - reference| / |reference| (norms; the largest per epoch for the losses)."""
-    gaps = {part: ((measured[part] - reference[part]).norm() / reference[part].norm()).item()
-            for part in ("conv", "fc")}
+    gaps = {
+        part: ((measured[part] - reference[part]).norm() / reference[part].norm()).item() for part in ("conv", "fc")
+    }
     gaps["loss"] = ((measured["loss"] - reference["loss"]).abs() / reference["loss"].abs()).max().item()
     return gaps
 
@@ -95,8 +104,12 @@ def test_a_few_training_steps_on_the_gpu_match_the_cpu(device, seed, evidence):
     cpu = book_steps(torch.device("cpu"), torch.float32, state, images, labels)
     gpu = book_steps(device, torch.float32, state, images, labels)
     gaps = relative_gaps(gpu, cpu)
-    evidence.record(gpu_losses=gpu["loss"].tolist(), cpu_losses=cpu["loss"].tolist(), relative_gaps=gaps,
-                    update_norms={part: cpu[part].norm().item() for part in ("conv", "fc")})
+    evidence.record(
+        gpu_losses=gpu["loss"].tolist(),
+        cpu_losses=cpu["loss"].tolist(),
+        relative_gaps=gaps,
+        update_norms={part: cpu[part].norm().item() for part in ("conv", "fc")},
+    )
 
     assert cpu["fc"].norm() > 0.05, f"the steps should move the weights, moved {cpu['fc'].norm()}"
     assert cpu["loss"][-1] < cpu["loss"][0], f"the loss should fall over the steps: {cpu['loss'].tolist()}"

@@ -1,4 +1,5 @@
 """Chapter 8, page 218: adding width to the network (NetWidth)."""
+
 import pytest
 import torch
 

@@ -12,13 +12,14 @@ usual iterative solvers (proximal gradient, coordinate descent) from ``claims.bo
 float64, batched over starting points or draws; the data are drawn on the CPU, so every device solves the
 same problems.
 """
+
 from __future__ import annotations
 
 import pytest
 import torch
-from claims.compat import assert_close
 
 from claims.book import regularization as reg
+from claims.compat import assert_close
 
 F64 = torch.float64
 
@@ -49,8 +50,10 @@ def test_l2_splits_identical_inputs_evenly_from_any_start(device, seed, evidence
     X, y, w0 = duplicated_input(seed, device)
     w = reg.proximal_gradient(X, y, w0, l2=0.1, steps=500)
     split = split_of(w)
-    evidence.record(split_range=[split.min().item(), split.max().item()],
-                    start_split_range=[split_of(w0).min().item(), split_of(w0).max().item()])
+    evidence.record(
+        split_range=[split.min().item(), split.max().item()],
+        start_split_range=[split_of(w0).min().item(), split_of(w0).max().item()],
+    )
 
     assert_close(split, torch.full_like(split, 0.5), rtol=0, atol=1e-6)  # 500 steps: within 1e-9
     assert_close(w, reg.ridge(X, y, l2=0.1), rtol=1e-6, atol=1e-6)
@@ -74,8 +77,9 @@ def test_l1_split_of_identical_inputs_is_set_by_the_solver(device, seed, evidenc
     zero = torch.zeros(2, 2, dtype=F64, device=device)
     in_order = reg.coordinate_descent(X[:2], y[:2], zero, l1=0.1, sweeps=20)
     swapped = reg.coordinate_descent(X[:2].flip(-1), y[:2], zero, l1=0.1, sweeps=20)
-    assert (in_order[:, 1] == 0).all() and (swapped[:, 1] == 0).all() and (in_order[:, 0] > 1).all(), \
+    assert (in_order[:, 1] == 0).all() and (swapped[:, 1] == 0).all() and (in_order[:, 0] > 1).all(), (
         f"coordinate descent puts all on its first column: {in_order.tolist()}, swapped {swapped.tolist()}"
+    )
 
     w = reg.proximal_gradient(X, y, w0, l1=0.1, steps=500)
     losses, split = reg.objective(X, y, w, l1=0.1), split_of(w)
@@ -98,8 +102,11 @@ def picks_among_near_copies(seed: int, device) -> dict:
     """How often the exact lasso (l1 = 0.1) puts at least 95% of the weight on x1, on x2; ridge's split."""
     X, y = near_copies(seed, device)
     lasso_split, ridge_split = split_of(reg.lasso_exact(X, y, l1=0.1)), split_of(reg.ridge(X, y, l2=0.1))
-    return {"x1": int((lasso_split > 0.95).sum()), "x2": int((lasso_split < 0.05).sum()),
-            "ridge_off_even": (ridge_split - 0.5).abs().max().item()}
+    return {
+        "x1": int((lasso_split > 0.95).sum()),
+        "x2": int((lasso_split < 0.05).sum()),
+        "ridge_off_even": (ridge_split - 0.5).abs().max().item(),
+    }
 
 
 @pytest.mark.claim(CLAIM_L1_PICKS)
@@ -128,8 +135,9 @@ def test_elastic_net_splits_identical_inputs_evenly(device, seed, evidence):
     zy, zz = (z * y[0]).mean(), z.pow(2).mean()
     elastic_total, l2_total = (2 * zy - 0.1) / (2 * zz + 0.05), 2 * zy / (2 * zz + 0.05)
     split = split_of(w)
-    evidence.record(split_range=[split.min().item(), split.max().item()], total=w.sum(1)[0].item(),
-                    l2_only_total=l2_total.item())
+    evidence.record(
+        split_range=[split.min().item(), split.max().item()], total=w.sum(1)[0].item(), l2_only_total=l2_total.item()
+    )
 
     assert_close(split, torch.full_like(split, 0.5), rtol=0, atol=1e-6)  # 1000 steps: within 1e-9
     assert_close(w.sum(1), elastic_total.expand(16), rtol=1e-6, atol=0)
@@ -141,10 +149,12 @@ def test_sweep_near_copy_picks(device):
     """The margins of the near-copies test over 50 seeds."""
     picks = [picks_among_near_copies(seed, device) for seed in range(50)]
     kept = [p["x1"] + p["x2"] for p in picks]
-    ranges = {"kept_one": (min(kept), max(kept)),
-              "x1": (min(p["x1"] for p in picks), max(p["x1"] for p in picks)),
-              "x2": (min(p["x2"] for p in picks), max(p["x2"] for p in picks)),
-              "ridge_off_even": max(p["ridge_off_even"] for p in picks)}
+    ranges = {
+        "kept_one": (min(kept), max(kept)),
+        "x1": (min(p["x1"] for p in picks), max(p["x1"] for p in picks)),
+        "x2": (min(p["x2"] for p in picks), max(p["x2"] for p in picks)),
+        "ridge_off_even": max(p["ridge_off_even"] for p in picks),
+    }
     print(ranges)
     assert ranges["kept_one"][0] >= 16 and ranges["x1"][0] >= 4 and ranges["x2"][0] >= 4, ranges
     assert ranges["ridge_off_even"] < 0.02, ranges

@@ -5,6 +5,7 @@ Each regression is least squares with a penalty added to the mean squared error,
 (the usual solver for an L1 part, which has no gradient at 0) from ``claims.book.regularization``, in
 float64, batched over 20 data sets drawn on the CPU, so every device solves the same problems.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -33,10 +34,13 @@ def lasso_and_ridge(seed: int, device) -> dict:
     X, y = sparse_regression(seed, device)
     lasso = reg.proximal_gradient(X, y, torch.zeros(20, 20, dtype=F64, device=device), l1=0.2, steps=300)
     ridge_w, ols = reg.ridge(X, y, l2=0.2), reg.ridge(X, y, l2=0.0)
-    return {"lasso": lasso, "ridge": ridge_w,
-            "lasso_zero": (lasso[:, 3:] == 0).double().mean().item(),
-            "ridge_zero": (ridge_w[:, 3:] == 0).double().mean().item(),
-            "shrink": ridge_w.norm(dim=1) / ols.norm(dim=1)}
+    return {
+        "lasso": lasso,
+        "ridge": ridge_w,
+        "lasso_zero": (lasso[:, 3:] == 0).double().mean().item(),
+        "ridge_zero": (ridge_w[:, 3:] == 0).double().mean().item(),
+        "shrink": ridge_w.norm(dim=1) / ols.norm(dim=1),
+    }
 
 
 @pytest.mark.claim("ch08.l1-zeros-uninformative-weights-where-l2-only-shrinks")
@@ -46,8 +50,11 @@ def test_lasso_zeros_uninformative_weights_ridge_only_shrinks(device, seed, evid
     below least squares but leaves every one of the 340 uninformative weights non-zero.
     50 seeds: lasso zeros 92-98% of them (the test asks > 60%), ridge none."""
     run = lasso_and_ridge(seed, device)
-    evidence.record(lasso_zero_fraction=run["lasso_zero"], ridge_zero_fraction=run["ridge_zero"],
-                    ridge_over_ols_norm=[run["shrink"].min().item(), run["shrink"].max().item()])
+    evidence.record(
+        lasso_zero_fraction=run["lasso_zero"],
+        ridge_zero_fraction=run["ridge_zero"],
+        ridge_over_ols_norm=[run["shrink"].min().item(), run["shrink"].max().item()],
+    )
 
     assert run["lasso_zero"] > 0.6, f"expected lasso to zero most uninformative weights, zeroed {run['lasso_zero']}"
     assert (run["lasso"][:, :3].abs() > 0.5).all(), f"lasso keeps the informative weights: {run['lasso'][:, :3]}"
@@ -62,5 +69,4 @@ def test_sweep_sparsity_margins(device):
     zeroed = [r["lasso_zero"] for r in runs]
     print({"lasso_zero": (min(zeroed), max(zeroed))})
     assert min(zeroed) > 0.6, (min(zeroed), max(zeroed))
-    assert all((r["lasso"][:, :3].abs() > 0.5).all() and r["ridge_zero"] == 0 and (r["shrink"] < 1).all()
-               for r in runs)
+    assert all((r["lasso"][:, :3].abs() > 0.5).all() and r["ridge_zero"] == 0 and (r["shrink"] < 1).all() for r in runs)

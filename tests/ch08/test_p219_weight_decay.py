@@ -8,14 +8,15 @@ The book adds the penalty to the loss in its training loop (page 220)::
 Its gradient is 2 * l2_lambda * p, which is exactly what SGD's ``weight_decay`` adds to every gradient:
 so the loop with l2_lambda = 0.001 and SGD(weight_decay=0.002) without the penalty take the same steps.
 """
+
 import copy
 
 import pytest
 import torch
-from claims.compat import assert_close, full_float32
 
 from claims.book.models import NetWidth
 from claims.book.training import training_loop
+from claims.compat import assert_close, full_float32
 from fixtures.images import bars
 
 CLAIM = "ch08.l2-penalty-equals-sgd-weight-decay"
@@ -41,8 +42,9 @@ def test_book_loop_adds_lambda_times_the_sum_of_squares(device, seed, evidence):
     sum_of_squares = torch.cat([p.detach().flatten() for p in model.parameters()]).pow(2).sum().item()
     loss_fn = torch.nn.CrossEntropyLoss()
     with full_float32():
-        penalised = training_loop(1, torch.optim.SGD(model.parameters(), lr=1e-2), model, loss_fn, batch,
-                                  device=device, l2_lambda=L2_LAMBDA)[0]
+        penalised = training_loop(
+            1, torch.optim.SGD(model.parameters(), lr=1e-2), model, loss_fn, batch, device=device, l2_lambda=L2_LAMBDA
+        )[0]
         plain = training_loop(1, torch.optim.SGD(twin.parameters(), lr=1e-2), twin, loss_fn, batch, device=device)[0]
     evidence.record(sum_of_squares=sum_of_squares, penalised_loss=penalised, plain_loss=plain)
 
@@ -68,8 +70,9 @@ def test_book_l2_loop_equals_sgd_weight_decay_step_by_step(device, seed, evidenc
             training_loop(1, l2_opt, l2_model, loss_fn, batches, device=device, l2_lambda=L2_LAMBDA)
             training_loop(1, wd_opt, wd_model, loss_fn, batches, device=device)
             training_loop(1, plain_opt, plain_model, loss_fn, batches, device=device)
-        l2_p, wd_p, plain_p = (torch.cat([p.detach().flatten() for p in m.parameters()])
-                               for m in (l2_model, wd_model, plain_model))
+        l2_p, wd_p, plain_p = (
+            torch.cat([p.detach().flatten() for p in m.parameters()]) for m in (l2_model, wd_model, plain_model)
+        )
         gaps.append((l2_p - wd_p).abs().max().item())
         decay_effect.append((l2_p - plain_p).abs().max().item())
         assert_close(l2_p, wd_p, rtol=1e-6, atol=1e-7)  # float32 rounding of two orders of summation

@@ -5,12 +5,13 @@ so each margin is stated in standard deviations of the binomial count, which hol
 inputs are drawn on the CPU. 50 seeds on the CPU: the largest deviations were 2.7 standard deviations for
 Dropout's zeroed fraction (the test allows 6) and 3.2 for Dropout2d's dropped channels (it allows 4.6).
 """
+
 import pytest
 import torch
 import torch.nn as nn
-from claims.compat import assert_close
 
 from claims.book.models import NetDropout
+from claims.compat import assert_close
 
 N = 250_000  # elements; the zeroed fraction's standard deviation is sqrt(p(1-p)/N) <= 0.001
 PS = [0.2, 0.4, 0.7]

@@ -4,9 +4,11 @@ it takes bias=False.
 Inputs are drawn on the CPU and moved, so every device normalizes the same numbers. No margin here rests
 on chance: each follows from the channels' set shifts and scales or the conv's set biases.
 """
+
 import pytest
 import torch
 import torch.nn as nn
+
 from claims.compat import assert_close
 
 SCALES, SHIFTS = [0.1, 1.0, 10.0, 100.0], [-5.0, 0.0, 3.0, 50.0]

@@ -1,12 +1,19 @@
 """Chapter 8, page 223: model.train() and model.eval()."""
+
 import pytest
 import torch
-from claims.compat import full_float32
 
 from claims.book.models import Net, NetBatchNorm, NetDropout, NetRes, NetResDeep, NetWidth
+from claims.compat import full_float32
 
-MODELS = {"Net": Net, "NetWidth": NetWidth, "NetRes": NetRes, "NetDropout": NetDropout,
-          "NetBatchNorm": NetBatchNorm, "NetResDeep": lambda: NetResDeep(n_chans1=8, n_blocks=3)}
+MODELS = {
+    "Net": Net,
+    "NetWidth": NetWidth,
+    "NetRes": NetRes,
+    "NetDropout": NetDropout,
+    "NetBatchNorm": NetBatchNorm,
+    "NetResDeep": lambda: NetResDeep(n_chans1=8, n_blocks=3),
+}
 CHANGED_BY_MODE = {"NetDropout", "NetBatchNorm", "NetResDeep"}  # the ones holding Dropout or BatchNorm
 
 

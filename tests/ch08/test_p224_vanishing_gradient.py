@@ -11,15 +11,16 @@ layer's does not train.
 8e-7 to 2e-5 of the last layer's 20 layers down and exactly 0 at the first of 100; with skips every layer
 gets 0.86 to 8.7 times the last layer's gradient.
 """
+
 from __future__ import annotations
 
 import statistics
 
 import pytest
 import torch
-from claims.compat import full_float32
 
 from claims.book.depth import layer_grad_norms, stack
+from claims.compat import full_float32
 
 DEPTH = 100
 FACTOR = 100.0  # with skips, every layer's gradient within this factor of the last layer's
@@ -50,8 +51,9 @@ def test_plain_stack_multiplies_the_gradient_away(device, seed, evidence):
     and the first of 100 layers gets none of it (below 1e-30 of the last layer's; measured 0)."""
     plain = gradient_profile(skip=False, seed=seed, device=device)
     factor = statistics.median(per_layer_factors(plain))
-    evidence.record(median_factor_per_layer=factor,
-                    relative_to_last_layer={d: plain[DEPTH - d] for d in (1, 10, 20, 50, 100)})
+    evidence.record(
+        median_factor_per_layer=factor, relative_to_last_layer={d: plain[DEPTH - d] for d in (1, 10, 20, 50, 100)}
+    )
 
     assert factor < 0.8, f"expected each layer to shrink the gradient, median factor {factor}"
     assert plain[DEPTH - 10] > plain[DEPTH - 20] > plain[DEPTH - 50], f"expected shrinking with depth: {plain}"
@@ -63,11 +65,13 @@ def test_skip_connections_keep_the_gradient_at_100_layers(device, seed, evidence
     """p.224: with `+ x` around each block (a ResNet's skip connection), every layer of the same
     100-layer stack, the first included, gets a gradient within a factor of 100 of the last layer's."""
     skipped = gradient_profile(skip=True, seed=seed, device=device)
-    evidence.record(relative_to_last_layer={d: skipped[DEPTH - d] for d in (1, 10, 20, 50, 100)},
-                    range=[min(skipped), max(skipped)])
+    evidence.record(
+        relative_to_last_layer={d: skipped[DEPTH - d] for d in (1, 10, 20, 50, 100)}, range=[min(skipped), max(skipped)]
+    )
 
-    assert all(1 / FACTOR < r < FACTOR for r in skipped), \
+    assert all(1 / FACTOR < r < FACTOR for r in skipped), (
         f"expected every layer within {FACTOR}x of the last, measured {min(skipped)} to {max(skipped)}"
+    )
 
 
 @pytest.mark.sweep
@@ -81,8 +85,12 @@ def test_sweep_gradient_profiles(device):
         first.append(plain[0])
         skip_low.append(min(skipped))
         skip_high.append(max(skipped))
-    ranges = {"median_factor": (min(factors), max(factors)), "plain_20_down": (min(at_20), max(at_20)),
-              "plain_first": max(first), "skip": (min(skip_low), max(skip_high))}
+    ranges = {
+        "median_factor": (min(factors), max(factors)),
+        "plain_20_down": (min(at_20), max(at_20)),
+        "plain_first": max(first),
+        "skip": (min(skip_low), max(skip_high)),
+    }
     print(ranges)
     assert max(factors) < 0.8 and max(first) < 1e-30, ranges
     assert 1 / FACTOR < min(skip_low) and max(skip_high) < FACTOR, ranges

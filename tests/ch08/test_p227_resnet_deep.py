@@ -7,9 +7,10 @@ conv1's weight gradient at 100 blocks divided by the same at 10 blocks, for the 
 shared block) and for the same network with distinct blocks. "Without skips" sets ``skip = False`` on the
 blocks, which drops their ``+ x``. 50 seeds on the CPU (torch 1.4 and 2.14): with skips 9.9-25 (shared
 block) and 1.5-6.2 (distinct blocks), the test asks within 100; without skips 82 to 1.9e7 (shared; 100
-seeds: the same lowest) and 1.7e6 to 2.4e7 (distinct), the test asks above 10 and 10,000. (In eval mode with fresh running
-statistics the picture reverses, but training runs in train mode.)
+seeds: the same lowest) and 1.7e6 to 2.4e7 (distinct), the test asks above 10 and 10,000. (In eval mode
+with fresh running statistics the picture reverses, but training runs in train mode.)
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,19 +19,24 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from claims.compat import assert_close, full_float32
 
 from claims.book.models import NetResDeep, ResBlock, n_parameters
+from claims.compat import assert_close, full_float32
 from fixtures.images import bars
 
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 BOOK_SHAPES = {  # NetResDeep(n_chans1=32): the book's layers; every block's tensors are resblocks.0's
-    "conv1.weight": [32, 3, 3, 3], "conv1.bias": [32],
-    "resblocks.0.conv.weight": [32, 32, 3, 3], "resblocks.0.batch_norm.weight": [32],
+    "conv1.weight": [32, 3, 3, 3],
+    "conv1.bias": [32],
+    "resblocks.0.conv.weight": [32, 32, 3, 3],
+    "resblocks.0.batch_norm.weight": [32],
     "resblocks.0.batch_norm.bias": [32],
-    "fc1.weight": [32, 8 * 8 * 32], "fc1.bias": [32], "fc2.weight": [2, 32], "fc2.bias": [2],
+    "fc1.weight": [32, 8 * 8 * 32],
+    "fc1.bias": [32],
+    "fc2.weight": [2, 32],
+    "fc2.bias": [2],
 }
 
 
@@ -62,8 +68,11 @@ def test_book_construction_repeats_one_block(device, evidence):
     book = NetResDeep(n_chans1=32, n_blocks=100).to(device)
     distinct = copy.deepcopy(book)
     distinct.resblocks = nn.Sequential(*[ResBlock(32) for _ in range(100)])
-    counts = {"book_100": n_parameters(book), "book_1": n_parameters(NetResDeep(32, 1)),
-              "distinct_100": n_parameters(distinct)}
+    counts = {
+        "book_100": n_parameters(book),
+        "book_1": n_parameters(NetResDeep(32, 1)),
+        "distinct_100": n_parameters(distinct),
+    }
     evidence.record(**counts, distinct_block_objects=len({id(b) for b in book.resblocks}))
 
     assert len({id(b) for b in book.resblocks}) == 1, "expected one block object repeated"

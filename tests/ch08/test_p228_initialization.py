@@ -3,14 +3,15 @@
 Weights and inputs are drawn on the CPU (from the test's seed) and moved, so every device multiplies the
 same numbers, in full float32 (TF32 on CUDA would round the 50 products differently).
 """
+
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn as nn
-from claims.compat import full_float32
 
 from claims.book.models import ResBlock
+from claims.compat import full_float32
 
 DEPTH, WIDTH = 50, 256
 
@@ -61,8 +62,12 @@ def resblock_conv_weight_statistics(seed: int, device) -> dict:
     torch.manual_seed(seed)
     block = ResBlock(32).to(device)
     w = block.conv.weight.detach().flatten().double()
-    return {"block": block, "mean": w.mean().item(), "std": w.std().item(),
-            "kurtosis": (((w - w.mean()) / w.std()) ** 4).mean().item()}
+    return {
+        "block": block,
+        "mean": w.mean().item(),
+        "std": w.std().item(),
+        "kurtosis": (((w - w.mean()) / w.std()) ** 4).mean().item(),
+    }
 
 
 @pytest.mark.claim("ch08.resblock-initialization")
@@ -79,8 +84,9 @@ def test_resblock_is_initialised_as_the_book_says(device, seed, evidence):
     assert abs(stats["mean"]) < 0.005, f"expected mean 0, measured {stats['mean']}"
     assert abs(std / (2 / 288) ** 0.5 - 1) < 0.05, f"expected std 0.0833, measured {std}"
     assert 2.7 < kurtosis < 3.3, f"expected a normal draw (kurtosis 3), measured {kurtosis}"
-    assert (block.batch_norm.weight == 0.5).all() and (block.batch_norm.bias == 0).all(), \
+    assert (block.batch_norm.weight == 0.5).all() and (block.batch_norm.bias == 0).all(), (
         f"expected BatchNorm weight 0.5, bias 0: {block.batch_norm.weight}, {block.batch_norm.bias}"
+    )
 
 
 @pytest.mark.sweep
@@ -96,9 +102,17 @@ def test_sweep_initialization_margins(device):
         means.append(abs(stats["mean"]))
         stds.append(stats["std"] / (2 / 288) ** 0.5)
         kurtoses.append(stats["kurtosis"])
-    ranges = {name: (min(v), max(v)) for name, v in
-              {"kept": kept, "shrink": shrink, "grow": grow, "abs_mean": means, "std_ratio": stds,
-               "kurtosis": kurtoses}.items()}
+    ranges = {
+        name: (min(v), max(v))
+        for name, v in {
+            "kept": kept,
+            "shrink": shrink,
+            "grow": grow,
+            "abs_mean": means,
+            "std_ratio": stds,
+            "kurtosis": kurtoses,
+        }.items()
+    }
     print(ranges)
     assert 0.01 < ranges["kept"][0] and ranges["kept"][1] < 100, ranges
     assert all(abs(v / 0.25 - 1) < 0.15 for v in shrink) and all(abs(v / 4 - 1) < 0.15 for v in grow), ranges

@@ -5,14 +5,15 @@ Every image is drawn on the CPU (from the test's seed) and the model is initiali
 device trains on the same data from the same start; on CUDA, deterministic full-float32 convolutions
 keep the training close to the CPU's (its rounding still differs, so its run is not the CPU's exactly).
 """
+
 from __future__ import annotations
 
 import pytest
 import torch
-from claims.compat import full_float32
 
 from claims.book.models import Net
 from claims.book.training import accuracy, training_loop
+from claims.compat import full_float32
 from fixtures.images import bars
 
 # Many small ops: one CPU thread (the conftest fixture says why).
@@ -27,11 +28,15 @@ def neither_class(n: int, generator) -> dict[str, torch.Tensor]:
     corners = torch.randint(0, 18, (n, 2), generator=g).tolist()
     steps = torch.arange(12)
     for i, (r, c) in enumerate(corners):
-        square[i, :, r:r + 10, c:c + 10] = 0.8
+        square[i, :, r : r + 10, c : c + 10] = 0.8
         for w in range(3):
             diagonal[i, :, r + steps, c + steps + w] = 0.8
-    return {"noise": torch.rand(n, 3, 32, 32, generator=g), "grey": torch.full((n, 3, 32, 32), 0.5),
-            "square": square, "diagonal": diagonal}
+    return {
+        "noise": torch.rand(n, 3, 32, 32, generator=g),
+        "grey": torch.full((n, 3, 32, 32), 0.5),
+        "square": square,
+        "diagonal": diagonal,
+    }
 
 
 def train_and_ask(seed: int, device):
@@ -44,8 +49,14 @@ def train_and_ask(seed: int, device):
     model = Net().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     with full_float32(deterministic=True):
-        training_loop(10, optimizer, model, torch.nn.CrossEntropyLoss(), list(zip(imgs.split(16), labels.split(16))),
-                      device=device)
+        training_loop(
+            10,
+            optimizer,
+            model,
+            torch.nn.CrossEntropyLoss(),
+            list(zip(imgs.split(16), labels.split(16))),
+            device=device,
+        )
         val_accuracy = accuracy(model, [bars(64, cpu)], device=device)
         with torch.no_grad():
             probs = {kind: torch.softmax(model(x.to(device)), dim=1) for kind, x in neither_class(32, cpu).items()}
@@ -61,9 +72,11 @@ def test_two_class_net_is_confident_on_inputs_of_neither_class(device, seed, evi
     confidence 0.84-0.99, above 0.9: 40-98%."""
     val_accuracy, probs = train_and_ask(seed, device)
     confidence = torch.cat([p.max(dim=1).values for p in probs.values()])
-    evidence.record(val_accuracy=val_accuracy,
-                    mean_confidence={k: p.max(1).values.mean().item() for k, p in probs.items()},
-                    above_0_9=(confidence > 0.9).float().mean().item())
+    evidence.record(
+        val_accuracy=val_accuracy,
+        mean_confidence={k: p.max(1).values.mean().item() for k, p in probs.items()},
+        above_0_9=(confidence > 0.9).float().mean().item(),
+    )
 
     assert val_accuracy > 0.7, f"the classifier must have learned its two classes: accuracy {val_accuracy}"
     assert confidence.mean() > 0.7, f"expected confident answers on neither class, measured {confidence.mean()}"
@@ -80,7 +93,10 @@ def test_sweep_overgeneralization_margins(device):
         accuracies.append(val_accuracy)
         means.append(confidence.mean().item())
         above.append((confidence > 0.9).float().mean().item())
-    ranges = {"val_accuracy": (min(accuracies), max(accuracies)), "mean_confidence": (min(means), max(means)),
-              "above_0_9": (min(above), max(above))}
+    ranges = {
+        "val_accuracy": (min(accuracies), max(accuracies)),
+        "mean_confidence": (min(means), max(means)),
+        "above_0_9": (min(above), max(above)),
+    }
     print(ranges)
     assert min(accuracies) > 0.7 and min(means) > 0.7 and min(above) >= 0.2, ranges

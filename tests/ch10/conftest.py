@@ -4,6 +4,7 @@
 series in the CSVs with no CT on disk); ``real_luna`` is the directory given with ``--luna-root`` or
 ``$LUNA16_ROOT``, checked to be a LUNA16 tree, and skips with the reason otherwise.
 """
+
 from __future__ import annotations
 
 import pytest

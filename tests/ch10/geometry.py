@@ -1,4 +1,5 @@
 """Two small helpers the page-263 tests share: a MetaIO header's numbers, and a geometry-only SimpleITK image."""
+
 from __future__ import annotations
 
 import SimpleITK as sitk

@@ -5,6 +5,7 @@ reason where it does not. They are compared with what the book's code reads: ``l
 ``read_rows`` in the rebuild. The synthetic tree's candidates.csv has 23 rows, 9 of class 1; the real one,
 the book says, has 551,065 rows plus the header, and 1,351 nodules (errata for page 258).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,7 +23,7 @@ COUNTS = "ch10.candidates-csv-has-551065-rows-and-1351-nodules"
 def shell(*args: str) -> str:
     if shutil.which(args[0]) is None:
         pytest.skip(f"`{args[0]}` is not on this machine's PATH")
-    return subprocess.run(args, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True).stdout
 
 
 def lines_ending_in_1(path) -> int:
@@ -34,8 +35,10 @@ def lines_ending_in_1(path) -> int:
 @pytest.mark.claim(WC_HEAD)
 def test_wc_counts_the_header_and_every_row(luna_tree, evidence):
     """p.257: `wc -l candidates.csv` counts one line per row the book's code reads, plus the header line."""
-    for name, columns, written in (("candidates.csv", CANDIDATE_COLUMNS, luna_tree.candidate_rows),
-                                   ("annotations.csv", ANNOTATION_COLUMNS, luna_tree.annotation_rows)):
+    for name, columns, written in (
+        ("candidates.csv", CANDIDATE_COLUMNS, luna_tree.candidate_rows),
+        ("annotations.csv", ANNOTATION_COLUMNS, luna_tree.annotation_rows),
+    ):
         path = luna_tree.root / name
         wc_lines = int(shell("wc", "-l", str(path)).split()[0])
         rows_read = len(read_rows(path, columns))
@@ -82,7 +85,8 @@ def test_real_candidates_csv_has_the_books_counts(real_luna, evidence):
     evidence.record(lines=lines, lines_ending_in_1=nodule_lines, rows_read=len(every_row), nodules_read=nodules_read)
     assert lines == 551_065 + 1, f"expected 551,066 lines (with the header), counted {lines}"
     assert nodule_lines == 1_351, f"expected 1,351 lines ending in ',1', counted {nodule_lines}"
-    assert len(every_row) == 551_065 and nodules_read == 1_351, \
+    assert len(every_row) == 551_065 and nodules_read == 1_351, (
         f"the book's code read {len(every_row)} rows, {nodules_read} of them nodules"
+    )
     if shutil.which("wc"):
         assert int(shell("wc", "-l", str(path)).split()[0]) == lines

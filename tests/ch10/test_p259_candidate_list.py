@@ -5,6 +5,7 @@ The synthetic tree (``fixtures/luna.py``) has 20 candidates on disk: 8 nodules (
 candidates of a "ghost" series whose CT is not on disk. How the suite reports a CSV that is not LUNA's is
 a harness test (tests/harness/test_luna_root.py).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -94,13 +95,16 @@ def test_candidate_list_holds_each_rows_values(luna_tree, evidence):
     seriesuid, (coordX, coordY, coordZ) in that order as center_xyz, and the diameter_mm of the
     annotations.csv row it was planted to match (0.0 for none)."""
     read = getCandidateInfoList(str(luna_tree.root), requireOnDisk_bool=False)
-    written = [CandidateInfoTuple(cls == 1, diameter, uid, (x, y, z))
-               for (uid, x, y, z, cls), diameter in zip(luna_tree.candidate_rows, luna_tree.candidate_diameters)]
+    written = [
+        CandidateInfoTuple(cls == 1, diameter, uid, (x, y, z))
+        for (uid, x, y, z, cls), diameter in zip(luna_tree.candidate_rows, luna_tree.candidate_diameters)
+    ]
     plain = luna_tree.series["plain"]
     nodule = plain.nodules[0]
     as_read = [c for c in read if c.center_xyz == nodule.center_xyz]
     evidence.record(rows=len(read), plain_nodule=[list(c) for c in as_read])
-    assert as_read == [CandidateInfoTuple(True, 8.0, plain.series_uid, nodule.center_xyz)], \
+    assert as_read == [CandidateInfoTuple(True, 8.0, plain.series_uid, nodule.center_xyz)], (
         f"the plain scan's 8 mm nodule at xyz {nodule.center_xyz} read as {as_read}"
+    )
     missing, extra = set(written) - set(read), set(read) - set(written)
     assert not missing and not extra, f"written, not read: {sorted(missing)[:2]}; read instead: {sorted(extra)[:2]}"

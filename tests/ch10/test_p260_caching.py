@@ -8,6 +8,7 @@ decompresses the crop); with a cache that never hits (the fault diskcache-memoiz
 1.0-1.4x. The test asks for 2.5x. The real CTs are ~100x larger, so the gap there is larger still. Each test
 makes its own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,17 +17,17 @@ import sys
 import time
 from pathlib import Path
 
+import diskcache
 import numpy as np
 import pytest
 import torch
-import diskcache
 from diskcache import FanoutCache
 
-from claims.compat import assert_close
 from claims.book.luna import ct as ct_module
 from claims.book.luna.cache import BookGzipDisk, RawCandidateCache
 from claims.book.luna.candidates import getCandidateInfoList
 from claims.book.luna.dataset import WIDTH_IRC
+from claims.compat import assert_close
 
 DISK = "ch10.crops-are-cached-on-disk"
 LRU = "ch10.ct-loader-keeps-the-last-ct-in-memory"
@@ -89,12 +90,11 @@ from claims.book.luna import ct as ct_module
 from claims.book.luna.cache import BookGzipDisk, RawCandidateCache
 def no_load(*args): raise SystemExit("the CT loader was called: the cache missed")
 ct_module.getCt = no_load
-crop, irc = RawCandidateCache({str(tmp_path / 'cache')!r}).getCtRawCandidate(
+crop, irc = RawCandidateCache({str(tmp_path / "cache")!r}).getCtRawCandidate(
     {str(luna_tree.root)!r}, {c.series_uid!r}, {c.center_xyz!r}, {WIDTH_IRC!r})
 print(hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest(), tuple(irc))
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=Path(__file__).parents[2])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     evidence.record(returncode=out.returncode)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.split(maxsplit=1) == [digest(crop), f"{tuple(center_irc)}\n"], out.stdout
@@ -113,8 +113,11 @@ def test_cached_request_is_faster(luna_tree, axis_aligned, tmp_path, evidence):
             cache.getCtRawCandidate(*args)
             times.append(time.process_time() - start)
     speedup = float(np.median(np.array(first) / np.array(second)))  # the median leaves out one-off start-up costs
-    evidence.record(first_cpu_ms=[round(1e3 * t, 1) for t in first], second_cpu_ms=[round(1e3 * t, 1) for t in second],
-                    median_speedup=round(speedup, 2))
+    evidence.record(
+        first_cpu_ms=[round(1e3 * t, 1) for t in first],
+        second_cpu_ms=[round(1e3 * t, 1) for t in second],
+        median_speedup=round(speedup, 2),
+    )
     assert speedup > SPEEDUP, f"expected the cache {SPEEDUP}x faster, measured {speedup:.2f}x"
 
 
@@ -158,8 +161,12 @@ def test_books_gzip_disk_stores_crops_uncompressed(luna_tree, axis_aligned, tmp_
     raw_bytes = FanoutCache(str(tmp_path / "bytes"), disk=BookGzipDisk, shards=1)
     raw_bytes.set("crop-bytes", crop.tobytes())
     stored = {name: stored_bytes(tmp_path / name) for name in ("book", "suite", "bytes")}
-    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored, diskcache=diskcache.__version__,
-                    has_BytesType=hasattr(diskcache.core, "BytesType"))  # util/disk.py imports it; gone in 5.0
+    evidence.record(
+        array_bytes=crop.nbytes,
+        stored_bytes=stored,
+        diskcache=diskcache.__version__,
+        has_BytesType=hasattr(diskcache.core, "BytesType"),
+    )  # util/disk.py imports it; gone in 5.0
     assert stored["book"] >= crop.nbytes, f"book's GzipDisk stored the crop in {stored['book']} bytes"
     assert 0 < stored["bytes"] < 0.6 * crop.nbytes, f"book's GzipDisk on bytes: {stored['bytes']}"
     assert 0 < stored["suite"] < 0.6 * crop.nbytes, f"suite's GzipDisk: {stored['suite']} bytes"

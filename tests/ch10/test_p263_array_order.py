@@ -3,6 +3,7 @@
 The synthetic "plain" scan is 96 x 96 x 40 voxels by SimpleITK's (x, y, z) ``GetSize()``, with a bright
 nodule planted around the voxel index 3, row 12, column 80.
 """
+
 from __future__ import annotations
 
 import pytest

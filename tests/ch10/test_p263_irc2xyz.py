@@ -3,6 +3,7 @@
 ``xyz = direction @ (reversed(irc) * voxel_size) + origin``, compared with SimpleITK's own
 ``TransformContinuousIndexToPhysicalPoint`` on geometries drawn by hypothesis (``tests/strategies.py``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,13 @@ IRC2XYZ = "ch10.irc2xyz-agrees-with-simpleitk"
 
 
 @pytest.mark.claim(IRC2XYZ)
-@given(irc=ct_indices_irc, offset=st.tuples(*[st.floats(-0.5, 0.5)] * 3), spacing=voxel_sizes,
-       origin=ct_origins, direction=direction_matrices())
+@given(
+    irc=ct_indices_irc,
+    offset=st.tuples(*[st.floats(-0.5, 0.5)] * 3),
+    spacing=voxel_sizes,
+    origin=ct_origins,
+    direction=direction_matrices(),
+)
 def test_irc2xyz_matches_transform_index_to_physical_point(irc, offset, spacing, origin, direction):
     """p.263: for any voxel size, origin and direction (flips, permutations, rotations), at whole and
     fractional indices, the book's irc2xyz gives SimpleITK's physical point (within 1e-6 mm)."""

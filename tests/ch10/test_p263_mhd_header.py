@@ -5,6 +5,7 @@ it names in ``ElementDataFile``, DimSize voxels of ElementType. The synthetic sc
 were written by SimpleITK: "plain" (identity direction) and "rotated" (30 degrees about z), 96 x 96 x 40
 int16 voxels. The real LUNA16 scans are checked with ``--luna-root``.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,12 @@ def assert_header_is_what_simpleitk_reads(fields: dict, image) -> None:
     assert numbers(fields["DimSize"]) == list(image.GetSize()), (fields["DimSize"], image.GetSize())
     assert numbers(fields["ElementSpacing"]) == pytest.approx(image.GetSpacing(), abs=1e-12)
     assert numbers(fields["Offset"]) == pytest.approx(image.GetOrigin(), abs=1e-12)
-    np.testing.assert_allclose(np.array(numbers(fields["TransformMatrix"])).reshape(3, 3), direction.T, atol=1e-12,
-                               err_msg="TransformMatrix should be GetDirection() transposed")
+    np.testing.assert_allclose(
+        np.array(numbers(fields["TransformMatrix"])).reshape(3, 3),
+        direction.T,
+        atol=1e-12,
+        err_msg="TransformMatrix should be GetDirection() transposed",
+    )
 
 
 @pytest.mark.claim(HEADER)
@@ -39,8 +44,12 @@ def test_mhd_header_fields_match_what_simpleitk_reads(luna_tree, name, evidence)
     rotated scan shows TransformMatrix is the direction's transpose), and the .raw holds DimSize int16 voxels."""
     mhd = luna_tree.series[name].mhd_path(luna_tree.root)
     fields, image = read_mhd_header(mhd), sitk.ReadImage(str(mhd))
-    evidence.record(fields=sorted(fields), transform_matrix=numbers(fields["TransformMatrix"]),
-                    get_direction=list(image.GetDirection()), origin=list(image.GetOrigin()))
+    evidence.record(
+        fields=sorted(fields),
+        transform_matrix=numbers(fields["TransformMatrix"]),
+        get_direction=list(image.GetDirection()),
+        origin=list(image.GetOrigin()),
+    )
     assert (fields["ObjectType"], fields["NDims"], fields["ElementType"]) == ("Image", "3", "MET_SHORT")
     assert image.GetPixelIDTypeAsString() == "16-bit signed integer"
     assert_header_is_what_simpleitk_reads(fields, image)

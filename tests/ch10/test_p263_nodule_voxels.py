@@ -4,6 +4,7 @@ lands on its voxel, on scans whose direction matrix is symmetric (the identity, 
 The synthetic "plain" (identity) and "flipped" (diag(-1, -1, 1)) scans have nodules of about +100 HU planted
 in lung of about -850 HU at known voxels; the real LUNA16 nodules are checked with ``--luna-root``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ def test_planted_nodule_xyz_maps_to_its_voxel(luna_tree, name, evidence):
     for nodule in series.nodules:
         irc = tuple(xyz2irc(nodule.center_xyz, ct.origin_xyz, ct.vxSize_xyz, ct.direction_a))
         found.append(list(irc))
-        assert irc == nodule.center_irc == image.TransformPhysicalPointToIndex(nodule.center_xyz)[::-1], \
+        assert irc == nodule.center_irc == image.TransformPhysicalPointToIndex(nodule.center_xyz)[::-1], (
             f"xyz2irc gave {irc} for the nodule planted at {nodule.center_irc}"
+        )
         assert ct.hu_a[irc] > 0 > np.median(ct.hu_a), f"HU {ct.hu_a[irc]} at {irc}"
     evidence.record(nodules=found)
 
@@ -57,8 +59,9 @@ def test_luna16_nodules_land_inside_their_scans(real_luna, evidence):
         assert np.allclose(direction, np.diag(np.diag(direction))), f"{row[0]}: direction {direction.tolist()}"
         xyz = tuple(float(v) for v in row[1:4])
         book = tuple(xyz2irc(xyz, header.GetOrigin(), header.GetSpacing(), direction))
-        simpleitk = geometry(header.GetSpacing(), header.GetOrigin(), header.GetDirection())\
-            .TransformPhysicalPointToIndex(xyz)[::-1]
+        simpleitk = geometry(
+            header.GetSpacing(), header.GetOrigin(), header.GetDirection()
+        ).TransformPhysicalPointToIndex(xyz)[::-1]
         assert book == simpleitk, f"{row[0]}: nodule at xyz {xyz}: book {book}, SimpleITK {simpleitk}"
         assert all(0 <= i < n for i, n in zip(book, header.GetSize()[::-1])), f"{row[0]}: {book} outside the scan"
     directions = sorted({h.GetDirection() for h in headers.values()})

@@ -5,6 +5,7 @@ the row vector by ``inv(direction)`` on the right, which applies ``inv(direction
 ``irc2xyz`` only when the direction matrix is symmetric (identity, axis flips). The synthetic "rotated" scan
 (30 degrees about z) shows where that parts from SimpleITK.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,13 @@ XYZ2IRC = "ch10.xyz2irc-inverts-irc2xyz"
 
 
 @pytest.mark.claim(XYZ2IRC)
-@given(irc=ct_indices_irc, offset=st.tuples(*[st.floats(-0.4, 0.4)] * 3), spacing=voxel_sizes,
-       origin=ct_origins, direction=direction_matrices())
+@given(
+    irc=ct_indices_irc,
+    offset=st.tuples(*[st.floats(-0.4, 0.4)] * 3),
+    spacing=voxel_sizes,
+    origin=ct_origins,
+    direction=direction_matrices(),
+)
 def test_xyz2irc_agrees_with_simpleitk_only_for_symmetric_directions(irc, offset, spacing, origin, direction):
     """p.263, refuted: the book's xyz2irc gives SimpleITK's TransformPhysicalPointToIndex when the
     direction matrix is symmetric (flips; some permutations); in every case it gives the index
@@ -53,8 +59,14 @@ def test_xyz2irc_misplaces_the_rotated_scans_nodule(luna_tree, evidence):
     image = sitk.ReadImage(str(series.mhd_path(luna_tree.root)))
     simpleitk_irc = image.TransformPhysicalPointToIndex(nodule.center_xyz)[::-1]
     book_irc = tuple(xyz2irc(nodule.center_xyz, ct.origin_xyz, ct.vxSize_xyz, ct.direction_a))
-    round_trip = tuple(xyz2irc(irc2xyz(nodule.center_irc, ct.origin_xyz, ct.vxSize_xyz, ct.direction_a),
-                               ct.origin_xyz, ct.vxSize_xyz, ct.direction_a))
+    round_trip = tuple(
+        xyz2irc(
+            irc2xyz(nodule.center_irc, ct.origin_xyz, ct.vxSize_xyz, ct.direction_a),
+            ct.origin_xyz,
+            ct.vxSize_xyz,
+            ct.direction_a,
+        )
+    )
     evidence.record(planted=nodule.center_irc, simpleitk=simpleitk_irc, book=book_irc, round_trip=round_trip)
     assert simpleitk_irc == nodule.center_irc and ct.hu_a[simpleitk_irc] > 0
     assert book_irc == round_trip == (20, 66, -18), f"book's xyz2irc gave {book_irc}, round trip {round_trip}"
@@ -65,7 +77,12 @@ def test_book_rounds_halves_to_even_where_simpleitk_rounds_up(evidence):
     """p.263, refuted in a corner: np.round sends 2.5 to 2, ITK sends it to 3 (1.5 goes to 2 in both)."""
     identity = (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0)
     image = geometry((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), identity)
-    measured = {h: (tuple(xyz2irc((h, h, h), (0, 0, 0), (1, 1, 1), np.eye(3))),
-                    image.TransformPhysicalPointToIndex((h, h, h))[::-1]) for h in (0.5, 1.5, 2.5)}
+    measured = {
+        h: (
+            tuple(xyz2irc((h, h, h), (0, 0, 0), (1, 1, 1), np.eye(3))),
+            image.TransformPhysicalPointToIndex((h, h, h))[::-1],
+        )
+        for h in (0.5, 1.5, 2.5)
+    }
     evidence.record(book_vs_simpleitk={str(h): [list(b), list(s)] for h, (b, s) in measured.items()})
     assert measured == {0.5: ((0, 0, 0), (1, 1, 1)), 1.5: ((2, 2, 2), (2, 2, 2)), 2.5: ((2, 2, 2), (3, 3, 3))}

@@ -3,6 +3,7 @@
 Samples come from the scans with axis-aligned directions ("plain", "flipped"): on the rotated scan
 the book's xyz2irc misplaces candidates (see test_p263_xyz2irc.py).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -81,13 +82,14 @@ def test_sample_is_the_books_tuple_centred_on_the_nodule(luna_tree, luna_cache, 
     k = next(i for i, c in enumerate(ds.candidateInfo_list) if c.center_xyz == nodule.center_xyz)
     candidate_t, pos_t, series_uid, center_irc = ds[k]
     candidate_t, pos_t = candidate_t.to(device), pos_t.to(device)
-    evidence.record(shape=list(candidate_t.shape), center_irc=center_irc.tolist(),
-                    centre_hu=candidate_t[0, 16, 24, 24].item())
+    evidence.record(
+        shape=list(candidate_t.shape), center_irc=center_irc.tolist(), centre_hu=candidate_t[0, 16, 24, 24].item()
+    )
     assert candidate_t.shape == (1, *WIDTH_IRC) == (1, 32, 48, 48) and candidate_t.dtype == torch.float32
     assert_close(pos_t, torch.tensor([0, 1], device=device), rtol=0, atol=0)
     assert series_uid == series.series_uid and tuple(center_irc.tolist()) == nodule.center_irc
     assert candidate_t[0, 16, 24, 24] > 0, "the planted nodule (~+100 HU) is at the crop's centre"
-    ring = candidate_t[0, 16, 24, 24 + 12:].mean()  # 12+ voxels (8.4+ mm) from the centre: lung
+    ring = candidate_t[0, 16, 24, 24 + 12 :].mean()  # 12+ voxels (8.4+ mm) from the centre: lung
     assert ring < -500, f"lung expected away from the nodule, measured {ring:.0f} HU"
     non_nodule = ds[len(ds) - 1]
     assert non_nodule[1].tolist() == [1, 0] and non_nodule[0].shape == (1, 32, 48, 48)
@@ -105,8 +107,11 @@ def test_crop_near_the_border_is_shifted_inside(luna_tree, luna_cache, device, e
     candidate_t, _, _, center_irc = ds[k]
     candidate_t = candidate_t.to(device)
     assert candidate_t.shape == (1, 32, 48, 48), f"the crop near the border is {list(candidate_t.shape)}"
-    evidence.record(center_irc=center_irc.tolist(), hu_at_shifted=candidate_t[0, 3, 12, 32].item(),
-                    hu_at_centre=candidate_t[0, 16, 24, 24].item())
+    evidence.record(
+        center_irc=center_irc.tolist(),
+        hu_at_shifted=candidate_t[0, 3, 12, 32].item(),
+        hu_at_centre=candidate_t[0, 16, 24, 24].item(),
+    )
     assert tuple(center_irc.tolist()) == (3, 12, 80)
     assert candidate_t[0, 3, 12, 32] > 0 > candidate_t[0, 16, 24, 24], "nodule at the shifted place, not the centre"
 
@@ -139,8 +144,12 @@ def test_luna16_dataset_samples(real_luna, tmp_path, device, evidence):
     ds = LunaDataset(real_luna, RawCandidateCache(tmp_path / "cache"))
     candidate_t, pos_t, series_uid, center_irc = ds[0]
     batch = next(iter(DataLoader(ds, batch_size=2)))
-    evidence.record(samples=len(ds), rows_on_disk=rows, first_diameter_mm=ds.candidateInfo_list[0].diameter_mm,
-                    batch_shape=list(batch[0].shape))
+    evidence.record(
+        samples=len(ds),
+        rows_on_disk=rows,
+        first_diameter_mm=ds.candidateInfo_list[0].diameter_mm,
+        batch_shape=list(batch[0].shape),
+    )
     assert len(ds) == rows, f"{rows} candidates of series on disk, LunaDataset has {len(ds)}"
     assert ds.candidateInfo_list[0].diameter_mm == max(c.diameter_mm for c in ds.candidateInfo_list)
     candidate_t, pos_t = candidate_t.to(device), pos_t.to(device)

@@ -11,6 +11,7 @@ loss depends on its own parameters only, so this is four training loops in one. 
 (``test_outlier_margins_over_50_seeds``, ``-m sweep``): the MSE fit's validation error grew 40-169x with the
 outliers, the L1 fit's 0.91-1.21x.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -57,8 +58,7 @@ def validation_growth(seed: int, device) -> dict:
     x_train, y_train, y_outliers, x_val, y_val = line_data(seed)
     params = fit_lines(x_train, torch.stack([y_train, y_outliers, y_train, y_outliers]), device).cpu()
     val_mse = ((params[:, :1] * x_val + params[:, 1:] - y_val) ** 2).mean(dim=1)
-    return {"mse": (val_mse[1] / val_mse[0]).item(), "l1": (val_mse[3] / val_mse[2]).item(),
-            "params": params.tolist()}
+    return {"mse": (val_mse[1] / val_mse[0]).item(), "l1": (val_mse[3] / val_mse[2]).item(), "params": params.tolist()}
 
 
 @pytest.mark.claim(OUTLIERS)

@@ -2,6 +2,7 @@
 
 On the synthetic tree the sorted list holds 20 candidates on disk: 8 nodules then 12 non-nodules.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,9 +22,11 @@ def kinds(ds) -> list[int]:
 
 
 def split(root, cache, val_stride=10):
-    return (LunaDataset(root, cache, val_stride=val_stride, isValSet_bool=True),
-            LunaDataset(root, cache, val_stride=val_stride, isValSet_bool=False),
-            LunaDataset(root, cache))
+    return (
+        LunaDataset(root, cache, val_stride=val_stride, isValSet_bool=True),
+        LunaDataset(root, cache, val_stride=val_stride, isValSet_bool=False),
+        LunaDataset(root, cache),
+    )
 
 
 @pytest.mark.claim(STRIDE)
@@ -44,7 +47,7 @@ def test_both_sets_hold_nodules_and_non_nodules(luna_tree, luna_cache, evidence)
     a cut of the list in one place (the first 10% for validation) gives validation nodules only."""
     val, train, everything = split(luna_tree.root, luna_cache)
     counts = {name: kinds(ds) for name, ds in (("val", val), ("train", train))}
-    cut = everything.candidateInfo_list[:len(val)]
+    cut = everything.candidateInfo_list[: len(val)]
     evidence.record(nodules_and_non_nodules=counts, cut_val_nodules=sum(c.isNodule_bool for c in cut))
     assert all(n > 0 and m > 0 for n, m in counts.values()), f"each set needs both kinds: {counts}"
     assert all(c.isNodule_bool for c in cut), "a one-place cut would give validation nodules only"

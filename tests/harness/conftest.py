@@ -3,6 +3,7 @@
 The plugin is the installed ``pytest11`` entry point; the project turns it on the way this suite does,
 with ``claims_registry`` in its pytest configuration.
 """
+
 from __future__ import annotations
 
 import json

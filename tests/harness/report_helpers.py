@@ -1,4 +1,5 @@
 """Small ledgers, a throwaway project and an HTML reader for the report's tests."""
+
 from __future__ import annotations
 
 import json
@@ -56,18 +57,36 @@ def test_wrong_depth(device, evidence):
 
 
 def claim(cid: str, chapter: int, page: int, results: dict, **extra) -> dict:
-    record = {"id": cid, "chapter": chapter, "page": page, "statement": f"The statement of {cid}.",
-              "amended": None, "refuted": None, "results": results}
+    record = {
+        "id": cid,
+        "chapter": chapter,
+        "page": page,
+        "statement": f"The statement of {cid}.",
+        "amended": None,
+        "refuted": None,
+        "results": results,
+    }
     record.update(extra)
     return record
 
 
 def ledger(claims: list, torch: str = "2.14.1", gpu: str | None = None, **extra) -> dict:
-    document = {"schema": 1, "created": "2026-11-27T06:00:00+00:00",
-                "environment": {"python": "3.11.7", "torch": torch, "torchvision": "0.29.1", "numpy": "2.4.6",
-                                "SimpleITK": "2.5.7", "platform": "Linux", "cuda": "13.0" if gpu else None,
-                                "gpu": gpu},
-                "claims": claims, "summary": {}}
+    document = {
+        "schema": 1,
+        "created": "2026-11-27T06:00:00+00:00",
+        "environment": {
+            "python": "3.11.7",
+            "torch": torch,
+            "torchvision": "0.29.1",
+            "numpy": "2.4.6",
+            "SimpleITK": "2.5.7",
+            "platform": "Linux",
+            "cuda": "13.0" if gpu else None,
+            "gpu": gpu,
+        },
+        "claims": claims,
+        "summary": {},
+    }
     document.update(extra)
     return document
 
@@ -75,19 +94,50 @@ def ledger(claims: list, torch: str = "2.14.1", gpu: str | None = None, **extra)
 def standard_claims(plain: str = "holds", evidence_scale: float = 1.0) -> list:
     """The three registry claims: plain (with a loss curve), amended, refuted (with a depth series)."""
     return [
-        claim("ch05.plain-claim", 5, 110, {
-            "cpu": {"verdict": plain, "tests": 1, "seconds": 0.1,
-                    "evidence": {"test_plain": {"losses": [4.0, 2.0, 1.0, 0.5 * evidence_scale], "final": 0.5}}},
-            "cuda": {"verdict": "skipped", "reason": "CUDA is not available"}}),
-        claim("ch05.changed-claim", 5, 123, {"cpu": {"verdict": "amended", "tests": 2, "seconds": 0.2},
-                                              "cuda": {"verdict": "skipped", "reason": "CUDA is not available"}},
-              amended={"since": "2.0", "now": "What PyTorch does now (pytorch/pytorch#137602)."}),
-        claim("ch08.wrong-claim", 8, 227, {
-            "cpu": {"verdict": "refuted", "tests": 1, "seconds": 0.3, "evidence": {"test_wrong_depth": {
-                "without_skips": {"10": 1.0, "50": 1e-6, "100": 0.0},
-                "with_skips": {"10": 1.0, "50": 2.0, "100": 3.0 * evidence_scale}}}},
-            "cuda": {"verdict": "skipped", "reason": "CUDA is not available"}},
-              refuted="What is true instead (github.com/deep-learning-with-pytorch/dlwpt-code/issues/89)."),
+        claim(
+            "ch05.plain-claim",
+            5,
+            110,
+            {
+                "cpu": {
+                    "verdict": plain,
+                    "tests": 1,
+                    "seconds": 0.1,
+                    "evidence": {"test_plain": {"losses": [4.0, 2.0, 1.0, 0.5 * evidence_scale], "final": 0.5}},
+                },
+                "cuda": {"verdict": "skipped", "reason": "CUDA is not available"},
+            },
+        ),
+        claim(
+            "ch05.changed-claim",
+            5,
+            123,
+            {
+                "cpu": {"verdict": "amended", "tests": 2, "seconds": 0.2},
+                "cuda": {"verdict": "skipped", "reason": "CUDA is not available"},
+            },
+            amended={"since": "2.0", "now": "What PyTorch does now (pytorch/pytorch#137602)."},
+        ),
+        claim(
+            "ch08.wrong-claim",
+            8,
+            227,
+            {
+                "cpu": {
+                    "verdict": "refuted",
+                    "tests": 1,
+                    "seconds": 0.3,
+                    "evidence": {
+                        "test_wrong_depth": {
+                            "without_skips": {"10": 1.0, "50": 1e-6, "100": 0.0},
+                            "with_skips": {"10": 1.0, "50": 2.0, "100": 3.0 * evidence_scale},
+                        }
+                    },
+                },
+                "cuda": {"verdict": "skipped", "reason": "CUDA is not available"},
+            },
+            refuted="What is true instead (github.com/deep-learning-with-pytorch/dlwpt-code/issues/89).",
+        ),
     ]
 
 
@@ -133,8 +183,11 @@ class Element:
     def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list:
         found = []
         for child in self.children:
-            if ((tag is None or child.tag == tag) and (cls is None or cls in child.classes)
-                    and all(child.attrs.get(k) == v for k, v in attrs.items())):
+            if (
+                (tag is None or child.tag == tag)
+                and (cls is None or cls in child.classes)
+                and all(child.attrs.get(k) == v for k, v in attrs.items())
+            ):
                 found.append(child)
             found.extend(child.find_all(tag, cls, **attrs))
         return found

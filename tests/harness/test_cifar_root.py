@@ -2,6 +2,7 @@
 plugin runs on ``--cifar10-root`` at start-up, and ``open_cifar10``. Every problem is one DataFileError, one
 line naming the directory or file and what is wrong. (What torchvision itself does with such a directory
 is a claim of chapter 7: ``tests/ch07/test_p165_datasets.py``.)"""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,12 +47,21 @@ BROKEN = {
     "a file, not a directory": (_file, "cifar", "is a file, not a directory"),
     "empty directory": (_folder, "cifar", "the directory is empty"),
     "other files only": (lambda tmp: _folder(tmp, "readme.txt"), "cifar", f"no {BASE_FOLDER}/ folder in it"),
-    "the batches folder itself": (lambda tmp: _generated(tmp).directory, f"cifar/{BASE_FOLDER}",
-                                  f"is the {BASE_FOLDER} folder itself"),
-    "missing batch file": (lambda tmp: _generated(tmp, "data_batch_3").root, f"cifar/{BASE_FOLDER}/data_batch_3",
-                           "is missing"),
-    "missing meta file": (lambda tmp: _generated(tmp, META_FILE).root, f"cifar/{BASE_FOLDER}/{META_FILE}",
-                          "is missing"),
+    "the batches folder itself": (
+        lambda tmp: _generated(tmp).directory,
+        f"cifar/{BASE_FOLDER}",
+        f"is the {BASE_FOLDER} folder itself",
+    ),
+    "missing batch file": (
+        lambda tmp: _generated(tmp, "data_batch_3").root,
+        f"cifar/{BASE_FOLDER}/data_batch_3",
+        "is missing",
+    ),
+    "missing meta file": (
+        lambda tmp: _generated(tmp, META_FILE).root,
+        f"cifar/{BASE_FOLDER}/{META_FILE}",
+        "is missing",
+    ),
 }
 
 
@@ -83,8 +93,9 @@ def test_check_cifar10_root_names_a_truncated_file(tmp_path):
     _truncate(gen.directory / "data_batch_2")
     with pytest.raises(DataFileError) as raised:
         check_cifar10_root(tmp_path, dataset_class=gen.dataset_class())
-    assert str(raised.value) == (f"{gen.directory / 'data_batch_2'}: is corrupt: its MD5 checksum is not the one "
-                                 "in CIFAR-10's archive")
+    assert str(raised.value) == (
+        f"{gen.directory / 'data_batch_2'}: is corrupt: its MD5 checksum is not the one in CIFAR-10's archive"
+    )
 
 
 def test_open_cifar10_turns_torchvisions_refusal_into_one_line(tmp_path):

@@ -1,4 +1,5 @@
 """`python -m claims summary|diff|matrix`: the tables, the exit codes, and clear errors for bad ledgers."""
+
 import copy
 import json
 import subprocess
@@ -16,11 +17,25 @@ def make_ledger(verdicts: dict, torch: str = "2.14.1", **run) -> dict:
     claims = []
     for n, (cid, results) in enumerate(verdicts.items()):
         entries = {d: (dict(v) if isinstance(v, dict) else {"verdict": v, "tests": 1}) for d, v in results.items()}
-        claims.append({"id": cid, "chapter": int(cid[2:4]), "page": 100 + n, "statement": "s",
-                       "amended": None, "refuted": None, "results": entries})
-    return {"schema": 1, "created": "2026-01-01T00:00:00+00:00",
-            "environment": {"torch": torch, "platform": "Linux", "gpu": None},
-            "run": {"scope": "complete", "executed": True, **run}, "claims": claims, "summary": summarize(claims)}
+        claims.append(
+            {
+                "id": cid,
+                "chapter": int(cid[2:4]),
+                "page": 100 + n,
+                "statement": "s",
+                "amended": None,
+                "refuted": None,
+                "results": entries,
+            }
+        )
+    return {
+        "schema": 1,
+        "created": "2026-01-01T00:00:00+00:00",
+        "environment": {"torch": torch, "platform": "Linux", "gpu": None},
+        "run": {"scope": "complete", "executed": True, **run},
+        "claims": claims,
+        "summary": summarize(claims),
+    }
 
 
 def write(tmp_path, document, name="ledger.json"):
@@ -34,17 +49,33 @@ def write_ledger(tmp_path, verdicts, **kw):
 
 
 def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys):
-    path = write_ledger(tmp_path, {
-        "ch05.a": {"cpu": "holds", "cuda": "skipped"},
-        "ch05.b": {"cpu": "amended", "cuda": "skipped"},
-        "ch05.host-only": {"cpu": "holds"},
-        "ch07.c": {"cpu": "refuted", "cuda": "holds"},
-        "ch08.d": {},
-    })
+    path = write_ledger(
+        tmp_path,
+        {
+            "ch05.a": {"cpu": "holds", "cuda": "skipped"},
+            "ch05.b": {"cpu": "amended", "cuda": "skipped"},
+            "ch05.host-only": {"cpu": "holds"},
+            "ch07.c": {"cpu": "refuted", "cuda": "holds"},
+            "ch08.d": {},
+        },
+    )
     assert main(["summary", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split() == ["chapter", "device", "claims", "holds", "amended", "refuted", "fails", "skipped",
-                                "not-run", "none", "partial", "untested", "uncheckable"]
+    assert lines[1].split() == [
+        "chapter",
+        "device",
+        "claims",
+        "holds",
+        "amended",
+        "refuted",
+        "fails",
+        "skipped",
+        "not-run",
+        "none",
+        "partial",
+        "untested",
+        "uncheckable",
+    ]
     assert lines[3].split() == ["ch05", "cpu", "3", "2", "1", "0", "0", "0", "0", "0", "0", "0", "0"]
     assert lines[4].split() == ["cuda", "3", "0", "0", "0", "0", "2", "0", "1", "0"], "host-only: none on cuda"
     assert lines[5].split() == ["ch07", "cpu", "1", "0", "0", "1", "0", "0", "0", "0", "0", "0", "0"]
@@ -54,20 +85,35 @@ def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys
 
 
 def test_the_table_adds_up_to_the_ledgers_own_summary():
-    document = make_ledger({"ch05.a": {"cpu": "holds", "cuda": "skipped"}, "ch05.b": {"cpu": "holds"},
-                            "ch06.c": {"cpu": "fails", "cuda": "fails"}, "ch06.d": {}})
+    document = make_ledger(
+        {
+            "ch05.a": {"cpu": "holds", "cuda": "skipped"},
+            "ch05.b": {"cpu": "holds"},
+            "ch06.c": {"cpu": "fails", "cuda": "fails"},
+            "ch06.d": {},
+        }
+    )
     rows = summary_rows(document)
     header, totals = rows[0], rows[-2:]  # the "all" rows: cpu, then cuda
-    added = {v: sum(int(row[header.index(v)] or 0) for row in totals) for v in ("holds", "fails", "skipped",
-                                                                                   "untested")}
+    added = {
+        v: sum(int(row[header.index(v)] or 0) for row in totals) for v in ("holds", "fails", "skipped", "untested")
+    }
     assert added == {v: document["summary"][v] for v in added}
 
 
 def test_claims_lists_partial_results_with_their_reasons(tmp_path, capsys):
-    partial = {"verdict": "holds", "tests": 3, "passed": 2, "skipped": 1, "partial": True,
-               "skip_reasons": {"needs --cifar10-root DIR": 1}}
-    path = write_ledger(tmp_path, {"ch07.a": {"cpu": partial, "cuda": {"verdict": "skipped", "tests": 3,
-                                                                        "reason": "CUDA is not available"}}})
+    partial = {
+        "verdict": "holds",
+        "tests": 3,
+        "passed": 2,
+        "skipped": 1,
+        "partial": True,
+        "skip_reasons": {"needs --cifar10-root DIR": 1},
+    }
+    path = write_ledger(
+        tmp_path,
+        {"ch07.a": {"cpu": partial, "cuda": {"verdict": "skipped", "tests": 3, "reason": "CUDA is not available"}}},
+    )
     assert main(["summary", str(path), "--claims"]) == 0
     out = capsys.readouterr().out
     assert "ch07.a   100  holds (2/3)  skipped" in out
@@ -91,24 +137,37 @@ def test_a_ledger_of_a_run_that_checked_nothing_is_never_green(tmp_path, capsys)
 def test_missing_ledger_or_a_directory_is_one_clear_error(tmp_path, capsys):
     assert main(["summary", str(tmp_path / "nope.json")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"error: {tmp_path / 'nope.json'}: no such ledger file (a pytest run writes one; see --ledger)"
+    assert (
+        err.strip() == f"error: {tmp_path / 'nope.json'}: no such ledger file (a pytest run writes one; see --ledger)"
+    )
     assert main(["summary", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path}: is a directory, not a ledger file"
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("", "is empty"),
-    ("{not json", "not a JSON file"),
-    ('{"schema": 1}', "not a valid ledger: 'created' is missing"),
-    ('{"schema": 2, "created": "", "environment": {}, "claims": [], "summary": {}}', "schema is 2"),
-    ('{"schema": 1, "created": "", "environment": {}, "claims": {}, "summary": {}}', "'claims' must be a list"),
-    ('{"schema": 1, "created": "", "environment": {}, "claims": [{"id": "x", "chapter": "5", "page": 1, '
-     '"statement": "s", "results": {}}], "summary": {}}', "claims[0].chapter must be an integer"),
-    ('{"schema": 1, "created": "", "environment": {}, "claims": [{"id": "x", "chapter": 5, "page": 1, '
-     '"statement": "s", "results": {"cpu": {"verdict": "great"}}}], "summary": {}}', "results.cpu has no valid verdict"),
-    ('{"schema": 1, "created": "", "environment": {}, "claims": [], "summary": {"holds": "3"}}',
-     "summary.holds must be a count"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("", "is empty"),
+        ("{not json", "not a JSON file"),
+        ('{"schema": 1}', "not a valid ledger: 'created' is missing"),
+        ('{"schema": 2, "created": "", "environment": {}, "claims": [], "summary": {}}', "schema is 2"),
+        ('{"schema": 1, "created": "", "environment": {}, "claims": {}, "summary": {}}', "'claims' must be a list"),
+        (
+            '{"schema": 1, "created": "", "environment": {}, "claims": [{"id": "x", "chapter": "5", "page": 1, '
+            '"statement": "s", "results": {}}], "summary": {}}',
+            "claims[0].chapter must be an integer",
+        ),
+        (
+            '{"schema": 1, "created": "", "environment": {}, "claims": [{"id": "x", "chapter": 5, "page": 1, '
+            '"statement": "s", "results": {"cpu": {"verdict": "great"}}}], "summary": {}}',
+            "results.cpu has no valid verdict",
+        ),
+        (
+            '{"schema": 1, "created": "", "environment": {}, "claims": [], "summary": {"holds": "3"}}',
+            "summary.holds must be a count",
+        ),
+    ],
+)
 def test_malformed_ledger_is_one_clear_error_with_exit_2(tmp_path, capsys, content, problem):
     path = tmp_path / "ledger.json"
     path.write_text(content)
@@ -120,8 +179,9 @@ def test_malformed_ledger_is_one_clear_error_with_exit_2(tmp_path, capsys, conte
 
 def test_summary_into_a_closed_pipe_prints_no_traceback(tmp_path):
     path = write_ledger(tmp_path, {f"ch05.claim-{n}": {"cpu": "holds"} for n in range(3000)})
-    done = subprocess.run(f"{sys.executable} -m claims summary --claims {path} | head -1", shell=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        f"{sys.executable} -m claims summary --claims {path} | head -1", shell=True, capture_output=True, text=True
+    )
     assert done.stdout.startswith("ledger ")
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
 
@@ -137,8 +197,14 @@ def test_module_entry_point_runs(tmp_path):
 
 
 def test_diff_lists_verdict_changes_first_then_evidence_that_moved(tmp_path, capsys):
-    before = make_ledger({"ch05.a": {"cpu": {"verdict": "holds", "evidence": {"t": {"loss": 2.9276, "n": 5}}}},
-                          "ch05.b": {"cpu": "holds"}, "ch05.c": {"cpu": "holds"}}, torch="1.13.1")
+    before = make_ledger(
+        {
+            "ch05.a": {"cpu": {"verdict": "holds", "evidence": {"t": {"loss": 2.9276, "n": 5}}}},
+            "ch05.b": {"cpu": "holds"},
+            "ch05.c": {"cpu": "holds"},
+        },
+        torch="1.13.1",
+    )
     after = copy.deepcopy(before)
     after["environment"]["torch"] = "2.0.1"
     after["claims"][0]["results"]["cpu"]["evidence"]["t"].update(loss=3.5)  # moved 20%
@@ -146,8 +212,12 @@ def test_diff_lists_verdict_changes_first_then_evidence_that_moved(tmp_path, cap
     a, b = write(tmp_path, before, "a.json"), write(tmp_path, after, "b.json")
     assert main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[2:] == ["verdicts that changed:", "  ch05.b on cpu: holds -> amended",
-                       "evidence that moved by more than rtol=0.01:", "  ch05.a on cpu: t.loss: 2.9276 -> 3.5"]
+    assert out[2:] == [
+        "verdicts that changed:",
+        "  ch05.b on cpu: holds -> amended",
+        "evidence that moved by more than rtol=0.01:",
+        "  ch05.a on cpu: t.loss: 2.9276 -> 3.5",
+    ]
     assert main(["diff", str(a), str(b), "--rtol", "0.5"]) == 0
     assert "evidence that moved" not in capsys.readouterr().out
 
@@ -171,8 +241,10 @@ def test_diff_of_a_ledger_that_checked_nothing_fails(tmp_path, capsys):
 
 
 def test_matrix_shows_only_the_rows_that_differ_and_the_totals(tmp_path, capsys):
-    old = make_ledger({"ch05.zero-grad": {"cpu": "holds", "cuda": "skipped"}, "ch05.same": {"cpu": "holds",
-                       "cuda": "skipped"}}, torch="1.13.1")
+    old = make_ledger(
+        {"ch05.zero-grad": {"cpu": "holds", "cuda": "skipped"}, "ch05.same": {"cpu": "holds", "cuda": "skipped"}},
+        torch="1.13.1",
+    )
     new = make_ledger({"ch05.zero-grad": {"cpu": "amended"}, "ch05.same": {"cpu": "holds"}}, torch="2.0.1")
     paths = [str(write(tmp_path, old, "old.json")), str(write(tmp_path, new, "new.json"))]
     assert main(["matrix", *paths]) == 0
@@ -190,7 +262,10 @@ def test_matrix_shows_only_the_rows_that_differ_and_the_totals(tmp_path, capsys)
 
 def test_matrix_marks_a_ledger_that_checked_nothing_and_fails(tmp_path, capsys):
     good = write(tmp_path, make_ledger({"ch05.a": {"cpu": "holds"}}), "good.json")
-    empty = write(tmp_path, make_ledger({"ch05.a": {}}, torch="1.7.1", executed=False, problem="38 errors during "
-                                        "collection"), "empty.json")
+    empty = write(
+        tmp_path,
+        make_ledger({"ch05.a": {}}, torch="1.7.1", executed=False, problem="38 errors during collection"),
+        "empty.json",
+    )
     assert main(["matrix", str(good), str(empty)]) == 1
     assert "torch 1.7.1 - [checked nothing]" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """``--falsify``: each claim's tests, once per fault it names, must go red by an assertion."""
+
 import json
 
 import pytest
@@ -138,16 +139,28 @@ def test_a_caught_fault_passes_and_every_miss_is_named(falsify_project):
     assert "ch05.halve-halves: test_halve_of_four stayed green under every fault it names (halve-rounds-down)" in lines
     # a fault that raises proves nothing
     assert section["claims"]["ch05.double-is-pure"]["verdict"] == "survives"
-    assert "ch05.double-is-pure: fault double-raises turned none of its tests red by an assertion (it made them " \
-           "crash instead: test_double_twice: TypeError: broken import; a fault must break a value, not the " \
-           "harness)" in lines
+    assert (
+        "ch05.double-is-pure: fault double-raises turned none of its tests red by an assertion (it made them "
+        "crash instead: test_double_twice: TypeError: broken import; a fault must break a value, not the "
+        "harness)" in lines
+    )
     assert "ch05.double-is-pure: test_double_twice went red under no fault by an assertion (it only crashed)" in lines
-    assert section["claims"]["ch05.about-the-gpu"] == {"verdict": "unfalsifiable", "faults": {},
-                                                         "reason": "The falsify run plants faults on the CPU only."}
-    assert section["score"] == {"falsifiable": 1, "claims": 4, "unfalsifiable": 1, "uncheckable": 0, "not_run": 0,
-                                "failing": 2}
-    result.stdout.fnmatch_lines(["*falsification (torch *): 1/4 claims proven falsifiable (2 failing, "
-                                 "1 unfalsifiable)*"])
+    assert section["claims"]["ch05.about-the-gpu"] == {
+        "verdict": "unfalsifiable",
+        "faults": {},
+        "reason": "The falsify run plants faults on the CPU only.",
+    }
+    assert section["score"] == {
+        "falsifiable": 1,
+        "claims": 4,
+        "unfalsifiable": 1,
+        "uncheckable": 0,
+        "not_run": 0,
+        "failing": 2,
+    }
+    result.stdout.fnmatch_lines(
+        ["*falsification (torch *): 1/4 claims proven falsifiable (2 failing, 1 unfalsifiable)*"]
+    )
 
 
 def falsify_falsification(project) -> dict:
@@ -157,8 +170,9 @@ def falsify_falsification(project) -> dict:
 def test_a_test_weakened_to_assert_true_fails_the_run_naming_its_claim(falsify_project):
     result = run(falsify_project, weak=True)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["ch05.double-doubles: test_double_weakened stayed green under every fault it names "
-                                 "(double-adds-one)"])
+    result.stdout.fnmatch_lines(
+        ["ch05.double-doubles: test_double_weakened stayed green under every fault it names (double-adds-one)"]
+    )
     assert falsify_falsification(falsify_project)["claims"]["ch05.double-doubles"]["verdict"] == "survives"
 
 
@@ -178,8 +192,10 @@ def test_an_unknown_fault_name_in_the_registry_is_one_collection_error(project):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.stderr.lines if line.strip()]
     assert len(errors) == 1
-    assert "(id 'ch05.double-doubles'): field 'faults': unknown fault 'double-add-one' (did you mean " \
-           "double-adds-one?)" in errors[0]
+    assert (
+        "(id 'ch05.double-doubles'): field 'faults': unknown fault 'double-add-one' (did you mean "
+        "double-adds-one?)" in errors[0]
+    )
 
 
 def test_summary_shows_the_falsification_score(falsify_project, capsys):

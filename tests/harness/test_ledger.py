@@ -1,4 +1,5 @@
 """The ledger's shape and verdict rules, from real runs of a throwaway project."""
+
 import pytest
 import torch
 
@@ -48,14 +49,41 @@ def by_id(ledger):
 def test_ledger_has_the_documented_shape(ledger):
     assert ledger["schema"] == 1
     assert set(ledger) == {"schema", "created", "environment", "run", "claims", "summary"}
-    assert set(ledger["environment"]) == {"python", "torch", "torchvision", "numpy", "SimpleITK", "platform",
-                                          "cuda", "gpu"}
+    assert set(ledger["environment"]) == {
+        "python",
+        "torch",
+        "torchvision",
+        "numpy",
+        "SimpleITK",
+        "platform",
+        "cuda",
+        "gpu",
+    }
     assert ledger["environment"]["torch"] == torch.__version__
-    assert ledger["run"] == {"scope": "complete", "executed": True, "problem": None, "exitstatus": 1,
-                             "devices": ["cpu", "cuda"], "selection": [], "workers": 0}
+    assert ledger["run"] == {
+        "scope": "complete",
+        "executed": True,
+        "problem": None,
+        "exitstatus": 1,
+        "devices": ["cpu", "cuda"],
+        "selection": [],
+        "workers": 0,
+    }
     claim = by_id(ledger)["ch05.changed-claim"]
-    assert set(claim) == {"id", "chapter", "page", "statement", "source", "amended", "refuted", "uncheckable",
-                          "faults", "unfalsifiable", "checked_by", "results"}
+    assert set(claim) == {
+        "id",
+        "chapter",
+        "page",
+        "statement",
+        "source",
+        "amended",
+        "refuted",
+        "uncheckable",
+        "faults",
+        "unfalsifiable",
+        "checked_by",
+        "results",
+    }
     assert claim["amended"] == {"since": "2.0", "now": "What PyTorch does now."}
     assert claim["source"] == "127 - a line of the notes"
     assert claim["checked_by"] == ["test_claims.py::test_changed"]
@@ -77,11 +105,19 @@ def test_verdicts_follow_the_rules(ledger):
 def test_results_count_tests_time_and_evidence(ledger):
     cpu = by_id(ledger)["ch05.plain-claim"]["results"]["cpu"]
     assert {k: cpu[k] for k in ("tests", "passed", "failed", "skipped", "not_run", "partial")} == {
-        "tests": 3, "passed": 3, "failed": 0, "skipped": 0, "not_run": 0, "partial": False}
+        "tests": 3,
+        "passed": 3,
+        "failed": 0,
+        "skipped": 0,
+        "not_run": 0,
+        "partial": False,
+    }
     assert cpu["seconds"] >= 0
     assert cpu["evidence"] == {"test_holds": {"loss": 0.5, "norms": {"10": 1.0, "100": "inf"}}}
-    assert by_id(ledger)["ch05.plain-claim"]["checked_by"] == ["test_claims.py::test_holds",
-                                                               "test_claims.py::test_holds_too"]
+    assert by_id(ledger)["ch05.plain-claim"]["checked_by"] == [
+        "test_claims.py::test_holds",
+        "test_claims.py::test_holds_too",
+    ]
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the report of a machine without CUDA")
@@ -129,7 +165,8 @@ def test_terminal_summary_lists_untested_claims_and_the_ledger(project):
 
 
 def test_an_uncheckable_claim_is_counted_apart_from_untested(project):
-    project.write_registry("""
+    project.write_registry(
+        """
         [[claim]]
         id = "ch06.state-of-the-art"
         chapter = 6
@@ -137,7 +174,9 @@ def test_an_uncheckable_claim_is_counted_apart_from_untested(project):
         statement = "ReLU is state of the art."
         source = "147 - ReLU"
         uncheckable = "A judgement of the field in 2020, not a behaviour of PyTorch."
-    """, name="more.toml")
+    """,
+        name="more.toml",
+    )
     project.write_tests(TESTS)
     result = project.run("--device", "cpu")
     assert "untested: ch06.state-of-the-art" not in result.stdout.str()
@@ -149,22 +188,25 @@ def _claim(**kw):
     return Claim(id="ch05.x", chapter=5, page=1, statement="s", source="s", **kw)
 
 
-@pytest.mark.parametrize("claim, outcomes, torch_version, expected", [
-    (_claim(), ["passed", "passed"], "2.14.1", "holds"),
-    (_claim(), ["passed", "failed"], "2.14.1", "fails"),
-    (_claim(), ["skipped", "skipped"], "2.14.1", "skipped"),
-    (_claim(), ["passed", "skipped"], "2.14.1", "holds"),
-    (_claim(), ["not-run", "skipped"], "2.14.1", "not-run"),
-    (_claim(), ["passed", "not-run"], "2.14.1", "holds"),
-    (_claim(), [], "2.14.1", "untested"),
-    (_claim(refuted="r"), ["passed"], "2.14.1", "refuted"),
-    (_claim(refuted="r"), ["failed"], "2.14.1", "fails"),
-    (_claim(amended=Amendment("2.0", "n")), ["passed"], "2.0.0+cpu", "amended"),
-    (_claim(amended=Amendment("2.0", "n")), ["passed"], "1.13.1", "holds"),
-    (_claim(amended=Amendment("2.6", "n")), ["passed"], "2.14.1+cu130", "amended"),
-    (_claim(amended=Amendment("2.6", "n")), ["passed"], "2.6.0.dev20241101", "amended"),
-    (_claim(amended=Amendment("2.6", "n")), ["skipped"], "2.14.1", "skipped"),
-])
+@pytest.mark.parametrize(
+    "claim, outcomes, torch_version, expected",
+    [
+        (_claim(), ["passed", "passed"], "2.14.1", "holds"),
+        (_claim(), ["passed", "failed"], "2.14.1", "fails"),
+        (_claim(), ["skipped", "skipped"], "2.14.1", "skipped"),
+        (_claim(), ["passed", "skipped"], "2.14.1", "holds"),
+        (_claim(), ["not-run", "skipped"], "2.14.1", "not-run"),
+        (_claim(), ["passed", "not-run"], "2.14.1", "holds"),
+        (_claim(), [], "2.14.1", "untested"),
+        (_claim(refuted="r"), ["passed"], "2.14.1", "refuted"),
+        (_claim(refuted="r"), ["failed"], "2.14.1", "fails"),
+        (_claim(amended=Amendment("2.0", "n")), ["passed"], "2.0.0+cpu", "amended"),
+        (_claim(amended=Amendment("2.0", "n")), ["passed"], "1.13.1", "holds"),
+        (_claim(amended=Amendment("2.6", "n")), ["passed"], "2.14.1+cu130", "amended"),
+        (_claim(amended=Amendment("2.6", "n")), ["passed"], "2.6.0.dev20241101", "amended"),
+        (_claim(amended=Amendment("2.6", "n")), ["skipped"], "2.14.1", "skipped"),
+    ],
+)
 def test_verdict_rules(claim, outcomes, torch_version, expected):
     assert verdict(claim, outcomes, torch_version) == expected
 

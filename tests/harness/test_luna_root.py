@@ -6,6 +6,7 @@ Each test copies a synthetic tree written with ``fixtures/luna.py``, damages one
 ``.raw``, SimpleITK 2.5 raises an error that blames the ``.mhd`` ("No such file or directory") and 2.2 returns
 a half-read image, which is why the suite checks the header and the ``.raw``'s size before SimpleITK reads.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -79,11 +80,16 @@ def test_wrong_columns(tree):
     assert err.problem == f"line 1: expected the header {CANDIDATES_HEADER}, got 'uid,x,y,z,label'"
 
 
-@pytest.mark.parametrize("bad_row, problem", [
-    ("1.2.3,1.0,2.0,3.0", "line 3: expected 5 fields (seriesuid,coordX,coordY,coordZ,class), got 4: "
-                          "'1.2.3,1.0,2.0,3.0'"),
-    ("1.2.3,1.0,2.0,3.0,2", "line 3: class must be 0 or 1, got '2'"),
-])
+@pytest.mark.parametrize(
+    "bad_row, problem",
+    [
+        (
+            "1.2.3,1.0,2.0,3.0",
+            "line 3: expected 5 fields (seriesuid,coordX,coordY,coordZ,class), got 4: '1.2.3,1.0,2.0,3.0'",
+        ),
+        ("1.2.3,1.0,2.0,3.0,2", "line 3: class must be 0 or 1, got '2'"),
+    ],
+)
 def test_malformed_candidate_row(tree, bad_row, problem):
     root, _, _, _ = tree
     (root / "candidates.csv").write_text(f"{CANDIDATES_HEADER}\n1.2.3,1,2,3,1\n{bad_row}\n")
@@ -121,8 +127,10 @@ def test_malformed_annotation_row(tree, pristine):
     err = rejected(root)
     line = len(pristine.annotation_rows) + 2  # after the header and the rows written
     assert err.path == root / "annotations.csv"
-    assert err.problem == (f"line {line}: expected 5 fields (seriesuid,coordX,coordY,coordZ,diameter_mm), got 6: "
-                           "'1.2.3,1.0,2.0,3.0,4.0,5.0'")
+    assert err.problem == (
+        f"line {line}: expected 5 fields (seriesuid,coordX,coordY,coordZ,diameter_mm), got 6: "
+        "'1.2.3,1.0,2.0,3.0,4.0,5.0'"
+    )
 
 
 def test_truncated_raw(tree):
@@ -130,8 +138,10 @@ def test_truncated_raw(tree):
     raw.write_bytes(raw.read_bytes()[:368_640])
     err = rejected(root)
     assert err.path == raw
-    assert err.problem == (f"holds 368640 bytes, but {mhd.name} says DimSize 96 96 40 of MET_SHORT, 737280 bytes "
-                           "(a truncated .raw or a wrong DimSize)")
+    assert err.problem == (
+        f"holds 368640 bytes, but {mhd.name} says DimSize 96 96 40 of MET_SHORT, 737280 bytes "
+        "(a truncated .raw or a wrong DimSize)"
+    )
     with pytest.raises(DataFileError) as loading:  # the loader goes through the same checker
         Ct(str(root), uid)
     assert (loading.value.path, loading.value.problem) == (err.path, err.problem)
@@ -153,12 +163,17 @@ def test_missing_raw(tree):
         Ct(str(root), uid)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("this is not a header\n", "not a MetaIO header: no NDims, DimSize, ElementType, ElementDataFile field"),
-    (None, "unknown ElementType 'MET_COMPLEX'"),
-    ("NDims = 3\nDimSize = 96 96\nElementType = MET_SHORT\nElementDataFile = x.raw\n",
-     "DimSize '96 96' does not give NDims = 3 sizes >= 1"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("this is not a header\n", "not a MetaIO header: no NDims, DimSize, ElementType, ElementDataFile field"),
+        (None, "unknown ElementType 'MET_COMPLEX'"),
+        (
+            "NDims = 3\nDimSize = 96 96\nElementType = MET_SHORT\nElementDataFile = x.raw\n",
+            "DimSize '96 96' does not give NDims = 3 sizes >= 1",
+        ),
+    ],
+)
 def test_broken_header(tree, text, problem):
     root, _, mhd, _ = tree
     mhd.write_text(text if text is not None else mhd.read_text().replace("MET_SHORT", "MET_COMPLEX"))

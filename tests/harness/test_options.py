@@ -1,4 +1,5 @@
 """Bad options stop the run at start-up with one usage error naming the option and the problem."""
+
 import fnmatch
 
 import pytest
@@ -14,11 +15,14 @@ def _one_error(result) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("", "--ledger: the path is empty"),
-    ("reports", "--ledger reports: is a directory"),
-    ("a_file/ledger.json", "--ledger a_file/ledger.json: * is a file, so nothing can be written under it"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("", "--ledger: the path is empty"),
+        ("reports", "--ledger reports: is a directory"),
+        ("a_file/ledger.json", "--ledger a_file/ledger.json: * is a file, so nothing can be written under it"),
+    ],
+)
 def test_a_ledger_path_that_cannot_be_written_is_a_usage_error(project, value, problem):
     project.write_tests(PLAIN_TEST)
     (project.path / "reports").mkdir()

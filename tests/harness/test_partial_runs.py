@@ -1,4 +1,5 @@
 """Partial runs (a path, -k, -x, --lf, the benchmarks) keep the full ledger and say what they did."""
+
 import json
 import os
 
@@ -50,11 +51,19 @@ def test_one_file_updates_its_claims_and_keeps_the_others(full, monkeypatch):
     assert after["run"]["scope"] == "merged"
     assert after["run"]["updated"] == ["ch07.future-change", "ch07.wrong-claim"]
     assert after["run"]["base_created"] == before["created"]
-    assert full.verdicts() == {"ch05.plain-claim": "holds", "ch05.changed-claim": before["claims"][1]["results"]
-                               ["cpu"]["verdict"], "ch07.future-change": "holds", "ch07.wrong-claim": "fails",
-                               "ch08.nobody-tests-this": None}
-    result.stdout.fnmatch_lines(["*partial run (only test_ch07.py): 2 claims updated in reports/ledger.json; "
-                                 "the other 3 keep their results of*"])
+    assert full.verdicts() == {
+        "ch05.plain-claim": "holds",
+        "ch05.changed-claim": before["claims"][1]["results"]["cpu"]["verdict"],
+        "ch07.future-change": "holds",
+        "ch07.wrong-claim": "fails",
+        "ch08.nobody-tests-this": None,
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "*partial run (only test_ch07.py): 2 claims updated in reports/ledger.json; "
+            "the other 3 keep their results of*"
+        ]
+    )
     assert "untested:" not in result.stdout.str(), "a partial run does not call the others untested"
 
 
@@ -92,8 +101,12 @@ def test_a_partial_run_of_another_environment_writes_its_own_file(full):
     doc["environment"]["torch"] = "1.4.0"
     path.write_text(json.dumps(doc))
     result = full.run("--device", "cpu", "test_ch05.py")
-    result.stdout.fnmatch_lines(["*not merged into reports/ledger.json (it was written with torch 1.4.0, this run "
-                                 "has *); this run's ledger is reports/ledger.partial.json*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*not merged into reports/ledger.json (it was written with torch 1.4.0, this run "
+            "has *); this run's ledger is reports/ledger.partial.json*"
+        ]
+    )
     assert json.loads(path.read_text())["environment"]["torch"] == "1.4.0", "the full ledger is untouched"
     partial = full.ledger("reports/ledger.partial.json")
     assert partial["run"]["scope"] == "partial"
@@ -125,8 +138,9 @@ def test_a_run_with_no_claim_test_leaves_the_ledger_alone(full):
 def test_reports_and_hypothesis_data_go_under_the_project_root(full):
     sub = full.path / "sub"
     sub.mkdir()
-    (sub / "test_inner.py").write_text("import pytest\n\n@pytest.mark.claim('ch05.plain-claim')\n"
-                                       "def test_inner(device):\n    pass\n")
+    (sub / "test_inner.py").write_text(
+        "import pytest\n\n@pytest.mark.claim('ch05.plain-claim')\ndef test_inner(device):\n    pass\n"
+    )
     os.chdir(sub)
     result = full.run("--device", "cpu", ".")
     result.assert_outcomes(passed=1)

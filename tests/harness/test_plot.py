@@ -1,5 +1,6 @@
 """`python -m claims plot`: throughput against batch size (PNG, SVG or PDF by the output's extension), the
 statistic and the ceiling on it, and clear errors for bad files."""
+
 import json
 
 import pytest
@@ -16,20 +17,39 @@ FLOPS = {"fc_deep": 7.5e6, "Net": 1.2e6}
 def entry(model, device, mode, batch_size, samples_per_s, fraction=0.1):
     """One benchmark as pytest-benchmark writes it, with the extra_info the benchmarks record."""
     median = batch_size / samples_per_s
-    return {"name": f"test_throughput[{device}-{model}-{mode}-{batch_size}]", "group": f"{model} on {device}",
-            "params": {"model": model, "mode": mode, "batch_size": batch_size, "device": device},
-            "options": {"timer": "time.thread_time"},
-            "stats": {"median": median, "q1": median * 0.9, "q3": median * 1.2, "rounds": 20},
-            "extra_info": {"model": model, "mode": mode, "batch_size": batch_size, "device": device,
-                           "samples_per_s": samples_per_s, "fraction_of_ceiling": fraction, "cpu_threads": 1,
-                           "flop_per_step": FLOPS[model] * batch_size}}
+    return {
+        "name": f"test_throughput[{device}-{model}-{mode}-{batch_size}]",
+        "group": f"{model} on {device}",
+        "params": {"model": model, "mode": mode, "batch_size": batch_size, "device": device},
+        "options": {"timer": "time.thread_time"},
+        "stats": {"median": median, "q1": median * 0.9, "q3": median * 1.2, "rounds": 20},
+        "extra_info": {
+            "model": model,
+            "mode": mode,
+            "batch_size": batch_size,
+            "device": device,
+            "samples_per_s": samples_per_s,
+            "fraction_of_ceiling": fraction,
+            "cpu_threads": 1,
+            "flop_per_step": FLOPS[model] * batch_size,
+        },
+    }
 
 
 def write_json(tmp_path, benchmarks, name="bench.json", ceilings=None):
     path = tmp_path / name
-    path.write_text(json.dumps({"machine_info": {"torch": "2.14.1"}, "commit_info": {}, "benchmarks": benchmarks,
-                                "datetime": "2026-11-27T06:00:00", "version": "5.2.3",
-                                "dlwpt_matmul_ceiling": ceilings or {"cpu": {"flop_per_s": 1.5e11}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "machine_info": {"torch": "2.14.1"},
+                "commit_info": {},
+                "benchmarks": benchmarks,
+                "datetime": "2026-11-27T06:00:00",
+                "version": "5.2.3",
+                "dlwpt_matmul_ceiling": ceilings or {"cpu": {"flop_per_s": 1.5e11}},
+            }
+        )
+    )
     return path
 
 
@@ -57,8 +77,9 @@ def test_plot_writes_a_png_with_a_panel_per_model_on_log_log_axes(bench_json, tm
 
     saved = []
     real_savefig = matplotlib.figure.Figure.savefig
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
-                        lambda fig, *a, **k: (saved.append(fig), real_savefig(fig, *a, **k))[1])
+    monkeypatch.setattr(
+        matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: (saved.append(fig), real_savefig(fig, *a, **k))[1]
+    )
     out = tmp_path / "plots" / "throughput.png"
 
     assert main(["plot", str(bench_json), "-o", str(out)]) == 0
@@ -84,24 +105,29 @@ def test_plot_writes_a_png_with_a_panel_per_model_on_log_log_axes(bench_json, tm
 def test_the_extension_picks_the_format(bench_json, tmp_path, suffix, signature):
     out = tmp_path / f"throughput{suffix}"
     assert main(["plot", str(bench_json), "-o", str(out)]) == 0
-    assert out.read_bytes()[:len(signature)] == signature
+    assert out.read_bytes()[: len(signature)] == signature
 
 
 def test_an_unknown_extension_is_one_clear_error(bench_json, tmp_path, capsys):
     assert main(["plot", str(bench_json), "-o", str(tmp_path / "t.jpeg")]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {tmp_path / 't.jpeg'}: cannot tell the format from '.jpeg': "
-                                               f"use one of .png, .svg, .pdf")
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path / 't.jpeg'}: cannot tell the format from '.jpeg': use one of .png, .svg, .pdf"
+    )
 
 
 def test_points_that_cannot_be_drawn_are_reported_not_dropped(tmp_path, capsys):
-    benchmarks = [entry("Net", "cpu", "inference", 1, 500.0), entry("Net", "cpu", "inference", 8, float("inf")),
-                  entry("Net", "cpu", "inference", 64, 4000.0, fraction=1.46)]
+    benchmarks = [
+        entry("Net", "cpu", "inference", 1, 500.0),
+        entry("Net", "cpu", "inference", 8, float("inf")),
+        entry("Net", "cpu", "inference", 64, 4000.0, fraction=1.46),
+    ]
     path = write_json(tmp_path, benchmarks)
     assert main(["plot", str(path), "-o", str(tmp_path / "t.png")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "warning: test_throughput[cpu-Net-inference-8]: inf samples/s cannot be drawn: left out"
-    assert out[1].startswith("warning: test_throughput[cpu-Net-inference-64]: 1.46 of the matmul ceiling is a "
-                             "measurement error")
+    assert out[1].startswith(
+        "warning: test_throughput[cpu-Net-inference-64]: 1.46 of the matmul ceiling is a measurement error"
+    )
 
 
 def test_default_output_is_the_json_with_png_suffix(bench_json, monkeypatch):
@@ -111,21 +137,34 @@ def test_default_output_is_the_json_with_png_suffix(bench_json, monkeypatch):
     assert drawn == [(str(bench_json), str(bench_json.with_suffix(".png")))]
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("{not json", "not a JSON file (line 1: Expecting property name enclosed in double quotes)"),
-    ('{"machine_info": {}}', "not a pytest-benchmark JSON file: no 'benchmarks' list"),
-    ('[1, 2]', "not a pytest-benchmark JSON file: no 'benchmarks' list"),
-    ('{"benchmarks": []}', "no model throughput benchmarks in it (write them with python -m pytest "
-                           "tests/benchmarks --benchmark-only --benchmark-json FILE)"),
-    ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5.0, "device": "cpu", "mode": "inference"}}]}',
-     "benchmark #1 (b): malformed extra_info (KeyError: 'model')"),
-    ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 0, "device": "cpu", "mode": "inference", '
-     '"batch_size": 8, "model": "Net"}}]}',
-     "no drawable throughput benchmark in it (b: 0.0 samples/s cannot be drawn: left out)"),
-    ('{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5, "device": "cpu", "mode": "inference", '
-     '"batch_size": 0, "model": "Net"}}]}',
-     "benchmark #1 (b): batch size 0 cannot go on log axes"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("{not json", "not a JSON file (line 1: Expecting property name enclosed in double quotes)"),
+        ('{"machine_info": {}}', "not a pytest-benchmark JSON file: no 'benchmarks' list"),
+        ("[1, 2]", "not a pytest-benchmark JSON file: no 'benchmarks' list"),
+        (
+            '{"benchmarks": []}',
+            "no model throughput benchmarks in it (write them with python -m pytest "
+            "tests/benchmarks --benchmark-only --benchmark-json FILE)",
+        ),
+        (
+            '{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5.0, "device": "cpu", '
+            '"mode": "inference"}}]}',
+            "benchmark #1 (b): malformed extra_info (KeyError: 'model')",
+        ),
+        (
+            '{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 0, "device": "cpu", "mode": "inference", '
+            '"batch_size": 8, "model": "Net"}}]}',
+            "no drawable throughput benchmark in it (b: 0.0 samples/s cannot be drawn: left out)",
+        ),
+        (
+            '{"benchmarks": [{"name": "b", "extra_info": {"samples_per_s": 5, "device": "cpu", "mode": "inference", '
+            '"batch_size": 0, "model": "Net"}}]}',
+            "benchmark #1 (b): batch size 0 cannot go on log axes",
+        ),
+    ],
+)
 def test_malformed_file_is_one_clear_error(tmp_path, capsys, content, problem):
     path = tmp_path / "bench.json"
     path.write_text(content)
@@ -139,8 +178,10 @@ def test_missing_file_is_one_clear_error(tmp_path, capsys):
     assert main(["plot", str(missing)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == (f"error: {missing}: no such benchmark file (write one with python -m pytest "
-                   f"tests/benchmarks --benchmark-only --benchmark-json FILE)\n")
+    assert err == (
+        f"error: {missing}: no such benchmark file (write one with python -m pytest "
+        f"tests/benchmarks --benchmark-only --benchmark-json FILE)\n"
+    )
 
 
 def test_unwritable_output_is_one_clear_error(bench_json, tmp_path, capsys, monkeypatch):

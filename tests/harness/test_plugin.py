@@ -1,5 +1,6 @@
 """The plugin: the device fixture and --device, seeding, the report header, the entry point and where it
 stays inert, and option forms as every pytest option has them."""
+
 import re
 import sys
 
@@ -20,8 +21,11 @@ def test_on_device(device):
 def test_every_claim_runs_on_cpu_and_cuda_is_collected(project):
     project.write_tests(DEVICE_TEST)
     result = project.run("-v", "-rs")
-    outcomes = {m.group(1): m.group(2) for m in
-                (re.search(r"test_on_device\[(\w+)\] (PASSED|SKIPPED)", line) for line in result.stdout.lines) if m}
+    outcomes = {
+        m.group(1): m.group(2)
+        for m in (re.search(r"test_on_device\[(\w+)\] (PASSED|SKIPPED)", line) for line in result.stdout.lines)
+        if m
+    }
     assert outcomes["cpu"] == "PASSED"  # in whatever order the two ran
     assert outcomes["cuda"] == ("PASSED" if torch.cuda.is_available() else "SKIPPED")
     if not torch.cuda.is_available():
@@ -35,8 +39,15 @@ def test_device_option_restricts_the_devices(project):
     assert "test_on_device[cuda]" not in result.stdout.str()
 
 
-@pytest.mark.parametrize("value, problem", [("gpu", "unknown device 'gpu'"), ("cpu,tpu", "unknown device 'tpu'"),
-                                            (",", "no device named in ','"), ("", "no device named in ''")])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("gpu", "unknown device 'gpu'"),
+        ("cpu,tpu", "unknown device 'tpu'"),
+        (",", "no device named in ','"),
+        ("", "no device named in ''"),
+    ],
+)
 def test_unknown_or_empty_device_is_a_usage_error_naming_the_valid_names(project, value, problem):
     project.write_tests(DEVICE_TEST)
     result = project.run("--device", value)
@@ -68,6 +79,7 @@ def test_seed_comes_from_the_test_id_not_the_order(project):
         def test_draw(n, seed):
             print(f"DRAW {n} {seed} {torch.rand(1).item():.8f}")
     """)
+
     def draws(result):  # {n: (seed, first draw)}
         found = (re.search(r"DRAW (\d) (\d+) ([0-9.]+)", line) for line in result.stdout.lines)
         return {m.group(1): m.group(2, 3) for m in found if m}
@@ -81,10 +93,12 @@ def test_seed_comes_from_the_test_id_not_the_order(project):
 def test_report_header_names_versions_and_devices(project):
     project.write_tests(DEVICE_TEST)
     result = project.run("--device", "cpu")
-    result.stdout.fnmatch_lines([
-        f"dlwpt-claims: torch {torch.__version__}, torchvision *, numpy *, SimpleITK *, Python *",
-        "devices: cpu; CPU threads *; CUDA * (build), cuDNN *; GPU *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"dlwpt-claims: torch {torch.__version__}, torchvision *, numpy *, SimpleITK *, Python *",
+            "devices: cpu; CPU threads *; CUDA * (build), cuDNN *; GPU *",
+        ]
+    )
 
 
 def test_the_amended_fixture_reads_the_side_from_the_registry(project):
@@ -116,8 +130,11 @@ def test_the_amended_fixture_reads_the_side_from_the_registry(project):
 def test_the_plugin_is_an_entry_point_loaded_once():
     from importlib import metadata
 
-    points = [ep for ep in metadata.entry_points().get("pytest11", [])] if sys.version_info < (3, 10) else \
-        list(metadata.entry_points(group="pytest11"))
+    points = (
+        [ep for ep in metadata.entry_points().get("pytest11", [])]
+        if sys.version_info < (3, 10)
+        else list(metadata.entry_points(group="pytest11"))
+    )
     assert [ep.value for ep in points if ep.name == "claims.plugin"] == ["claims.plugin"]
 
 
@@ -150,13 +167,15 @@ def test_the_suite_runs_from_another_directory_with_the_plugin_named_too(project
 
 def test_in_another_project_the_plugin_stays_inert(pytester):
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
-    pytester.makepyfile(test_other="""
+    pytester.makepyfile(
+        test_other="""
         import random
 
         def test_unseeded(device):
             assert device.type == "cpu"  # the fixture exists, but nothing is parametrized
             assert random.random() != 0.5
-    """)
+    """
+    )
     result = pytester.runpytest_inprocess("-v")
     result.assert_outcomes(passed=1)
     assert "dlwpt-claims: torch" not in result.stdout.str() and "devices:" not in result.stdout.str()
@@ -185,8 +204,7 @@ def test_data_root_fixtures_skip_with_the_reason_when_not_given(project, monkeyp
 
 
 @pytest.mark.parametrize("option, env", [("--luna-root", "LUNA16_ROOT"), ("--cifar10-root", "CIFAR10_ROOT")])
-def test_a_data_root_that_is_not_the_data_set_stops_the_run_in_one_line(project, tmp_path, monkeypatch, option,
-                                                                        env):
+def test_a_data_root_that_is_not_the_data_set_stops_the_run_in_one_line(project, tmp_path, monkeypatch, option, env):
     monkeypatch.delenv(env, raising=False)
     project.write_tests(PLAIN_TEST)
     empty = tmp_path / "empty"

@@ -1,4 +1,5 @@
 """The registry is validated when pytest collects: every problem is one clear error."""
+
 import pytest
 
 PASSING = """
@@ -30,33 +31,47 @@ def test_unknown_claim_id_is_a_collection_error_naming_test_and_id(project):
 
 
 def test_duplicate_id_names_both_places(project):
-    project.write_registry("""
+    project.write_registry(
+        """
         [[claim]]
         id = "ch05.plain-claim"
         chapter = 5
         page = 111
         statement = "The same id again."
         source = "111 - again"
-    """, name="zz_more.toml")
+    """,
+        name="zz_more.toml",
+    )
     project.write_tests(PASSING)
     result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*duplicate claim id 'ch05.plain-claim':*claims.toml (claim #1)"
-                                 " and *zz_more.toml (claim #1)*"])
+    result.stderr.fnmatch_lines(
+        ["*duplicate claim id 'ch05.plain-claim':*claims.toml (claim #1) and *zz_more.toml (claim #1)*"]
+    )
 
 
-@pytest.mark.parametrize("record, message", [
-    ('id = "ch05.x"\nchapter = 5\nstatement = "s"\nsource = "s"', "field 'page' is missing"),
-    ('id = "ch05.x"\nchapter = 5\npage = "ten"\nstatement = "s"\nsource = "s"',
-     "field 'page' must be a positive integer, got 'ten'"),
-    ('id = "Ch5 bad id"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"', "field 'id' must look like"),
-    ('id = "ch05.x"\nchapter = 7\npage = 1\nstatement = "s"\nsource = "s"', "field 'chapter' is 7 but the id says"),
-    ('id = "ch05.x"\nchapter = 5\npage = 1\nstatement = ""\nsource = "s"', "field 'statement' must be a non-empty"),
-    ('id = "ch05.x"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"\namended = { since = "two" , now = "n" }',
-     "field 'amended.since' must be a torch version"),
-    ('id = "ch05.x"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"\nverdict = "holds"',
-     "field 'verdict' is not a claim field"),
-])
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ('id = "ch05.x"\nchapter = 5\nstatement = "s"\nsource = "s"', "field 'page' is missing"),
+        (
+            'id = "ch05.x"\nchapter = 5\npage = "ten"\nstatement = "s"\nsource = "s"',
+            "field 'page' must be a positive integer, got 'ten'",
+        ),
+        ('id = "Ch5 bad id"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"', "field 'id' must look like"),
+        ('id = "ch05.x"\nchapter = 7\npage = 1\nstatement = "s"\nsource = "s"', "field 'chapter' is 7 but the id says"),
+        ('id = "ch05.x"\nchapter = 5\npage = 1\nstatement = ""\nsource = "s"', "field 'statement' must be a non-empty"),
+        (
+            'id = "ch05.x"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"\n'
+            'amended = { since = "two" , now = "n" }',
+            "field 'amended.since' must be a torch version",
+        ),
+        (
+            'id = "ch05.x"\nchapter = 5\npage = 1\nstatement = "s"\nsource = "s"\nverdict = "holds"',
+            "field 'verdict' is not a claim field",
+        ),
+    ],
+)
 def test_malformed_record_names_file_and_field(project, record, message):
     path = project.write_registry("[[claim]]\n" + record + "\n", name="bad.toml")
     project.write_tests(PASSING)

@@ -1,4 +1,5 @@
 """`python -m claims report`: the static site and the Markdown form, from small ledgers written here."""
+
 import json
 import shutil
 import subprocess
@@ -45,12 +46,15 @@ def test_index_lists_every_claim_in_book_order_with_its_verdict_page_and_notes_l
     assert verdicts(index, "ch08.wrong-claim") == ["refuted"]
     plain = row(index, "ch05.plain-claim")
     assert plain.find("td", cls="page").text == "p. 110"
-    assert "110 - the notes' line for the plain claim" in plain.find("span", cls="notes").text, \
+    assert "110 - the notes' line for the plain claim" in plain.find("span", cls="notes").text, (
         "an old ledger without 'source' gets the notes' line from the registry"
+    )
     assert plain.find("a", cls="statement").attrs["href"] == "claims/ch05.plain-claim.html"
 
-    counts = {r.find("th").text: [td.text for td in r.find_all("td", cls="num")]
-              for r in index.find("table", cls="counts").find_all("tr")[1:]}
+    counts = {
+        r.find("th").text: [td.text for td in r.find_all("td", cls="num")]
+        for r in index.find("table", cls="counts").find_all("tr")[1:]
+    }
     assert counts["holds"] == ["1"] and counts["amended"] == ["1"] and counts["refuted"] == ["1"]
     folded = index.find("p", cls="folded").text
     assert "cuda" in folded and "all 3 claims with tests on cuda were skipped: CUDA is not available" in folded
@@ -65,8 +69,11 @@ def test_two_ledgers_are_two_columns_labelled_by_environment_with_differences_ma
     index = parse(site / "index.html")
 
     heads = [th.text for th in index.find("table", cls="claims").find_all("th", cls="col")]
-    assert heads == ["torch 1.4.0 cpu ledger 1: ledger1.json", "torch 2.14.1 cpu ledger 2: ledger2.json",
-                     "torch 2.14.1 cuda: NVIDIA H100 80GB HBM3 (CUDA 13.0) ledger 2: ledger2.json"]
+    assert heads == [
+        "torch 1.4.0 cpu ledger 1: ledger1.json",
+        "torch 2.14.1 cpu ledger 2: ledger2.json",
+        "torch 2.14.1 cuda: NVIDIA H100 80GB HBM3 (CUDA 13.0) ledger 2: ledger2.json",
+    ]
     assert verdicts(index, "ch05.plain-claim") == ["holds", "fails", "holds"]
     cells = row(index, "ch05.plain-claim").find_all("td", cls="verdict")
     assert "changed" not in cells[0].classes
@@ -95,8 +102,10 @@ def test_claim_entry_has_the_refutation_with_links_the_tests_source_evidence_and
     assert "def test_wrong_depth(device, evidence):" in source.text
     assert source.find("span", cls="linenos").text == "14", "numbered as in the file"
     assert "Module docstring: how the margins were measured." in page.find("div", cls="module-doc").text
-    evidence = {r.find("th").text: [v.text for v in r.find("td").find_all("span", cls="value")]
-                for r in test.find("table", cls="evidence").find_all("tr")[1:]}
+    evidence = {
+        r.find("th").text: [v.text for v in r.find("td").find_all("span", cls="value")]
+        for r in test.find("table", cls="evidence").find_all("tr")[1:]
+    }
     assert evidence["without_skips"] == ["10: 1", "50: 1e-06", "100: 0"]
     img = test.find("figure").find("img")
     png = site / "claims" / img.attrs["src"]
@@ -129,18 +138,34 @@ def test_an_unknown_claim_is_shown_and_marked(project):
 
 def test_newer_ledger_fields_partial_not_run_and_falsification(project):
     claims = standard_claims()
-    claims[0]["results"]["cpu"].update(partial=True, passed=1, skipped=1, not_run=0,
-                                       skip_reasons={"no the real CIFAR-10": 1})
+    claims[0]["results"]["cpu"].update(
+        partial=True, passed=1, skipped=1, not_run=0, skip_reasons={"no the real CIFAR-10": 1}
+    )
     claims[1]["results"]["cpu"] = {"verdict": "not-run", "tests": 2, "not_run": 2}
     claims[2]["checked_by"] = ["tests/ch05/test_fake.py::test_wrong_depth"]
-    doc = ledger(claims, run={"scope": "partial", "executed": True, "problem": "interrupted",
-                              "selection": ["-k", "adam"], "devices": ["cpu", "cuda"]},
-                 falsification={"created": "2026-11-27T07:00:00+00:00", "torch": "2.14.1",
-                                "score": {"falsifiable": 2, "claims": 3, "unfalsifiable": 1, "uncheckable": 0,
-                                          "failing": 0},
-                                "claims": {"ch08.wrong-claim": {"verdict": "falsifiable", "faults": {
-                                    "view-copies": {"caught": ["test_wrong_depth"], "survived": [], "crashed": {},
-                                                    "skipped": []}}}}})
+    doc = ledger(
+        claims,
+        run={
+            "scope": "partial",
+            "executed": True,
+            "problem": "interrupted",
+            "selection": ["-k", "adam"],
+            "devices": ["cpu", "cuda"],
+        },
+        falsification={
+            "created": "2026-11-27T07:00:00+00:00",
+            "torch": "2.14.1",
+            "score": {"falsifiable": 2, "claims": 3, "unfalsifiable": 1, "uncheckable": 0, "failing": 0},
+            "claims": {
+                "ch08.wrong-claim": {
+                    "verdict": "falsifiable",
+                    "faults": {
+                        "view-copies": {"caught": ["test_wrong_depth"], "survived": [], "crashed": {}, "skipped": []}
+                    },
+                }
+            },
+        },
+    )
     site = report(project, doc)
     index = parse(site / "index.html")
     assert verdicts(index, "ch05.plain-claim") == ["holds (partial)"]
@@ -153,15 +178,18 @@ def test_newer_ledger_fields_partial_not_run_and_falsification(project):
     assert "view-copies" in page.find("section", cls="falsify").text
 
 
-@pytest.mark.parametrize("content, problem", [
-    (None, "no such ledger file"),
-    ("", "the file is empty"),
-    ("{not json", "not a JSON file (line 1"),
-    ({"created": "x", "environment": {}, "claims": []}, "it has no 'schema' (an older ledger format"),
-    ({"schema": 0, "created": "x", "environment": {}, "claims": []}, "written with ledger schema 0, older than"),
-    ({"schema": 1, "created": "x", "environment": {}, "claims": []}, "the ledger holds no claims"),
-    ({"schema": 1, "created": "x", "environment": {}, "claims": [{"id": "a"}]}, "claims[0] has no 'chapter'"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (None, "no such ledger file"),
+        ("", "the file is empty"),
+        ("{not json", "not a JSON file (line 1"),
+        ({"created": "x", "environment": {}, "claims": []}, "it has no 'schema' (an older ledger format"),
+        ({"schema": 0, "created": "x", "environment": {}, "claims": []}, "written with ledger schema 0, older than"),
+        ({"schema": 1, "created": "x", "environment": {}, "claims": []}, "the ledger holds no claims"),
+        ({"schema": 1, "created": "x", "environment": {}, "claims": [{"id": "a"}]}, "claims[0] has no 'chapter'"),
+    ],
+)
 def test_a_bad_ledger_is_one_error_line_naming_the_file(tmp_path, capsys, content, problem):
     path = tmp_path / "ledger.json"
     if content is not None:
@@ -212,10 +240,21 @@ def test_a_directory_that_is_not_a_site_is_left_alone(project, capsys):
 
 def test_benchmarks_page_has_the_throughput_plot_and_table(project, capsys):
     info = {"model": "Net", "device": "cpu", "mode": "inference", "fraction_of_ceiling": 0.02, "flop_per_s": 2e9}
-    benchmarks = [{"name": f"test_throughput[cpu-Net-inference-{b}]", "stats": {"median": b / r},
-                   "extra_info": dict(info, batch_size=b, samples_per_s=r)} for b, r in [(1, 900.0), (64, 5000.0)]]
-    benchmarks.append({"name": "test_fp32_matmul_ceiling[cpu]", "stats": {"median": 0.01},
-                       "extra_info": {"n": 1024, "device": "cpu", "flop_per_s": 6.4e10}})
+    benchmarks = [
+        {
+            "name": f"test_throughput[cpu-Net-inference-{b}]",
+            "stats": {"median": b / r},
+            "extra_info": dict(info, batch_size=b, samples_per_s=r),
+        }
+        for b, r in [(1, 900.0), (64, 5000.0)]
+    ]
+    benchmarks.append(
+        {
+            "name": "test_fp32_matmul_ceiling[cpu]",
+            "stats": {"median": 0.01},
+            "extra_info": {"n": 1024, "device": "cpu", "flop_per_s": 6.4e10},
+        }
+    )
     bench = write(project / "bench.json", {"benchmarks": benchmarks})
     site = report(project, ledger(standard_claims()), extra=["--benchmarks", str(bench)])
     page = parse(site / "benchmarks.html")
@@ -233,7 +272,15 @@ def test_the_real_registry_and_tests_render_quickly(tmp_path):
     """The whole suite's claims, with this project's tests as the sources: every claim gets a page."""
     from claims.registry import load_registry
 
-    claims = [claim(c.id, c.chapter, c.page, c.statement, ) for c in load_registry().values()]
+    claims = [
+        claim(
+            c.id,
+            c.chapter,
+            c.page,
+            c.statement,
+        )
+        for c in load_registry().values()
+    ]
     for record in claims:
         record["results"] = {"cpu": {"verdict": "holds", "tests": 1, "seconds": 0.1}}
     path = write(tmp_path / "ledger.json", ledger(claims))
@@ -255,10 +302,26 @@ def test_index_renders_in_headless_chromium(project, tmp_path):
     old = ledger(standard_claims(), torch="1.4.0")
     site = report(project, old, ledger(standard_claims(plain="fails"), torch="2.14.1"))
     shot = tmp_path / "index.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", f"--screenshot={shot}",
-                    "--window-size=1400,1800", (site / "index.html").as_uri()],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            "--window-size=1400,1800",
+            (site / "index.html").as_uri(),
+        ],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     data = shot.read_bytes()
     assert data[:8] == PNG and len(data) > 20_000, "a rendered page, not a blank one"

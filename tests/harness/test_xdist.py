@@ -1,4 +1,5 @@
 """Under pytest-xdist the controller gathers every worker's outcomes and evidence into one ledger."""
+
 import pytest
 
 pytest.importorskip("xdist")
@@ -26,8 +27,18 @@ def test_skips(device):
 
 
 def _comparable(ledger: dict) -> dict:
-    keep = ("verdict", "tests", "passed", "failed", "skipped", "not_run", "partial", "skip_reasons", "reason",
-            "evidence")
+    keep = (
+        "verdict",
+        "tests",
+        "passed",
+        "failed",
+        "skipped",
+        "not_run",
+        "partial",
+        "skip_reasons",
+        "reason",
+        "evidence",
+    )
     return {c["id"]: {d: {k: r.get(k) for k in keep} for d, r in c["results"].items()} for c in ledger["claims"]}
 
 

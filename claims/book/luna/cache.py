@@ -9,6 +9,7 @@ which diskcache 5 removed). It compresses only values that are ``bytes``, and ``
 (array, center_irc) tuple, which diskcache pickles uncompressed. ``GzipDisk``, the default here,
 pickles every value and then compresses it (level 1, as the book).
 """
+
 from __future__ import annotations
 
 import gzip

@@ -11,6 +11,7 @@ The book reads each CSV with ``list(csv.reader(f))[1:]``; ``read_rows`` is that,
 every row's fields checked first, so that a file that is not LUNA's is one error naming it.
 ``check_luna_root`` checks a whole tree that way (both CSVs, every scan's header against its ``.raw``).
 """
+
 from __future__ import annotations
 
 import collections
@@ -22,8 +23,7 @@ import numpy as np
 
 from claims.errors import DataFileError
 
-CandidateInfoTuple = collections.namedtuple(
-    "CandidateInfoTuple", "isNodule_bool, diameter_mm, series_uid, center_xyz")
+CandidateInfoTuple = collections.namedtuple("CandidateInfoTuple", "isNodule_bool, diameter_mm, series_uid, center_xyz")
 
 CANDIDATE_COLUMNS = ("seriesuid", "coordX", "coordY", "coordZ", "class")
 ANNOTATION_COLUMNS = ("seriesuid", "coordX", "coordY", "coordZ", "diameter_mm")
@@ -86,10 +86,13 @@ def check_csv(path, columns: tuple[str, ...]) -> None:
     bad[0] = False  # the header, checked above
     if bad.any():
         n = int(np.argmax(bad))
-        line = data[starts[n]:last[n] + 1].decode(errors="replace")
+        line = data[starts[n] : last[n] + 1].decode(errors="replace")
         if line.count(",") != len(columns) - 1:
-            raise DataFileError(path, f"line {n + 1}: expected {len(columns)} fields ({','.join(columns)}), "
-                                      f"got {line.count(',') + 1}: {line!r}")
+            raise DataFileError(
+                path,
+                f"line {n + 1}: expected {len(columns)} fields ({','.join(columns)}), "
+                f"got {line.count(',') + 1}: {line!r}",
+            )
         raise DataFileError(path, f"line {n + 1}: class must be 0 or 1, got {line.rsplit(',', 1)[-1]!r}")
 
 
@@ -106,14 +109,17 @@ def read_rows(path, columns: tuple[str, ...]) -> list[list[str]]:
         numbered = [(reader.line_num, row) for row in reader if row]
     for n, row in numbered:
         if len(row) != len(columns):
-            raise DataFileError(path, f"line {n}: expected {len(columns)} fields ({','.join(columns)}), "
-                                      f"got {len(row)}: {','.join(row)!r}")
+            raise DataFileError(
+                path,
+                f"line {n}: expected {len(columns)} fields ({','.join(columns)}), got {len(row)}: {','.join(row)!r}",
+            )
         try:
             for value in row[1:]:
                 float(value)
         except ValueError:
-            raise DataFileError(path, f"line {n}: expected numbers in {','.join(columns[1:])}, "
-                                      f"got {','.join(row[1:])!r}") from None
+            raise DataFileError(
+                path, f"line {n}: expected numbers in {','.join(columns[1:])}, got {','.join(row[1:])!r}"
+            ) from None
         if columns[-1] == "class" and row[-1].strip() not in ("0", "1"):
             raise DataFileError(path, f"line {n}: class must be 0 or 1, got {row[-1]!r}")
     return [row for _, row in numbered]
@@ -153,8 +159,9 @@ def getCandidateInfoList(root, requireOnDisk_bool: bool = True) -> list[Candidat
         isNodule_bool = bool(int(row[4]))
         candidateCenter_xyz = tuple(float(x) for x in row[1:4])
         candidateDiameter_mm = candidate_diameter(candidateCenter_xyz, diameter_dict.get(series_uid, []))
-        candidateInfo_list.append(CandidateInfoTuple(isNodule_bool, candidateDiameter_mm, series_uid,
-                                                     candidateCenter_xyz))
+        candidateInfo_list.append(
+            CandidateInfoTuple(isNodule_bool, candidateDiameter_mm, series_uid, candidateCenter_xyz)
+        )
 
     candidateInfo_list.sort(reverse=True)
     return candidateInfo_list

@@ -5,6 +5,7 @@ book's ``xyz2irc`` multiplies the row vector ``xyz - origin`` by ``inv(direction
 is the inverse of ``irc2xyz`` only when the direction matrix is symmetric (identity, axis flips);
 the tests of page 263 show where it parts from SimpleITK.
 """
+
 from __future__ import annotations
 
 import collections

@@ -6,6 +6,7 @@ voxels it names in ``ElementDataFile``. The loader reads it with SimpleITK (``Ge
 ``width_irc`` voxels around a candidate, shifted to stay inside the volume. Before SimpleITK sees a
 file, the header and the size of the ``.raw`` are checked, so bad files give one DataFileError.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,13 +16,23 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from claims.book.luna.candidates import LAYOUT
 from claims.book.luna import coords
+from claims.book.luna.candidates import LAYOUT
 from claims.book.luna.coords import IrcTuple, XyzTuple
 from claims.errors import DataFileError
 
-ELEMENT_BYTES = {"MET_CHAR": 1, "MET_UCHAR": 1, "MET_SHORT": 2, "MET_USHORT": 2, "MET_INT": 4,
-                 "MET_UINT": 4, "MET_FLOAT": 4, "MET_LONG": 8, "MET_ULONG": 8, "MET_DOUBLE": 8}
+ELEMENT_BYTES = {
+    "MET_CHAR": 1,
+    "MET_UCHAR": 1,
+    "MET_SHORT": 2,
+    "MET_USHORT": 2,
+    "MET_INT": 4,
+    "MET_UINT": 4,
+    "MET_FLOAT": 4,
+    "MET_LONG": 8,
+    "MET_ULONG": 8,
+    "MET_DOUBLE": 8,
+}
 REQUIRED_FIELDS = ("NDims", "DimSize", "ElementType", "ElementDataFile")
 HU_MIN, HU_MAX = -1000, 1000  # air is -1000, water 0; the book clips to this range
 
@@ -55,11 +66,14 @@ def check_metaio(mhd_path) -> Path:
         dims = [int(v) for v in fields["DimSize"].split()]
         int(fields["NDims"])
     except ValueError:
-        raise DataFileError(mhd_path, f"NDims and DimSize must be integers, got NDims {fields['NDims']!r}, "
-                                      f"DimSize {fields['DimSize']!r}") from None
+        raise DataFileError(
+            mhd_path,
+            f"NDims and DimSize must be integers, got NDims {fields['NDims']!r}, DimSize {fields['DimSize']!r}",
+        ) from None
     if len(dims) != int(fields["NDims"]) or min(dims, default=0) < 1:
-        raise DataFileError(mhd_path, f"DimSize {fields['DimSize']!r} does not give NDims = {fields['NDims']} "
-                                      "sizes >= 1")
+        raise DataFileError(
+            mhd_path, f"DimSize {fields['DimSize']!r} does not give NDims = {fields['NDims']} sizes >= 1"
+        )
     if fields["ElementType"] not in ELEMENT_BYTES:
         raise DataFileError(mhd_path, f"unknown ElementType {fields['ElementType']!r}")
     if fields["ElementDataFile"] == "LOCAL":
@@ -70,9 +84,12 @@ def check_metaio(mhd_path) -> Path:
         expected = math.prod(dims) * ELEMENT_BYTES[fields["ElementType"]]
         actual = raw_path.stat().st_size
         if actual != expected:
-            raise DataFileError(raw_path, f"holds {actual} bytes, but {mhd_path.name} says DimSize {fields['DimSize']} "
-                                          f"of {fields['ElementType']}, {expected} bytes "
-                                          f"(a truncated .raw or a wrong DimSize)")
+            raise DataFileError(
+                raw_path,
+                f"holds {actual} bytes, but {mhd_path.name} says DimSize {fields['DimSize']} "
+                f"of {fields['ElementType']}, {expected} bytes "
+                f"(a truncated .raw or a wrong DimSize)",
+            )
     return raw_path
 
 
@@ -80,8 +97,9 @@ def find_mhd(root, series_uid: str) -> Path:
     """The ``subset*/<series_uid>.mhd`` of a series, or a DataFileError when it is not on disk."""
     paths = sorted(Path(root).glob(f"subset*/{series_uid}.mhd"))
     if not paths:
-        raise DataFileError(Path(root) / f"subset*/{series_uid}.mhd",
-                            f"series {series_uid} has no CT on disk ({LAYOUT})")
+        raise DataFileError(
+            Path(root) / f"subset*/{series_uid}.mhd", f"series {series_uid} has no CT on disk ({LAYOUT})"
+        )
     return paths[0]
 
 
@@ -113,8 +131,11 @@ class Ct:
         slice_list = []
         for axis, center_val in enumerate(center_irc):
             if not 0 <= center_val < self.hu_a.shape[axis]:
-                raise DataFileError(self.mhd_path, f"candidate at xyz {tuple(center_xyz)} maps to voxel "
-                                                   f"{tuple(center_irc)}, outside the volume {self.hu_a.shape}")
+                raise DataFileError(
+                    self.mhd_path,
+                    f"candidate at xyz {tuple(center_xyz)} maps to voxel "
+                    f"{tuple(center_irc)}, outside the volume {self.hu_a.shape}",
+                )
             slice_list.append(crop_slice(center_val, width_irc[axis], self.hu_a.shape[axis]))
         return self.hu_a[tuple(slice_list)], center_irc
 

@@ -5,6 +5,7 @@
 crop's centre voxel (index, row, col). With ``val_stride`` the validation set is every
 ``val_stride``-th candidate and the training set the rest.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,8 +20,14 @@ WIDTH_IRC = (32, 48, 48)
 
 
 class LunaDataset(Dataset):
-    def __init__(self, root, cache: RawCandidateCache, val_stride: int = 0, isValSet_bool: bool | None = None,
-                 series_uid: str | None = None):
+    def __init__(
+        self,
+        root,
+        cache: RawCandidateCache,
+        val_stride: int = 0,
+        isValSet_bool: bool | None = None,
+        series_uid: str | None = None,
+    ):
         self.root = str(root)
         self.cache = cache
         self.candidateInfo_list = copy.copy(getCandidateInfoList(self.root))
@@ -41,7 +48,8 @@ class LunaDataset(Dataset):
     def __getitem__(self, ndx: int):
         candidateInfo_tup = self.candidateInfo_list[ndx]
         candidate_a, center_irc = self.cache.getCtRawCandidate(
-            self.root, candidateInfo_tup.series_uid, candidateInfo_tup.center_xyz, WIDTH_IRC)
+            self.root, candidateInfo_tup.series_uid, candidateInfo_tup.center_xyz, WIDTH_IRC
+        )
         candidate_t = torch.from_numpy(candidate_a).to(torch.float32).unsqueeze(0)
         pos_t = torch.tensor([not candidateInfo_tup.isNodule_bool, candidateInfo_tup.isNodule_bool], dtype=torch.long)
         return candidate_t, pos_t, candidateInfo_tup.series_uid, torch.tensor(center_irc)
