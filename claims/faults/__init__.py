@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import functools
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,12 +77,20 @@ def known_names() -> set[str]:
     torchvision, SimpleITK and the book's code), plus any registered already (a project's conftest)."""
     names = set(FAULTS)
     for module in MODULES:
-        tree = ast.parse((Path(__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fault" and node.args:
-                if isinstance(node.args[0], ast.Constant):
-                    names.add(node.args[0].value)
+        path = Path(__file__).parent / f"{module}.py"
+        names.update(_names_in(path, path.stat().st_mtime_ns))
     return names
+
+
+@functools.lru_cache(maxsize=None)
+def _names_in(path: Path, mtime_ns: int) -> frozenset:
+    """The names given to ``@fault(...)`` in one module's source (cached until the file changes)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fault" and node.args:
+            if isinstance(node.args[0], ast.Constant):
+                found.add(node.args[0].value)
+    return frozenset(found)
 
 
 def check_name(name: str, names: set[str] | None = None) -> None:
