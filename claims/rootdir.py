@@ -32,9 +32,12 @@ def correct(config, args: list[str]) -> None:
     if inipath is None or "claims_registry" not in inicfg:
         return
     wrong_root = str(config.rootpath)
-    config._rootpath, config._inipath, config._inicfg = rootdir, inipath, inicfg
+    config._rootpath, config._inipath = rootdir, inipath
+    setattr(config, "_inicfg" if hasattr(config, "_inicfg") else "inicfg", inicfg)  # pytest 9 / pytest 8
     config._inicache.clear()
     config._parser.extra_info.update(rootdir=str(rootdir), inifile=str(inipath))
     if ns.confcutdir == wrong_root:
         ns.confcutdir = str(inipath.parent)
-    args[:0] = config.getini("addopts")  # as pytest would have put them before the command line's
+    addopts = config.getini("addopts")
+    config.pluginmanager.consider_preparse(addopts, exclude_only=False)  # their -p name / -p no:name, as pytest would
+    args[:0] = addopts  # and the rest before the command line's

@@ -16,6 +16,13 @@ import pytest
 import claims.book.cifar  # noqa: F401
 import claims.book.luna.candidates  # noqa: F401
 
+try:  # On Python < 3.10 plugins (pytest-randomly) import this backport, which on import turns the standard
+    # library's distribution finder off for good and puts its own in; imported afresh by a run and dropped
+    # after it, it would leave this process with no entry points at all.
+    import importlib_metadata  # noqa: F401
+except ImportError:
+    pass
+
 REGISTRY = """
 [[claim]]
 id = "ch05.plain-claim"

@@ -127,15 +127,22 @@ def test_the_amended_fixture_reads_the_side_from_the_registry(project):
 # -- the entry point ----------------------------------------------------------------------------------
 
 
-def test_the_plugin_is_an_entry_point_loaded_once():
+def test_the_plugin_is_an_entry_point_loaded_once(project):
+    """The entry point is named after the module, so ``-p claims.plugin`` names the same plugin: it loads
+    once, under one name, however it is asked for."""
     from importlib import metadata
 
     points = (
-        [ep for ep in metadata.entry_points().get("pytest11", [])]
+        metadata.entry_points().get("pytest11", [])
         if sys.version_info < (3, 10)
-        else list(metadata.entry_points(group="pytest11"))
+        else metadata.entry_points(group="pytest11")
     )
-    assert [ep.value for ep in points if ep.name == "claims.plugin"] == ["claims.plugin"]
+    assert {ep.value for ep in points if ep.name == "claims.plugin"} == {"claims.plugin"}
+    project.write_tests(PLAIN_TEST)
+    result = project.run("-p", "claims.plugin", "--device", "cpu", "--trace-config")
+    result.assert_outcomes(passed=1)
+    registered = [line for line in result.stdout.lines if line.startswith("PLUGIN registered: <module 'claims.plugin'")]
+    assert len(registered) == 1, registered
 
 
 def test_options_take_their_value_after_a_space(project, tmp_path):
@@ -146,6 +153,8 @@ def test_options_take_their_value_after_a_space(project, tmp_path):
     for _ in range(2):  # the second time the file exists: it must not be taken for a test path
         result = project.run("--ledger", str(outside), "--device", "cpu")
         result.assert_outcomes(passed=1)
+        seeded = [line for line in result.stdout.lines if "randomly-seed" in line]  # pytest-randomly's header
+        assert not seeded, f"the project's addopts say -p no:randomly, yet: {seeded}"
     assert outside.is_file()
     result = project.run("--luna-root", str(tmp_path / "nowhere"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
