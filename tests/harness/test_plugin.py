@@ -147,9 +147,11 @@ def test_the_plugin_is_an_entry_point_loaded_once(project):
 
 def test_options_take_their_value_after_a_space(project, tmp_path):
     """--ledger PATH, --luna-root DIR, --cifar10-root DIR: the entry point registers them before pytest reads
-    the command line, so the value may follow after a space, even a path outside the project."""
+    the command line, so the value may follow after a space, even a path in another project."""
     project.write_tests(PLAIN_TEST)
     outside = tmp_path / "elsewhere" / "ledger.json"
+    outside.parent.mkdir()
+    (outside.parent / "pytest.ini").write_text("[pytest]\nmarkers = theirs\n")  # another project's
     for _ in range(2):  # the second time the file exists: it must not be taken for a test path
         result = project.run("--ledger", str(outside), "--device", "cpu")
         result.assert_outcomes(passed=1)
