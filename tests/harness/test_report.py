@@ -325,3 +325,19 @@ def test_index_renders_in_headless_chromium(project, tmp_path):
     )
     data = shot.read_bytes()
     assert data[:8] == PNG and len(data) > 20_000, "a rendered page, not a blank one"
+
+
+def test_every_figure_hint_names_a_test_of_the_suite():
+    """claims/report/figures.toml labels plots by test name: a renamed test must not leave its hint behind."""
+    from pathlib import Path
+
+    from claims.report.figures import load_hints
+
+    root = Path(__file__).resolve().parents[2]
+    defined = set()
+    for path in (root / "tests").glob("ch*/test_*.py"):
+        defined.update(
+            line.split("(")[0][len("def ") :] for line in path.read_text().splitlines() if line.startswith("def test_")
+        )
+    stale = sorted(set(load_hints()) - defined)
+    assert not stale, f"figures.toml names tests that do not exist: {stale}"
