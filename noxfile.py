@@ -34,8 +34,9 @@ MATRIX_DIR = ROOT / "reports" / "matrix"
 # torch, torchvision, Python, pins: why this release is here
 RELEASES = [
     ("1.4.0", "0.5.0", "3.8", ["numpy<1.25"]),  # the book's pin (dlwpt-code requirements.txt)
-    ("1.10.2", "0.11.3", "3.9", ["numpy<2"]),  # the last before unbatched Conv2d input (1.11)
-    ("1.11.0", "0.12.0", "3.9", ["numpy<2"]),
+    # torch 1.10-1.12 read their version through pkg_resources.packaging, which setuptools 70 dropped
+    ("1.10.2", "0.11.3", "3.9", ["numpy<2", "setuptools<70"]),  # the last before unbatched Conv2d input (1.11)
+    ("1.11.0", "0.12.0", "3.9", ["numpy<2", "setuptools<70"]),
     ("1.13.1", "0.14.1", "3.10", ["numpy<2"]),  # the last before zero_grad sets None (2.0)
     ("2.0.1", "0.15.2", "3.10", ["numpy<2"]),
     ("2.5.1", "0.20.1", "3.11", []),  # the last before torch.load(weights_only=True) (2.6)

@@ -18,6 +18,14 @@ from _pytest.config.findpaths import locate_config
 PATH_OPTIONS = ("ledger", "cifar10_root", "luna_root")
 
 
+def _locate(invocation_dir: Path, dirs: list[Path]):
+    """``(rootdir, inipath, inicfg)`` of the first configuration at or above ``dirs``, as pytest looks."""
+    try:
+        return locate_config(invocation_dir, dirs)[:3]
+    except TypeError:  # pytest 8.0: locate_config(args)
+        return locate_config(dirs)[:3]
+
+
 def correct(config, args: list[str]) -> None:
     ns = config.known_args_namespace
     if getattr(ns, "inifilename", None) or getattr(ns, "rootdir", None):
@@ -29,7 +37,7 @@ def correct(config, args: list[str]) -> None:
     paths = [Path(arg.split("::")[0]) for arg in getattr(ns, "file_or_dir", []) or []]
     paths = [p if p.is_absolute() else invocation_dir / p for p in paths]
     dirs = [p if p.is_dir() else p.parent for p in paths if p.exists()] or [invocation_dir]
-    rootdir, inipath, inicfg = locate_config(invocation_dir, dirs)[:3]
+    rootdir, inipath, inicfg = _locate(invocation_dir, dirs)
     if inipath is None or "claims_registry" not in inicfg:
         return
     if inipath == config.inipath and rootdir == config.rootpath:
