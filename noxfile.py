@@ -116,7 +116,7 @@ def matrix_doc(session: nox.Session) -> None:
     """docs/matrix.md from the matrix's ledgers, which are copied to docs/matrix/ beside it."""
     ledgers = sorted(
         MATRIX_DIR.glob("*.json"),
-        key=lambda p: [int(x) if x.isdigit() else x for x in p.stem.replace("-", ".").split(".")],
+        key=lambda p: (0, [int(x) for x in p.stem.split(".")]) if p.stem.replace(".", "").isdigit() else (1, p.stem),
     )
     if not ledgers:
         session.error(f"no ledgers in {MATRIX_DIR}: run nox -s matrix first")

@@ -40,7 +40,9 @@ def run_diff(args) -> int:
 
 
 def run_matrix(args) -> int:
-    lines, status = compare.matrix([_read(path) for path in args.ledgers], markdown=args.format == "markdown")
+    lines, status = compare.matrix(
+        [_read(path) for path in args.ledgers], markdown=args.format == "markdown", names=list(args.ledgers)
+    )
     _print(lines)
     return status
 

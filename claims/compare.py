@@ -119,13 +119,17 @@ def _columns(documents: list[dict]) -> tuple[list[tuple[int, str]], list[str]]:
     return columns, notes
 
 
-def matrix(documents: list[dict], markdown: bool = False) -> tuple[list[str], int]:
-    """Claims as rows, one column per ledger and device, only the rows whose cells differ; then the totals."""
+def matrix(documents: list[dict], markdown: bool = False, names: list[str] | None = None) -> tuple[list[str], int]:
+    """Claims as rows, one column per ledger and device, only the rows whose cells differ; then the totals.
+    Two columns with the same torch and device are told apart by their ledgers' ``names``."""
     columns, notes = _columns(documents)
     status = 0
     labels = []
+    plain = Counter(_label(documents[n], device) for n, device in columns)
     for n, device in columns:
         label = _label(documents[n], device)
+        if plain[label] > 1 and names:
+            label += f" ({names[n]})"
         if ledger.executed_nothing(documents[n]):
             label += " [checked nothing]"
             status = 1
@@ -146,13 +150,19 @@ def matrix(documents: list[dict], markdown: bool = False) -> tuple[list[str], in
             for n, device in columns
         ]
         if verdict == "untested":
-            counts = [sum(1 for c in documents[n]["claims"] if not c["results"]) for n, _ in columns]
+            counts = [
+                sum(1 for c in documents[n]["claims"] if not c["results"] and not c.get("uncheckable"))
+                for n, _ in columns
+            ]
         if any(counts):
             totals.append([verdict, *map(str, counts)])
+    uncheckable = [sum(1 for c in documents[n]["claims"] if c.get("uncheckable")) for n, _ in columns]
+    if any(uncheckable):
+        totals.append(["uncheckable", *map(str, uncheckable)])
     render = _markdown if markdown else table
     out = [f"{len(rows) - 1} of {len(ids)} claims differ between the columns" + (":" if len(rows) > 1 else "")]
     if len(rows) > 1:
-        out += [render(rows)]
+        out += [""] * markdown + [render(rows)]  # a Markdown table must not touch the sentence above it
     out += ["", render(totals)]
     if notes:
         out += [""] + [f"- {note}" if markdown else note for note in notes]

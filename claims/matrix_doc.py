@@ -46,10 +46,11 @@ def environments(documents: list[dict], names: list[str]) -> list[str]:
     return lines
 
 
-def amendments(documents: list[dict]) -> list[str]:
+def amendments(documents: list[dict], names: list[str]) -> list[str]:
     """Each amended claim's cpu verdict per release, with the release its ``since`` names marked."""
     amended = {c["id"]: c["amended"] for d in documents for c in d["claims"] if c.get("amended")}
     torches = [d["environment"]["torch"] for d in documents]
+    torches = [t if torches.count(t) == 1 else f"{t} ({name})" for t, name in zip(torches, names)]
     lines = ["| claim | since | " + " | ".join(torches) + " |", "|---|---|" + "---|" * len(torches)]
     for cid, amendment in amended.items():
         cells = []
@@ -63,10 +64,28 @@ def amendments(documents: list[dict]) -> list[str]:
     return lines
 
 
+def skips_by_release(documents: list[dict], names: list[str]) -> list[str]:
+    """Why a claim's cpu result rests on only some of its tests, on the releases where it does: a test whose
+    subject a release lacks (``weights_only``, ``transforms.v2``) skips there with that reason."""
+    torches = [d["environment"]["torch"] for d in documents]
+    torches = [t if torches.count(t) == 1 else f"{t} ({name})" for t, name in zip(torches, names)]
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for document, torch in zip(documents, torches):
+        for claim in document["claims"]:
+            result = claim["results"].get("cpu") or {}
+            for reason in (result.get("skip_reasons") or {}) if result.get("partial") else ():
+                reasons.setdefault((claim["id"], reason), []).append(torch)
+    return [
+        f"- `{cid}` on {', '.join(where)}: {reason}"
+        for (cid, reason), where in reasons.items()
+        if len(where) < len(documents)  # the same on every release is no difference between them
+    ]
+
+
 def render(paths: list[Path]) -> str:
     documents = [ledger.read(path) for path in paths]
     names = [path.name for path in paths]
-    matrix_lines, _ = compare.matrix(documents, markdown=True)
+    matrix_lines, _ = compare.matrix(documents, markdown=True, names=names)
     out = [
         "# The book's claims across PyTorch releases",
         "",
@@ -84,13 +103,16 @@ def render(paths: list[Path]) -> str:
         "the registry's `since` names, `amended` from it on. A bold cell is a verdict the registry did not "
         "predict.",
         "",
-        *amendments(documents),
+        *amendments(documents, names),
         "",
         "## What differs between the releases",
         "",
         *matrix_lines,
         "",
     ]
+    skips = skips_by_release(documents, names)
+    if skips:
+        out += ["A cell `holds (4/5)` rests on 4 of the claim's 5 tests; the others skipped there:", "", *skips, ""]
     return "\n".join(out)
 
 

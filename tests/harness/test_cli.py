@@ -269,3 +269,35 @@ def test_matrix_marks_a_ledger_that_checked_nothing_and_fails(tmp_path, capsys):
     )
     assert main(["matrix", str(good), str(empty)]) == 1
     assert "torch 1.7.1 - [checked nothing]" in capsys.readouterr().out
+
+
+def test_matrix_counts_uncheckable_claims_apart_and_names_ledgers_of_one_release(tmp_path, capsys):
+    """Two ledgers of the same torch (``nox -s matrix`` and ``nox -s lowest``) are told apart by file name;
+    a claim no experiment can check is ``uncheckable`` in the totals, not ``untested``."""
+    doc = make_ledger({"ch05.a": {"cpu": "holds"}, "ch06.history": {}, "ch08.nobody": {}}, torch="1.4.0")
+    doc["claims"][1]["uncheckable"] = "history, not a behaviour"
+    lowest = copy.deepcopy(doc)
+    lowest["claims"][0]["results"]["cpu"]["verdict"] = "fails"
+    paths = [str(write(tmp_path, doc, "1.4.0.json")), str(write(tmp_path, lowest, "lowest.json"))]
+    assert main(["matrix", *paths]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["ch05.a", "holds", "fails"] in rows
+    header = next(row for row in rows if row[:1] == ["claim"])
+    assert header == ["claim", "torch", "1.4.0", "cpu", f"({paths[0]})", "torch", "1.4.0", "cpu", f"({paths[1]})"]
+    assert ["untested", "1", "1"] in rows and ["uncheckable", "1", "1"] in rows
+
+
+def test_matrix_doc_marks_where_each_amendment_flips(tmp_path):
+    from claims import matrix_doc
+
+    docs = []
+    for torch, verdict in (("1.13.1", "holds"), ("2.0.1", "amended"), ("2.1.0", "holds")):
+        doc = make_ledger({"ch05.zero-grad": {"cpu": verdict}}, torch=torch)
+        doc["claims"][0]["amended"] = {"since": "2.0", "now": "sets None"}
+        if torch == "1.13.1":
+            doc["claims"][0]["results"]["cpu"].update(partial=True, skip_reasons={"no set_to_none before 1.7": 1})
+        docs.append(write(tmp_path, doc, f"{torch}.json"))
+    page = matrix_doc.render(docs)
+    flips = next(line for line in page.splitlines() if line.startswith("| `ch05.zero-grad` | 2.0 |"))
+    assert flips == "| `ch05.zero-grad` | 2.0 | holds | amended | **holds** (expected amended) |"
+    assert "- `ch05.zero-grad` on 1.13.1: no set_to_none before 1.7" in page.splitlines()
