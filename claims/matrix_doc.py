@@ -46,11 +46,16 @@ def environments(documents: list[dict], names: list[str]) -> list[str]:
     return lines
 
 
+def releases(documents: list[dict], names: list[str]) -> list[str]:
+    """Each ledger's torch version, with its file name where two ledgers have the same one."""
+    torches = [d["environment"]["torch"] for d in documents]
+    return [t if torches.count(t) == 1 else f"{t} ({name})" for t, name in zip(torches, names)]
+
+
 def amendments(documents: list[dict], names: list[str]) -> list[str]:
     """Each amended claim's cpu verdict per release, with the release its ``since`` names marked."""
     amended = {c["id"]: c["amended"] for d in documents for c in d["claims"] if c.get("amended")}
-    torches = [d["environment"]["torch"] for d in documents]
-    torches = [t if torches.count(t) == 1 else f"{t} ({name})" for t, name in zip(torches, names)]
+    torches = releases(documents, names)
     lines = ["| claim | since | " + " | ".join(torches) + " |", "|---|---|" + "---|" * len(torches)]
     for cid, amendment in amended.items():
         cells = []
@@ -67,8 +72,7 @@ def amendments(documents: list[dict], names: list[str]) -> list[str]:
 def skips_by_release(documents: list[dict], names: list[str]) -> list[str]:
     """Why a claim's cpu result rests on only some of its tests, on the releases where it does: a test whose
     subject a release lacks (``weights_only``, ``transforms.v2``) skips there with that reason."""
-    torches = [d["environment"]["torch"] for d in documents]
-    torches = [t if torches.count(t) == 1 else f"{t} ({name})" for t, name in zip(torches, names)]
+    torches = releases(documents, names)
     reasons: dict[tuple[str, str], list[str]] = {}
     for document, torch in zip(documents, torches):
         for claim in document["claims"]:
