@@ -62,6 +62,16 @@ def pytest_configure(config):
         config.pluginmanager.register(benchgate, "dlwpt-claims-benchgate")
 
 
+@pytest.hookimpl(wrapper=True)  # before xdist's own, which would choose "load"
+def pytest_cmdline_main(config):
+    # -n without --dist: workers steal tests from each other instead of splitting them up front, so the few
+    # slow tests (harness runs of pytest, chapter 5's training loops) do not leave one worker idle at the end.
+    option = config.option
+    if config.getini("claims_registry") and getattr(option, "numprocesses", None) and option.dist == "no":
+        option.dist = "load" if getattr(option, "distload", False) else "worksteal"
+    return (yield)
+
+
 def _harness(config) -> Harness | None:
     return config.stash.get(HARNESS_KEY, None)
 

@@ -54,3 +54,12 @@ def test_two_workers_write_the_ledger_a_serial_run_writes(project):
     assert two["run"]["workers"] == 2 and two["run"]["scope"] == "complete"
     assert two["claims"][0]["checked_by"] == one["claims"][0]["checked_by"] == ["test_claims.py::test_many"]
     parallel.stdout.fnmatch_lines(["*= claims =*", "*ledger written to parallel.json*"])
+
+
+def test_n_without_dist_steals_work_and_an_explicit_dist_is_kept(project):
+    """-n alone schedules by work stealing (the slow tests do not leave a worker idle); --dist is the user's."""
+    project.write_tests(TESTS)
+    project.pytester.makeconftest("def pytest_report_header(config):\n    return f'dist mode: {config.option.dist}'\n")
+    project.run("-n", "2", "--device", "cpu").stdout.fnmatch_lines(["dist mode: worksteal"])
+    project.run("-n", "2", "--dist", "load", "--device", "cpu").stdout.fnmatch_lines(["dist mode: load"])
+    project.run("--device", "cpu").stdout.fnmatch_lines(["dist mode: no"])
