@@ -56,10 +56,16 @@ def test_two_workers_write_the_ledger_a_serial_run_writes(project):
     parallel.stdout.fnmatch_lines(["*= claims =*", "*ledger written to parallel.json*"])
 
 
-def test_n_without_dist_steals_work_and_an_explicit_dist_is_kept(project):
-    """-n alone schedules by work stealing (the slow tests do not leave a worker idle); --dist is the user's."""
-    project.write_tests(TESTS)
-    project.pytester.makeconftest("def pytest_report_header(config):\n    return f'dist mode: {config.option.dist}'\n")
-    project.run("-n", "2", "--device", "cpu").stdout.fnmatch_lines(["dist mode: worksteal"])
-    project.run("-n", "2", "--dist", "load", "--device", "cpu").stdout.fnmatch_lines(["dist mode: load"])
-    project.run("--device", "cpu").stdout.fnmatch_lines(["dist mode: no"])
+@pytest.mark.parametrize(
+    "args, dist", [(("-n", "2"), "worksteal"), (("-n", "2", "--dist", "load"), "load"), ((), "no")], ids=str
+)
+def test_n_without_dist_steals_work_and_an_explicit_dist_is_kept(project, args, dist):
+    """-n alone schedules by work stealing (the slow tests do not leave a worker idle); --dist is the user's.
+    The choice is made before xdist's own pytest_cmdline_main, driven here without starting workers."""
+    from claims import plugin
+
+    config = project.pytester.parseconfig(*args)
+    wrapper = plugin.pytest_cmdline_main(config)
+    next(wrapper)
+    wrapper.close()
+    assert config.option.dist == dist
