@@ -371,7 +371,7 @@ class Harness:
         path = self.ledger_path
         run = document["run"]
         if run["scope"] == "complete":
-            self._written(ledger.write(document, path), document)
+            self._written(ledger.write(self._keep_falsification(document, path), path), document)
             return
         why = "; ".join(run["selection"])
         base, problem = None, None
@@ -401,6 +401,18 @@ class Harness:
         else:
             self._written(ledger.write(document, path), document)
             self.outcome_line.insert(0, f"partial run ({why}): {self._short(path)} holds only the claims it ran")
+
+    @staticmethod
+    def _keep_falsification(document: dict, path: Path) -> dict:
+        """A complete run replaces the ledger but keeps its falsification section (written by ``--falsify``
+        in the same environment: it dates itself), so the summary's score survives the next plain run."""
+        try:
+            base = ledger.read(path) if path.exists() else {}
+        except ledger.LedgerError:
+            return document
+        if not base.get("falsification") or ledger.mergeable(base, document) is not None:
+            return document
+        return dict(document, falsification=base["falsification"])
 
     def _written(self, path: Path, document: dict) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in document["summary"].items() if v or k in ("holds", "fails"))

@@ -204,3 +204,16 @@ def test_summary_shows_the_falsification_score(falsify_project, capsys):
     assert main(["summary", str(path)]) == 1, "a claim that survives its faults fails the summary"
     assert "falsification (torch " in capsys.readouterr().out
     assert json.loads(path.read_text())["run"]["scope"] == "falsify"
+
+
+def test_a_plain_run_after_it_keeps_the_score_and_another_environment_drops_it(falsify_project):
+    run(falsify_project, weak=False)
+    path = falsify_project.path / "reports" / "ledger.json"
+    score = json.loads(path.read_text())["falsification"]["score"]
+    falsify_project.run("--device", "cpu")
+    document = json.loads(path.read_text())
+    assert document["run"]["scope"] == "complete" and document["falsification"]["score"] == score
+    document["environment"]["torch"] = "0.4.1"  # as if the falsify run had been on another release
+    path.write_text(json.dumps(document))
+    falsify_project.run("--device", "cpu")
+    assert "falsification" not in json.loads(path.read_text()), "a score from another torch is not this one's"
