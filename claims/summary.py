@@ -146,7 +146,10 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
     if problem:
         out.append(f"this run checked nothing: {problem}")
         status = 1
-    out.append(table(summary_rows(document)))
+    rows = summary_rows(document)
+    out.append(table(rows))
+    if any(row[rows[0].index("none")] not in ("0", "") for row in rows[1:]):
+        out.append("none: claims with no result on that device (their tests take no device: they run once, under cpu)")
     if with_claims:
         out += ["", table(claim_rows(document))]
         extra = notes(document)

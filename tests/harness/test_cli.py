@@ -82,6 +82,7 @@ def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys
     assert lines[7].split() == ["ch08", "cpu", "1", "0", "0", "0", "0", "0", "0", "0", "0", "1", "0"]
     assert lines[9].split() == ["all", "cpu", "5", "2", "1", "1", "0", "0", "0", "0", "0", "1", "0"]
     assert len({len(line) for line in lines[1:3]}) == 1, "header and rule have the same width"
+    assert lines[11].startswith("none: claims with no result on that device"), "the table says what none is"
 
 
 def test_the_table_adds_up_to_the_ledgers_own_summary():
