@@ -9,13 +9,13 @@ has run, not when it was queued.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from typing import Callable
 
 import torch
 import torch.nn as nn
 
 from claims.book.models import Net, NetResDeep, fc_deep
+from claims.compat import full_float32
 from claims.devices import synchronize
 
 # name -> (constructor, shape of one sample): the chapter-7 MLP takes a flattened 3x32x32 image.
@@ -110,17 +110,6 @@ def training_step(
     return step
 
 
-@contextmanager
-def full_fp32_matmul():
-    """Matmuls in full float32 for the block (no TF32 on GPUs that have it), restored after."""
-    before = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("highest")
-    try:
-        yield
-    finally:
-        torch.set_float32_matmul_precision(before)
-
-
 def gemm_shapes(model: nn.Module, inputs: torch.Tensor) -> list[tuple[int, int, int]]:
     """The matrix products ``(M, K, N)`` the model's Linear and Conv2d layers amount to on ``inputs``: a Linear
     is rows x in_features times in_features x out_features, a Conv2d the same over its unfolded patches."""
@@ -144,6 +133,23 @@ def gemm_shapes(model: nn.Module, inputs: torch.Tensor) -> list[tuple[int, int, 
     return shapes
 
 
+def reference_step(device) -> Callable[[], None]:
+    """A fixed workload that each benchmark times before every round of its model (eight 160x160 float32
+    products on a CPU, 1024x1024 on a GPU, synchronized): a model's time relative to it is what a regression
+    gate compares, since other processes' load slows both alike, and the model alone can change it."""
+    device = torch.device(device)
+    size = 160 if device.type == "cpu" else 1024
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+
+    def step() -> None:
+        with full_float32():
+            for _ in range(8):
+                torch.mm(a, b)
+        synchronize(device)
+
+    return step
+
+
 def matmul_ceiling(device, shapes, rounds: int = 5, clock: Callable[[], float] = time.perf_counter) -> dict:
     """The device's float32 matrix-multiply rate: for each ``(M, K, N)`` in ``shapes``, the best of ``rounds``
     timed ``torch.mm`` calls (full fp32, each synchronized, after one warm-up call), on the threads the caller
@@ -152,7 +158,7 @@ def matmul_ceiling(device, shapes, rounds: int = 5, clock: Callable[[], float] =
     ``shapes`` so that no model layer can beat the ceiling it is measured against."""
     device = torch.device(device)
     best = {"flop_per_s": 0.0}
-    with full_fp32_matmul():
+    with full_float32():
         for m, k, n in shapes:
             a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
             torch.mm(a, b)

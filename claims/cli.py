@@ -4,10 +4,12 @@
     python -m claims diff A B [--rtol R]               what changed from ledger A to ledger B
     python -m claims matrix LEDGER... [--format F]     claims that differ between ledgers, as a table
     python -m claims plot BENCHMARK_JSON [-o OUT]      throughput against batch size (.png, .svg, .pdf)
+    python -m claims gate BASELINE NEW                 benchmarks that got slower, relative to a reference
     python -m claims report [LEDGER...] -o DIR         the ledgers as a static site (or --format markdown)
 
-Exit status: 0 when all is well; 1 when a claim fails (summary), a claim that held now fails (diff), or a
-ledger records a run that checked nothing; 2 when an input cannot be read (one line naming the file).
+Exit status: 0 when all is well; 1 when a claim fails (summary), a claim that held now fails (diff), a
+ledger records a run that checked nothing, or a benchmark regressed (gate); 2 when an input cannot be
+read (one line naming the file).
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ def run_plot(args) -> int:
     return 0
 
 
+def run_gate(args) -> int:
+    from claims import benchgate
+
+    lines, status = benchgate.compare(
+        benchgate.relative_times(args.baseline), benchgate.relative_times(args.new), args.max_slowdown
+    )
+    _print([f"baseline: {args.baseline}", f"new: {args.new}"] + lines)
+    return status
+
+
 def _print(lines: list[str]) -> None:
     print("\n".join(lines))
     sys.stdout.flush()  # a closed pipe shows here, inside main, not as a traceback at exit
@@ -109,6 +121,19 @@ def parser() -> argparse.ArgumentParser:
         "(default: BENCHMARK_JSON with .png)",
     )
     g.set_defaults(run=run_plot)
+    from claims.benchgate import DEFAULT_MAX_SLOWDOWN
+
+    r = sub.add_parser("gate", help="benchmarks slower than a baseline, relative to the reference workload")
+    r.add_argument("baseline", metavar="BASELINE", help="a --benchmark-json file of tests/benchmarks")
+    r.add_argument("new", metavar="NEW", help="the same benchmarks, run later")
+    r.add_argument(
+        "--max-slowdown",
+        type=float,
+        default=DEFAULT_MAX_SLOWDOWN,
+        metavar="PERCENT",
+        help=f"fail when a benchmark's relative time grew by more than this (default {DEFAULT_MAX_SLOWDOWN:g})",
+    )
+    r.set_defaults(run=run_gate)
     try:
         from claims.report import add_parser as add_report
     except ImportError:  # pragma: no cover - the report package is optional while it is being built

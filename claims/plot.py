@@ -46,7 +46,7 @@ class Benchmarks:
     warnings: list = field(default_factory=list)
 
 
-def _load(path: Path) -> tuple[dict, list]:
+def load_file(path: Path) -> tuple[dict, list]:
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -69,7 +69,7 @@ def read_benchmarks(path: str | Path) -> Benchmarks:
     Points that cannot be drawn (a non-finite rate, a fraction of the ceiling above 1) are kept out of the
     plot and listed in ``warnings``."""
     path = Path(path)
-    document, benchmarks = _load(path)
+    document, benchmarks = load_file(path)
     found = Benchmarks()
     machine = document.get("machine_info") or {}
     found.context["torch"] = machine.get("torch")

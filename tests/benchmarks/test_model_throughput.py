@@ -14,10 +14,14 @@ Rounds: at least ``--benchmark-min-rounds`` (default 5), more while they fit in 
 (default 1 s), as pytest-benchmark itself would.
 """
 
+from __future__ import annotations
+
+import statistics
 import time
 
 import pytest
 import torch
+from pytest_benchmark.utils import load_timer
 
 from claims import bench
 
@@ -30,14 +34,29 @@ def rounds_for(config, seconds_per_call: float) -> int:
     return max(int(config.getoption("benchmark_min_rounds")), min(int(max_time / seconds_per_call), 1000))
 
 
-def timed(benchmark, request, device, step) -> float:
-    """Warm up, then benchmark ``step``; returns the median seconds per call (None when disabled)."""
+def timed(benchmark, request, device, step) -> tuple[float, float] | None:
+    """Warm up, then benchmark ``step``, timing ``claims.bench.reference_step`` with the same clock before
+    every round (untimed by pytest-benchmark, as a round's setup); returns the median seconds per call of
+    the step and of the reference (None when disabled)."""
     warmup = WARMUP.get(device.type, 3)
     start = time.perf_counter()
     step()  # the first warm-up round, timed to choose the number of rounds
     rounds = rounds_for(request.config, time.perf_counter() - start)
-    benchmark.pedantic(step, rounds=rounds, warmup_rounds=warmup - 1, iterations=1)
-    return benchmark.stats.stats.median if benchmark.stats else None
+    clock, reference, reference_seconds = (
+        load_timer(request.config.getoption("benchmark_timer")).target,
+        bench.reference_step(device),
+        [],
+    )
+
+    def time_the_reference():
+        start = clock()
+        reference()
+        reference_seconds.append(clock() - start)
+
+    benchmark.pedantic(step, setup=time_the_reference, rounds=rounds, warmup_rounds=warmup - 1, iterations=1)
+    if not benchmark.stats:
+        return None
+    return benchmark.stats.stats.median, statistics.median(reference_seconds[warmup - 1 :])
 
 
 def precision_info(device) -> dict:
@@ -45,8 +64,8 @@ def precision_info(device) -> dict:
         return {"cpu_threads": torch.get_num_threads()}
     return {
         "gpu": torch.cuda.get_device_name(device),
-        "tf32_matmul": torch.get_float32_matmul_precision() != "highest",
-        "tf32_conv": torch.backends.cudnn.allow_tf32,
+        "tf32_matmul": getattr(torch.backends.cuda.matmul, "allow_tf32", False),  # torch < 1.7: no TF32
+        "tf32_conv": getattr(torch.backends.cudnn, "allow_tf32", False),
     }
 
 
@@ -66,9 +85,10 @@ def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_
         else bench.training_step(net, inputs, labels, device)
     )
 
-    seconds = timed(benchmark, request, device, step)
-    if seconds is None:  # --benchmark-disable: ran once, nothing measured
+    measured = timed(benchmark, request, device, step)
+    if measured is None:  # --benchmark-disable: ran once, nothing measured
         return
+    seconds, reference_seconds = measured
     flop_per_s = flop_per_sample * batch_size / seconds
     benchmark.extra_info.update(
         model=model,
@@ -80,5 +100,7 @@ def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_
         flop_per_s=flop_per_s,
         matmul_ceiling_flop_per_s=matmul_ceiling,
         fraction_of_ceiling=flop_per_s / matmul_ceiling,
+        reference_seconds=reference_seconds,
+        relative_time=seconds / reference_seconds,
         **precision_info(device),
     )
