@@ -40,22 +40,18 @@ def _assert_close_fallback(
     sequences or mappings of them; the same defaults, checks and kind of message."""
     if (rtol is None) != (atol is None):
         raise ValueError("both rtol and atol must be given, or neither")
+    options = dict(rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device, check_dtype=check_dtype)
+
+    def each(a, e):  # an element of a mapping or sequence, with the same options
+        _assert_close_fallback(a, e, msg=msg, **options)
+
     if isinstance(actual, Mapping) and isinstance(expected, Mapping):
         if set(actual) != set(expected):
             raise AssertionError(
                 msg or f"The keys of the mappings do not match: {sorted(actual)} != {sorted(expected)}"
             )
         for key in actual:
-            _assert_close_fallback(
-                actual[key],
-                expected[key],
-                rtol=rtol,
-                atol=atol,
-                equal_nan=equal_nan,
-                check_device=check_device,
-                check_dtype=check_dtype,
-                msg=msg,
-            )
+            each(actual[key], expected[key])
         return
     if (
         isinstance(actual, Sequence)
@@ -67,16 +63,7 @@ def _assert_close_fallback(
         if len(actual) != len(expected):
             raise AssertionError(msg or f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
         for a, e in zip(actual, expected):
-            _assert_close_fallback(
-                a,
-                e,
-                rtol=rtol,
-                atol=atol,
-                equal_nan=equal_nan,
-                check_device=check_device,
-                check_dtype=check_dtype,
-                msg=msg,
-            )
+            each(a, e)
         return
     numbers = not torch.is_tensor(actual) and not torch.is_tensor(expected)
     a, e = torch.as_tensor(actual), torch.as_tensor(expected)

@@ -230,9 +230,8 @@ class LedgerError(Exception):
     """A ledger file is missing or is not a ledger."""
 
 
-def read(path: str | Path) -> dict:
-    """Read and check a ledger file; every problem is one ``LedgerError`` naming the file."""
-    path = Path(path)
+def load_json(path: Path):
+    """The JSON in a ledger file, unchecked; a ``LedgerError`` naming the file when there is none."""
     if path.is_dir():
         raise LedgerError(f"{path}: is a directory, not a ledger file")
     if not path.is_file():
@@ -242,11 +241,17 @@ def read(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError(f"{path}: cannot be read ({exc})") from None
     if not text.strip():
-        raise LedgerError(f"{path}: is empty, not a ledger")
+        raise LedgerError(f"{path}: the file is empty (the run that wrote it was cut short?)")
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise LedgerError(f"{path}: not a JSON file (line {exc.lineno}: {exc.msg})") from None
+
+
+def read(path: str | Path) -> dict:
+    """Read and check a ledger file; every problem is one ``LedgerError`` naming the file."""
+    path = Path(path)
+    document = load_json(path)
     problem = validate(document)
     if problem:
         raise LedgerError(f"{path}: not a valid ledger: {problem}")

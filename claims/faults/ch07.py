@@ -12,7 +12,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
-from torch.utils.data import DataLoader
 from torchvision import transforms
 from torchvision.datasets import CIFAR10
 
@@ -176,20 +175,6 @@ def nll_loss_mean_reduction_sums():
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(F, "nll_loss", summing)
-        yield
-
-
-@fault("dataloader-always-drops-the-last-batch")
-def dataloader_always_drops_the_last_batch():
-    """DataLoader leaves out the last, smaller batch even when drop_last=False."""
-    init = DataLoader.__init__
-
-    def dropping(self, *args, **kwargs):
-        kwargs["drop_last"] = True
-        init(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(DataLoader, "__init__", dropping)
         yield
 
 

@@ -21,7 +21,7 @@ import SimpleITK as sitk
 import torch
 import torch.nn.functional as F
 from diskcache import Disk, FanoutCache
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from claims.book.luna import cache as cache_module
 from claims.book.luna import candidates, coords, ct
@@ -350,20 +350,6 @@ def book_crop_not_shifted_at_the_border():
 
     with _patching() as mp:
         mp.setattr(ct, "crop_slice", cut)
-        yield
-
-
-@fault("dataloader-drops-the-last-partial-batch")
-def dataloader_drops_the_last_partial_batch():
-    """DataLoader drops the last, smaller batch (drop_last=True whatever the caller asks)."""
-    init = DataLoader.__init__
-
-    def dropping(self, *args, **kwargs):
-        kwargs["drop_last"] = True
-        init(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(DataLoader, "__init__", dropping)
         yield
 
 

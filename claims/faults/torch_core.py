@@ -7,6 +7,7 @@ import inspect
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 from claims.faults import fault
 
@@ -178,4 +179,18 @@ def adam_step_scales_with_the_gradient():
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(torch.optim.Adam, "step", sgd_step)
+        yield
+
+
+@fault("dataloader-always-drops-the-last-batch")
+def dataloader_always_drops_the_last_batch():
+    """DataLoader leaves out the last, smaller batch even when drop_last=False."""
+    init = DataLoader.__init__
+
+    def dropping(self, *args, **kwargs):
+        kwargs["drop_last"] = True
+        init(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DataLoader, "__init__", dropping)
         yield

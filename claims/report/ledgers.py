@@ -6,10 +6,9 @@ The report reads every ledger of schema 1, from before and after the harness add
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from claims.ledger import SCHEMA, LedgerError
+from claims.ledger import SCHEMA, LedgerError, load_json
 
 RERUN = "a pytest run writes a new one"
 
@@ -17,18 +16,7 @@ RERUN = "a pytest run writes a new one"
 def read(path: str | Path) -> dict:
     """The ledger document in ``path``; a ``LedgerError`` naming the file for any problem."""
     path = Path(path)
-    if not path.exists():
-        raise LedgerError(f"{path}: no such ledger file (a pytest run writes one; see --ledger)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LedgerError(f"{path}: cannot be read as a ledger ({type(exc).__name__}: {exc})") from None
-    if not text.strip():
-        raise LedgerError(f"{path}: the file is empty (the run that wrote it was cut short?; {RERUN})")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LedgerError(f"{path}: not a JSON file (line {exc.lineno}: {exc.msg})") from None
+    document = load_json(path)
     problem = check(document)
     if problem:
         raise LedgerError(f"{path}: {problem}")
