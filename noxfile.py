@@ -87,6 +87,23 @@ def run_suite(session: nox.Session, ledger: Path, *extra: str) -> None:
         *session.posargs,
         env={"CI": "true"},
     )
+    if not session.posargs:  # the benchmarks on this release too, once each and untimed (about 20 s)
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "tests/benchmarks",
+            "--benchmark-disable",
+            "--device",
+            "cpu",
+            "-k",
+            "inference-1 or training-1",
+        )
 
 
 @nox.session(name="matrix", tags=["matrix"])
