@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from claims import faults
-from claims.book import threads
 from claims.book.thermometer import Run, Thermometer, book_run, read_thermometer_csv
+from claims.experiments import threads
 
 pytest_plugins = ["pytester"]  # the suite's own plugin, claims.plugin, is installed as a pytest11 entry point
 

@@ -137,7 +137,7 @@ def matrix_doc(session: nox.Session) -> None:
     )
     if not ledgers:
         session.error(f"no ledgers in {MATRIX_DIR}: run nox -s matrix first")
-    session.run("python", "-m", "claims.matrix_doc", *map(str, ledgers), "-o", str(ROOT / "docs" / "matrix.md"))
+    session.run("python", "-m", "claims.cli.matrix_doc", *map(str, ledgers), "-o", str(ROOT / "docs" / "matrix.md"))
 
 
 @nox.session(python=interpreter("3.11"))

@@ -4,7 +4,7 @@ Installed as a pytest plugin (the ``pytest11`` entry point ``claims.plugin``), s
 when pytest first reads the command line. It turns itself on only in a project whose pytest configuration
 sets ``claims_registry`` (this suite's pyproject.toml does); in any other project it stays inert: no
 ledger, no header, no device parametrization, no seeding. Without the package installed, load it with
-``-p claims.plugin``. The work of a session is ``claims.harness.Harness``.
+``-p claims.plugin``. The work of a session is ``claims.harness.session.Harness``.
 
 Tests never need to read this file: they use ``@pytest.mark.claim(id)``, and the ``device``, ``seed``,
 ``generator``-style fixtures, ``amended`` and ``evidence``, and that is all.
@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 import torch
 
-from claims import faults, options, rootdir
-from claims.evidence import Evidence
-from claims.harness import EVIDENCE_KEY, Harness, device_skip_reason
+from claims import faults
+from claims.harness import options, rootdir
+from claims.harness.evidence import Evidence
+from claims.harness.session import EVIDENCE_KEY, Harness, device_skip_reason
 
 HARNESS_KEY = pytest.StashKey[Harness]()
 MARKERS = (
@@ -57,9 +58,9 @@ def pytest_configure(config):
     config.stash[HARNESS_KEY] = harness
     config.pluginmanager.register(harness, "dlwpt-claims-harness")
     if config.pluginmanager.hasplugin("benchmark"):
-        from claims import benchgate
+        from claims.cli import gate
 
-        config.pluginmanager.register(benchgate, "dlwpt-claims-benchgate")
+        config.pluginmanager.register(gate, "dlwpt-claims-benchgate")
 
 
 @pytest.hookimpl(wrapper=True)  # before xdist's own, which would choose "load"

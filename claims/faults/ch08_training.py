@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from claims.book import depth, models, regularization, training
+from claims.book import models, training
+from claims.experiments import depth, regularization
 from claims.faults import fault
 
 # Models: page 218 (NetWidth), page 227 (ResBlock, NetResDeep) ------------------------------------

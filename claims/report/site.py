@@ -67,9 +67,9 @@ class Benchmarks:
 
 
 def read_benchmarks(path: str | Path, out: Path) -> Benchmarks:
-    """The throughput table and plot (``claims.plot``) of a pytest-benchmark JSON file; a
+    """The throughput table and plot (``claims.cli.plot``) of a pytest-benchmark JSON file; a
     ``DataFileError`` naming the file when it is not one."""
-    from claims.plot import plot, read_throughput
+    from claims.cli.plot import plot, read_throughput
 
     series = read_throughput(path)
     png = plot(path, out / "figures" / "throughput.png")

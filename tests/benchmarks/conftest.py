@@ -14,7 +14,7 @@ import pytest
 import torch
 from pytest_benchmark.utils import load_timer
 
-from claims import bench
+from claims.experiments import throughput
 
 HERE = Path(__file__).parent.resolve()
 
@@ -50,22 +50,26 @@ def ceiling_shapes(device_type: str) -> list[tuple[int, int, int]]:
     batch benchmarked there: no model layer can then outrun the ceiling it is compared with."""
     squares = [(1024, 1024, 1024), (2048, 2048, 2048)] if device_type == "cpu" else [(4096,) * 3, (8192,) * 3]
     largest = []
-    for name in bench.MODELS:
+    for name in throughput.MODELS:
         batch = max(
             b
-            for b in bench.BATCH_SIZES
-            if device_type != "cpu" or b <= max(bench.CPU_LARGEST[name, mode] for mode in ("inference", "training"))
+            for b in throughput.BATCH_SIZES
+            if device_type != "cpu"
+            or b <= max(throughput.CPU_LARGEST[name, mode] for mode in ("inference", "training"))
         )
-        net = bench.build(name, "cpu")
+        net = throughput.build(name, "cpu")
         largest.append(
-            max(bench.gemm_shapes(net, bench.example_batch(name, batch, "cpu")[0]), key=lambda s: s[0] * s[1] * s[2])
+            max(
+                throughput.gemm_shapes(net, throughput.example_batch(name, batch, "cpu")[0]),
+                key=lambda s: s[0] * s[1] * s[2],
+            )
         )
     return squares + largest
 
 
 def _measure_ceiling(device, config, ceilings: dict) -> float:
     clock = load_timer(config.getoption("benchmark_timer")).target
-    found = bench.matmul_ceiling(device, ceiling_shapes(device.type), clock=clock)
+    found = throughput.matmul_ceiling(device, ceiling_shapes(device.type), clock=clock)
     found["timer"] = str(config.getoption("benchmark_timer"))
     if found["flop_per_s"] > ceilings.get(device.type, {}).get("flop_per_s", 0.0):
         ceilings[device.type] = found
@@ -74,9 +78,9 @@ def _measure_ceiling(device, config, ceilings: dict) -> float:
 
 @pytest.fixture
 def matmul_ceiling(device, _ceilings, pytestconfig) -> float:
-    """The device's float32 matrix-multiply rate in FLOP/s (``claims.bench.matmul_ceiling``), measured with the
-    benchmarks' own clock and threads the first time a benchmark needs it and again when the session ends;
-    the faster of the two is the ceiling every benchmark's ``fraction_of_ceiling`` is finally computed with
+    """The device's float32 matrix-multiply rate in FLOP/s (``claims.experiments.throughput.matmul_ceiling``), measured
+    with the benchmarks' own clock and threads the first time a benchmark needs it and again when the session
+    ends; the faster of the two is the ceiling every benchmark's ``fraction_of_ceiling`` is finally computed with
     (``pytest_sessionfinish`` below), so a benchmark timed when the machine was quieter than at the first
     measurement cannot come out above 1."""
     if device.type not in _ceilings:

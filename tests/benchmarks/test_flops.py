@@ -7,7 +7,7 @@ written; its first use takes seconds, too slow for every run).
 
 import pytest
 
-from claims import bench
+from claims.experiments import throughput
 
 # 2 x multiply-adds per sample, layer by layer (Linear: in x out; Conv2d: in x 3 x 3 x out x H x W).
 FORWARD = {
@@ -18,12 +18,12 @@ FORWARD = {
 FIRST_LAYER = {"fc_deep": 2 * 3072 * 1024, "Net": 2 * 3 * 9 * 16 * 32 * 32, "NetResDeep": 2 * 3 * 9 * 32 * 32 * 32}
 
 
-@pytest.mark.parametrize("model", list(bench.MODELS))
+@pytest.mark.parametrize("model", list(throughput.MODELS))
 def test_layer_flops_count_every_linear_and_conv(model, device):
     """Forward: the sum over the layers. Training step: three times that (forward, weight gradient,
     input gradient), less the first layer's input gradient, which nothing needs. Batch 5 is 5 times batch 1."""
-    net = bench.build(model, device)
-    one = bench.example_batch(model, 1, device)[0]
-    assert bench.layer_flops(net, one) == FORWARD[model]
-    assert bench.layer_flops(net, one, train=True) == 3 * FORWARD[model] - FIRST_LAYER[model]
-    assert bench.layer_flops(net, bench.example_batch(model, 5, device)[0]) == 5 * FORWARD[model]
+    net = throughput.build(model, device)
+    one = throughput.example_batch(model, 1, device)[0]
+    assert throughput.layer_flops(net, one) == FORWARD[model]
+    assert throughput.layer_flops(net, one, train=True) == 3 * FORWARD[model] - FIRST_LAYER[model]
+    assert throughput.layer_flops(net, throughput.example_batch(model, 5, device)[0]) == 5 * FORWARD[model]

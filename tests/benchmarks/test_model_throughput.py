@@ -4,7 +4,7 @@ For each model (the chapter-7 MLP fc_deep, the chapter-8 Net and NetResDeep), in
 under no_grad) and one training step (forward, cross-entropy, backward, SGD step), batch sizes 1 to
 4096. Each timed call ends with a synchronize, so on a GPU it counts finished work; the first calls are
 warm-up rounds, not timed. ``extra_info`` holds samples/s, FLOP/s (counted from the Linear and Conv2d
-layers, ``claims.bench.layer_flops``) and its fraction of the device's fp32 matmul rate measured in the
+layers, ``claims.experiments.throughput.layer_flops``) and its fraction of the device's fp32 matmul rate measured in the
 same run (``conftest.py``: the best of several rounds, with the same clock and threads, over shapes that
 include the models' own largest layers, measured again at the end of the session). Groups are
 "<model> on <device>": one table per model and device. The ceiling is not a benchmark of its own, so a
@@ -23,9 +23,9 @@ import pytest
 import torch
 from pytest_benchmark.utils import load_timer
 
-from claims import bench
+from claims.experiments import throughput
 
-BATCH_SIZES, CPU_LARGEST = bench.BATCH_SIZES, bench.CPU_LARGEST
+BATCH_SIZES, CPU_LARGEST = throughput.BATCH_SIZES, throughput.CPU_LARGEST
 WARMUP = {"cpu": 1}  # untimed calls first; 3 on a GPU (kernel selection, lazy loading, caches)
 
 
@@ -35,16 +35,16 @@ def rounds_for(config, seconds_per_call: float) -> int:
 
 
 def timed(benchmark, request, device, step) -> tuple[float, float] | None:
-    """Warm up, then benchmark ``step``, timing ``claims.bench.reference_step`` with the same clock before
-    every round (untimed by pytest-benchmark, as a round's setup); returns the median seconds per call of
-    the step and of the reference (None when disabled)."""
+    """Warm up, then benchmark ``step``, timing ``claims.experiments.throughput.reference_step``
+    with the same clock before every round (untimed by pytest-benchmark, as a round's setup); returns the median
+    seconds per call of the step and of the reference (None when disabled)."""
     warmup = WARMUP.get(device.type, 3)
     start = time.perf_counter()
     step()  # the first warm-up round, timed to choose the number of rounds
     rounds = rounds_for(request.config, time.perf_counter() - start)
     clock, reference, reference_seconds = (
         load_timer(request.config.getoption("benchmark_timer")).target,
-        bench.reference_step(device),
+        throughput.reference_step(device),
         [],
     )
 
@@ -71,18 +71,20 @@ def precision_info(device) -> dict:
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
 @pytest.mark.parametrize("mode", ["inference", "training"])
-@pytest.mark.parametrize("model", list(bench.MODELS))
+@pytest.mark.parametrize("model", list(throughput.MODELS))
 def test_throughput(benchmark, request, model, mode, batch_size, device, matmul_ceiling):
     if device.type == "cpu" and batch_size > CPU_LARGEST[model, mode]:
         pytest.skip(f"{model} {mode} at batch {batch_size} takes more than a few seconds per step on a CPU")
     benchmark.group = f"{model} on {device.type}"
-    net = bench.build(model, device)
-    flop_per_sample = bench.layer_flops(net, bench.example_batch(model, 1, device)[0], train=mode == "training")
-    inputs, labels = bench.example_batch(model, batch_size, device)
+    net = throughput.build(model, device)
+    flop_per_sample = throughput.layer_flops(
+        net, throughput.example_batch(model, 1, device)[0], train=mode == "training"
+    )
+    inputs, labels = throughput.example_batch(model, batch_size, device)
     step = (
-        bench.inference_step(net, inputs, device)
+        throughput.inference_step(net, inputs, device)
         if mode == "inference"
-        else bench.training_step(net, inputs, labels, device)
+        else throughput.training_step(net, inputs, labels, device)
     )
 
     measured = timed(benchmark, request, device, step)

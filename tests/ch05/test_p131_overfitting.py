@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from claims import faults
 from claims.compat import assert_close
-from tests.ch05.overfitting import book_loop, page_131_runs
+from claims.experiments.overfitting import book_loop, page_131_runs
 
 LINE_NOISE_VARIANCE = 0.3**2  # y = x + 0.3 * noise: a model that fits the line gets down to this
 CURVE_NOISE_VARIANCE = 0.1**2  # y = sin(pi x) + 0.1 * noise

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from claims.experiments.overfitting import page_131_runs
 from tests.ch05 import test_p131_overfitting as p131
-from tests.ch05.overfitting import page_131_runs
 from tests.ch05.test_p119_normalization import ONE_RATE, RATES, descend, inputs_of_many_scales, least_squares_loss
 
 SEEDS = range(50)

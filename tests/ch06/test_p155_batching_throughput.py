@@ -25,7 +25,7 @@ import pytest
 import torch
 
 from claims.book.models import Net, NetResDeep, fc_deep
-from tests.ch06.timing import timed_rounds
+from claims.experiments.timing import timed_rounds
 
 CLAIM = "ch06.batching-multiplies-throughput"
 BATCH = 64  # the book's DataLoader batch size (chapters 7 and 8)

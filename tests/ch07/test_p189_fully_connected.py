@@ -10,8 +10,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from claims.book.models import fc_deep, fc_small, n_parameters
-from claims.book.threads import one_cpu_thread
 from claims.book.training import accuracy, training_loop
+from claims.experiments.threads import one_cpu_thread
 from fixtures.images import bars
 
 INVARIANCE = "ch07.fully-connected-is-not-translation-invariant"

@@ -8,7 +8,7 @@ choose at all.
 
 Each regression is least squares with a penalty added to the mean squared error,
 ``mean((Xw - y)^2) + l1 * sum|w| + l2 * sum w^2``, solved exactly (``ridge``, ``lasso_exact``) or with the
-usual iterative solvers (proximal gradient, coordinate descent) from ``claims.book.regularization``, in
+usual iterative solvers (proximal gradient, coordinate descent) from ``claims.experiments.regularization``, in
 float64, batched over starting points or draws; the data are drawn on the CPU, so every device solves the
 same problems.
 """
@@ -18,8 +18,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from claims.book import regularization as reg
 from claims.compat import assert_close
+from claims.experiments import regularization as reg
 
 F64 = torch.float64
 

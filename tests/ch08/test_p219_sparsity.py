@@ -2,7 +2,7 @@
 
 Each regression is least squares with a penalty added to the mean squared error,
 ``mean((Xw - y)^2) + l1 * sum|w| + l2 * sum w^2``, solved exactly (``ridge``) or by proximal gradient
-(the usual solver for an L1 part, which has no gradient at 0) from ``claims.book.regularization``, in
+(the usual solver for an L1 part, which has no gradient at 0) from ``claims.experiments.regularization``, in
 float64, batched over 20 data sets drawn on the CPU, so every device solves the same problems.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from claims.book import regularization as reg
+from claims.experiments import regularization as reg
 
 F64 = torch.float64
 

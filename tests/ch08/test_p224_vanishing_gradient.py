@@ -1,6 +1,6 @@
 """Chapter 8, page 224: the vanishing gradient problem, and the skip connections of ResNets.
 
-The network is a 100-layer stack of conv + tanh blocks (``claims.book.depth``: PyTorch's default init, no
+The network is a 100-layer stack of conv + tanh blocks (``claims.experiments.depth``: PyTorch's default init, no
 normalization, the layer of the networks before 2015), on 2 inputs of 16 channels at 8x8 drawn on the CPU;
 the loss is the mean output. Backpropagation takes the gradient from the output down the stack, one
 layer at a time, so the measure is each layer's weight-gradient norm divided by the last layer's. SGD
@@ -19,8 +19,8 @@ import statistics
 import pytest
 import torch
 
-from claims.book.depth import layer_grad_norms, stack
 from claims.compat import full_float32
+from claims.experiments.depth import layer_grad_norms, stack
 
 DEPTH = 100
 FACTOR = 100.0  # with skips, every layer's gradient within this factor of the last layer's

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims.book.luna.coords import irc2xyz
-from tests.ch10.geometry import geometry
+from claims.experiments.geometry import geometry
 from tests.strategies import ct_indices_irc, ct_origins, direction_matrices, voxel_sizes
 
 IRC2XYZ = "ch10.irc2xyz-agrees-with-simpleitk"

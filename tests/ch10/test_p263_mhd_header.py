@@ -15,7 +15,7 @@ import pytest
 import SimpleITK as sitk
 
 from claims.book.luna.ct import check_metaio, read_mhd_header
-from tests.ch10.geometry import numbers
+from claims.experiments.geometry import numbers
 
 HEADER = "ch10.mhd-is-a-text-header-naming-raw-voxels"
 REAL = "ch10.luna16-scans-are-metaio-files-simpleitk-reads"

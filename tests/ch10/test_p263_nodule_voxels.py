@@ -14,7 +14,7 @@ import SimpleITK as sitk
 from claims.book.luna.candidates import ANNOTATION_COLUMNS, read_rows
 from claims.book.luna.coords import xyz2irc
 from claims.book.luna.ct import Ct, check_metaio
-from tests.ch10.geometry import geometry
+from claims.experiments.geometry import geometry
 
 PLANTED = "ch10.planted-nodule-xyz-maps-to-its-voxel"
 REAL = "ch10.xyz2irc-finds-luna16-nodules-in-their-scans"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from claims.book.luna.coords import irc2xyz, xyz2irc
 from claims.book.luna.ct import Ct
-from tests.ch10.geometry import geometry
+from claims.experiments.geometry import geometry
 from tests.strategies import ct_indices_irc, ct_origins, direction_matrices, voxel_sizes
 
 XYZ2IRC = "ch10.xyz2irc-inverts-irc2xyz"

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from claims.cli import main
+from claims.cli.summary import summary_rows
 from claims.ledger import summarize
-from claims.summary import summary_rows
 
 
 def make_ledger(verdicts: dict, torch: str = "2.14.1", **run) -> dict:
@@ -289,7 +289,7 @@ def test_matrix_counts_uncheckable_claims_apart_and_names_ledgers_of_one_release
 
 
 def test_matrix_doc_marks_where_each_amendment_flips(tmp_path):
-    from claims import matrix_doc
+    from claims.cli import matrix_doc
 
     docs = []
     for torch, verdict in (("1.13.1", "holds"), ("2.0.1", "amended"), ("2.1.0", "holds")):

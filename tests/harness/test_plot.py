@@ -6,7 +6,7 @@ import json
 import pytest
 
 from claims.cli import main
-from claims.plot import read_benchmarks, read_throughput
+from claims.cli.plot import read_benchmarks, read_throughput
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -132,7 +132,7 @@ def test_points_that_cannot_be_drawn_are_reported_not_dropped(tmp_path, capsys):
 
 def test_default_output_is_the_json_with_png_suffix(bench_json, monkeypatch):
     drawn = []
-    monkeypatch.setattr("claims.plot.plot", lambda path, out: drawn.append((path, out)) or out)
+    monkeypatch.setattr("claims.cli.plot.plot", lambda path, out: drawn.append((path, out)) or out)
     assert main(["plot", str(bench_json)]) == 0
     assert drawn == [(str(bench_json), str(bench_json.with_suffix(".png")))]
 
@@ -188,6 +188,6 @@ def test_unwritable_output_is_one_clear_error(bench_json, tmp_path, capsys, monk
     def refuse(path, out):
         raise PermissionError(13, "Permission denied", str(out))
 
-    monkeypatch.setattr("claims.plot.plot", refuse)
+    monkeypatch.setattr("claims.cli.plot.plot", refuse)
     assert main(["plot", str(bench_json), "-o", str(tmp_path / "out.png")]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'out.png'}: cannot write the plot (Permission denied)\n"

@@ -19,7 +19,8 @@ import os
 import sys
 from pathlib import Path
 
-from claims import compare, ledger, summary
+from claims import ledger
+from claims.cli import compare, summary
 from claims.errors import DataFileError
 
 DEFAULT_LEDGER = ledger.DEFAULT_PATH
@@ -50,7 +51,7 @@ def run_matrix(args) -> int:
 
 
 def run_plot(args) -> int:
-    from claims import plot  # matplotlib only for this command
+    from claims.cli import plot  # matplotlib only for this command
 
     out = args.output or str(Path(args.benchmark_json).with_suffix(".png"))
     warnings = plot.read_benchmarks(args.benchmark_json).warnings
@@ -63,11 +64,9 @@ def run_plot(args) -> int:
 
 
 def run_gate(args) -> int:
-    from claims import benchgate
+    from claims.cli import gate
 
-    lines, status = benchgate.compare(
-        benchgate.relative_times(args.baseline), benchgate.relative_times(args.new), args.max_slowdown
-    )
+    lines, status = gate.compare(gate.relative_times(args.baseline), gate.relative_times(args.new), args.max_slowdown)
     _print([f"baseline: {args.baseline}", f"new: {args.new}"] + lines)
     return status
 
@@ -121,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
         "(default: BENCHMARK_JSON with .png)",
     )
     g.set_defaults(run=run_plot)
-    from claims.benchgate import DEFAULT_MAX_SLOWDOWN
+    from claims.cli.gate import DEFAULT_MAX_SLOWDOWN
 
     r = sub.add_parser("gate", help="benchmarks slower than a baseline, relative to the reference workload")
     r.add_argument("baseline", metavar="BASELINE", help="a --benchmark-json file of tests/benchmarks")

@@ -29,8 +29,8 @@ from typing import Callable
 
 import torch
 
-from claims.book.threads import cpu_threads
 from claims.devices import synchronize
+from claims.experiments.threads import cpu_threads
 
 
 def timed_rounds(

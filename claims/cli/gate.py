@@ -4,8 +4,8 @@
   traceback of pytest-benchmark's; this plugin (registered by ``claims.plugin`` where pytest-benchmark is
   installed) turns it into one line per regressed benchmark and a failed run.
 - ``python -m claims gate BASELINE NEW``: compares each model's time relative to the reference workload
-  timed beside every round (``claims.bench.reference_step``), which other processes' load slows alike, so
-  the gate holds on a shared machine where raw times move by more than any useful threshold.
+  timed beside every round (``claims.experiments.throughput.reference_step``), which other processes'
+  load slows alike, so the gate holds on a shared machine where raw times move by more than any useful threshold.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from claims.cli.plot import load_file
 from claims.errors import DataFileError
-from claims.plot import load_file
 
 
 @pytest.hookimpl(wrapper=True)

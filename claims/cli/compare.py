@@ -13,7 +13,7 @@ import math
 from collections import Counter
 
 from claims import ledger
-from claims.summary import cell, table
+from claims.cli.summary import cell, table
 
 GREEN = ("holds", "amended", "refuted")
 

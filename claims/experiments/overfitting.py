@@ -42,8 +42,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from claims.book.threads import one_cpu_thread
 from claims.compat import full_float32
+from claims.experiments.threads import one_cpu_thread
 
 N_NETS = 24  # networks per setting and data seed
 N_TRAIN = 16

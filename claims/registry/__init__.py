@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.8 to 3.10
     import tomli as tomllib
 
-DEFAULT_DIR = Path(__file__).with_name("registry")
+DEFAULT_DIR = Path(__file__).parent
 ID_PATTERN = re.compile(r"^ch(\d{2})\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 FIELDS = {
     "id",

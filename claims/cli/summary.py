@@ -157,7 +157,7 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
             out += [""] + extra
     section = document.get("falsification")
     if section:
-        from claims.falsify import score_line
+        from claims.harness.falsify import score_line
 
         out += ["", score_line(section)]
         if section.get("score", {}).get("failing"):

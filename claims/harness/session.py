@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from claims import devices, falsify, faults, ledger, options
+from claims import devices, faults, ledger
 from claims.errors import DataFileError
+from claims.harness import falsify, options
 from claims.registry import RegistryError, load_registry
 
 WORKER_KEY = "dlwpt_claims"

@@ -1,4 +1,4 @@
-"""``python -m claims.matrix_doc LEDGER... -o docs/matrix.md``: the version matrix as a page to read.
+"""``python -m claims.cli.matrix_doc LEDGER... -o docs/matrix.md``: the version matrix as a page to read.
 
 It says which environment each run had, where each amended claim flips (the registry's ``since`` against
 each release's verdict), which claims differ between the releases (``python -m claims matrix``), and the
@@ -13,7 +13,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from claims import compare, ledger
+from claims import ledger
+from claims.cli import compare
 from claims.registry import release
 
 
@@ -121,7 +122,7 @@ def render(paths: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m claims.matrix_doc", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m claims.cli.matrix_doc", description=__doc__.splitlines()[0])
     parser.add_argument("ledgers", nargs="+", type=Path, metavar="LEDGER")
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/matrix.md"))
     args = parser.parse_args(argv)
