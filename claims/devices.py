@@ -41,3 +41,17 @@ def synchronize(device) -> None:
         torch.cuda.synchronize()
     elif kind == "mps":
         torch.mps.synchronize()
+
+
+NO_FLOAT64 = {"mps": "MPS has no float64 (pytorch/pytorch#122602): the float64 case runs on cpu and cuda"}
+
+
+def dtype_or_skip(device, dtype: torch.dtype = torch.float64) -> torch.dtype:
+    """``dtype`` where ``device`` has it; on a device without it (float64 on MPS) the test is skipped with
+    the reason. A float64 *reference* never needs this: compute it on the CPU (``device="cpu"``)."""
+    import pytest
+
+    reason = NO_FLOAT64.get(torch.device(device).type) if dtype == torch.float64 else None
+    if reason:
+        pytest.skip(reason)
+    return dtype

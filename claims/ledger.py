@@ -122,7 +122,10 @@ def claim_entry(claim: Claim, results: dict, checked_by: list[str]) -> dict:
         "refuted": claim.refuted,
         "uncheckable": claim.uncheckable,
         "faults": list(claim.faults),
+        "skeptic_faults": list(claim.skeptic_faults),
         "unfalsifiable": claim.unfalsifiable,
+        "book_code": claim.book_code,
+        "second_edition": claim.second_edition,
         "checked_by": checked_by,
         "results": results,
     }
@@ -148,8 +151,10 @@ def build(
     env: dict,
     run: dict,
     checked_by: dict[str, list[str]] | None = None,
+    printed: dict | None = None,
 ) -> dict:
-    """The ledger document of one run."""
+    """The ledger document of one run; ``printed`` counts the book's printed outputs the suite asserts
+    (``claims.registry.printed.counts``), left out when the project lists none."""
     checked_by = checked_by or {}
     entries = [
         claim_entry(
@@ -169,6 +174,7 @@ def build(
         "run": run,
         "claims": entries,
         "summary": summarize(entries),
+        **({"printed": printed} if printed and printed.get("outputs") else {}),
     }
 
 

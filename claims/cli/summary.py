@@ -155,6 +155,10 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
         extra = notes(document)
         if extra:
             out += [""] + extra
+    if document.get("printed"):
+        from claims.registry.printed import line
+
+        out += ["", line(document["printed"])]
     section = document.get("falsification")
     if section:
         from claims.harness.falsify import score_line

@@ -17,6 +17,23 @@ A fault breaks a value, never the harness: the tests it targets must fail by an 
 number, a check that no longer holds), not by a TypeError that any broken import would also give.
 Faults live in modules by area (``torch_core`` for the behaviours many chapters share, then one module per
 chapter for the rest); a claim names the ones that must reach it in the registry (``faults = [...]``).
+
+Most faults replace one attribute for as long as they are planted; ``replace`` says so in one line::
+
+    VIEW = torch.Tensor.view
+
+    @fault("view-copies")
+    def view_copies():
+        \"\"\"Tensor.view returns a copy instead of a view of the same storage.\"\"\"
+        yield from replace(torch.Tensor, "view", lambda self, *shape: VIEW(self, *shape).clone())
+
+A skeptic's fault (``@skeptic("name")``) is the other kind: it keeps PyTorch and the book's code right and
+changes the experiment the way a doubting reader would (a remedy strong enough to underfit, an init that
+changes the story, an input that is not what the statement assumes), so that the statement, as written,
+would be false. A claim names them apart from its planted faults (``skeptic_faults = [...]``); a test that
+stays green under one tests less than its statement says. They usually replace a named setting of the
+experiment (a constant of the test module or of ``claims.experiments``), which a test must read when it
+runs, not when it is collected.
 """
 
 from __future__ import annotations
@@ -28,17 +45,24 @@ import functools
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterator
+
+import pytest
 
 MODULES = ("torch_core", "ch05", "ch06", "ch07", "ch08", "ch08_training", "ch10")
+
+
+PLANTED, SKEPTIC = "planted", "skeptic"  # the two kinds: a broken behaviour, a doubted experiment
+DECORATORS = {"fault": PLANTED, "skeptic": SKEPTIC}
 
 
 @dataclass(frozen=True)
 class Fault:
     name: str
-    doc: str  # one line: what it breaks
+    doc: str  # one line: what it breaks, or how it changes the experiment
     factory: Callable[[], ContextManager[None]]
     module: str
+    kind: str = PLANTED
 
 
 FAULTS: dict[str, Fault] = {}
@@ -49,7 +73,7 @@ class FaultError(Exception):
     """An unknown fault name, or a fault defined twice."""
 
 
-def fault(name: str):
+def fault(name: str, kind: str = PLANTED):
     """Register a generator function as the fault ``name`` (see the module docstring)."""
 
     def register(function):
@@ -59,10 +83,29 @@ def fault(name: str):
         if not doc:
             raise FaultError(f"fault '{name}' ({function.__module__}) needs a one-line docstring saying what it breaks")
         factory = contextlib.contextmanager(function)
-        FAULTS[name] = Fault(name, doc[0], factory, function.__module__)
+        FAULTS[name] = Fault(name, doc[0], factory, function.__module__, kind)
         return factory
 
     return register
+
+
+def skeptic(name: str):
+    """Register a generator function as the skeptic's fault ``name``: it changes the experiment, not PyTorch."""
+    return fault(name, SKEPTIC)
+
+
+def replace(target, name: str, value) -> Iterator[None]:
+    """A fault's body when it replaces one attribute: ``yield from replace(F, "mse_loss", wrong)``.
+
+    ``target`` is an object or a module's dotted name (imported when the fault is planted, so a fault can
+    reach a test module's constant: ``replace("tests.ch05.test_p131_overfitting", "DROPOUT_P", 0.9)``).
+    The attribute is restored when the fault ends.
+    """
+    if isinstance(target, str):
+        target = importlib.import_module(target)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(target, name, value)
+        yield
 
 
 def load_all() -> dict[str, Fault]:
@@ -75,22 +118,28 @@ def load_all() -> dict[str, Fault]:
 def known_names() -> set[str]:
     """Every fault's name, read from the fault modules' source without importing them (they import
     torchvision, SimpleITK and the book's code), plus any registered already (a project's conftest)."""
-    names = set(FAULTS)
+    return set(known_kinds())
+
+
+def known_kinds() -> dict[str, str]:
+    """Every fault's name and kind (``planted`` or ``skeptic``), read from source like ``known_names``."""
+    kinds = {name: f.kind for name, f in FAULTS.items()}
     for module in MODULES:
         path = Path(__file__).parent / f"{module}.py"
-        names.update(_names_in(path, path.stat().st_mtime_ns))
-    return names
+        kinds.update(_names_in(path, path.stat().st_mtime_ns))
+    return kinds
 
 
 @functools.lru_cache(maxsize=None)
-def _names_in(path: Path, mtime_ns: int) -> frozenset:
-    """The names given to ``@fault(...)`` in one module's source (cached until the file changes)."""
-    found = set()
+def _names_in(path: Path, mtime_ns: int) -> dict[str, str]:
+    """The names given to ``@fault(...)`` and ``@skeptic(...)`` in one module's source, with their kind
+    (cached until the file changes)."""
+    found = {}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fault" and node.args:
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in DECORATORS and node.args:
             if isinstance(node.args[0], ast.Constant):
-                found.add(node.args[0].value)
-    return frozenset(found)
+                found[node.args[0].value] = DECORATORS[node.func.id]
+    return found
 
 
 def check_name(name: str, names: set[str] | None = None) -> None:

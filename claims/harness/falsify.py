@@ -1,8 +1,12 @@
 """``python -m pytest --falsify``: every claim's tests, on the CPU, once per fault the registry names for it.
 
-A claim is proven falsifiable when each fault it names turns at least one of its tests red by an assertion
-(an ``AssertionError``, pytest.raises' "DID NOT RAISE", a hypothesis falsifying example), and each of its
-tests is turned red by an assertion under at least one of its faults. A red by a crash (a TypeError, a
+Two kinds of fault (``claims.faults``): planted faults break PyTorch or the book's code; a skeptic's fault
+keeps them right and changes the experiment so that the statement, as written, would be false. Both must
+turn the claim's tests red: a test green under a skeptic's fault tests less than its statement says.
+
+A claim is proven falsifiable when each fault it names, of either kind, turns at least one of its tests red
+by an assertion (an ``AssertionError``, pytest.raises' "DID NOT RAISE", a hypothesis falsifying example), and
+each of its tests is turned red by an assertion under at least one of its faults. A red by a crash (a TypeError, a
 RuntimeError) counts for nothing: it proves no more than a broken import would. A test weakened to
 ``assert True`` stays green under every fault, so the run fails and names it. Tests skipped on the CPU
 (claims about CUDA only, about a real data set not given) are left out; a claim with no test run is
@@ -65,12 +69,12 @@ class Tally:
             slot[outcome].append(test)
 
     def judge(self, claim: Claim) -> dict:
-        """``{"verdict": ..., "faults": {...}, "problems": [...]}`` for one claim."""
+        """``{"verdict": ..., "faults": {...}, "skeptic_faults": {...}, "problems": [...]}`` for one claim."""
         if claim.uncheckable:
             return {"verdict": "uncheckable", "reason": claim.uncheckable, "faults": {}, "problems": []}
-        if claim.unfalsifiable:
+        if claim.unfalsifiable and not claim.skeptic_faults:
             return {"verdict": "unfalsifiable", "reason": claim.unfalsifiable, "faults": {}, "problems": []}
-        if not claim.faults:
+        if not claim.faults and not claim.unfalsifiable:
             return {
                 "verdict": "no-faults",
                 "faults": {},
@@ -79,34 +83,41 @@ class Tally:
                 ],
             }
         tally = self.claims.get(claim.id)
-        faults = {name: tally.faults[name] for name in claim.faults} if tally else {}
-        ran = {t for slot in faults.values() for t in slot[CAUGHT] + slot[SURVIVED] + list(slot[CRASHED])}
+        planted = {name: tally.faults[name] for name in claim.faults} if tally else {}
+        doubted = {name: tally.faults[name] for name in claim.skeptic_faults} if tally else {}
+        both = {**planted, **doubted}
+        ran = {t for slot in both.values() for t in slot[CAUGHT] + slot[SURVIVED] + list(slot[CRASHED])}
+        judged = {"faults": _plain(planted), "skeptic_faults": _plain(doubted)}
         if not ran:
             reasons = "every test was skipped" if tally else "no test of it was run"
-            return {"verdict": "not-run", "reason": reasons, "faults": _plain(faults), "problems": []}
+            return {"verdict": "not-run", "reason": reasons, **judged, "problems": []}
         problems = []
-        for name, slot in faults.items():
-            if not slot[CAUGHT] and (slot[SURVIVED] or slot[CRASHED]):
-                crashes = "; ".join(f"{test}: {error}" for test, error in slot[CRASHED].items())
-                problems.append(
-                    f"{claim.id}: fault {name} turned none of its tests red by an assertion"
-                    + (
-                        f" (it made them crash instead: {crashes}; a fault must break a value, not the harness)"
-                        if crashes
-                        else ""
-                    )
+        for name, slot in both.items():
+            if slot[CAUGHT] or not (slot[SURVIVED] or slot[CRASHED]):
+                continue
+            crashes = "; ".join(f"{test}: {error}" for test, error in slot[CRASHED].items())
+            if name in doubted:
+                problem = (
+                    f"{claim.id}: skeptic's fault {name} left every test green by an assertion: the tests check "
+                    f"less than the statement says (strengthen them, or narrow the statement)"
                 )
-        caught = {t for slot in faults.values() for t in slot[CAUGHT]}
+            else:
+                problem = f"{claim.id}: fault {name} turned none of its tests red by an assertion"
+            if crashes:
+                problem += f" (it made them crash instead: {crashes}; a fault must break a value, not the harness)"
+            problems.append(problem)
+        caught = {t for slot in both.values() for t in slot[CAUGHT]}
         for test in sorted(ran - caught):
             problems.append(
-                f"{claim.id}: {test} stayed green under every fault it names ({', '.join(claim.faults)})"
-                if any(test in slot[SURVIVED] for slot in faults.values())
+                f"{claim.id}: {test} stayed green under every fault it names ({', '.join(both)})"
+                if any(test in slot[SURVIVED] for slot in both.values())
                 else f"{claim.id}: {test} went red under no fault by an assertion (it only crashed)"
             )
-        return {"verdict": "survives" if problems else "falsifiable", "faults": _plain(faults), "problems": problems}
+        return {"verdict": "survives" if problems else "falsifiable", **judged, "problems": problems}
 
     def section(self, claims: dict[str, Claim], torch_version: str) -> dict:
-        """The ledger's ``falsification`` section: per claim its verdict and, per fault, what each test did."""
+        """The ledger's ``falsification`` section: per claim its verdict and, per fault, what each test did;
+        the score counts claims, and the faults of each kind named and caught."""
         judged = {cid: self.judge(claim) for cid, claim in claims.items()}
         verdicts = [j["verdict"] for j in judged.values()]
         score = {
@@ -117,6 +128,11 @@ class Tally:
             "not_run": verdicts.count("not-run"),
             "failing": verdicts.count("survives") + verdicts.count("no-faults"),
         }
+        for kind in ("faults", "skeptic_faults"):
+            slots = [slot for j in judged.values() for slot in j.get(kind, {}).values()]
+            tried = [slot for slot in slots if any(slot.get(k) for k in (CAUGHT, SURVIVED, CRASHED))]
+            score[kind] = {"tried": len(tried), "caught": sum(1 for slot in tried if slot.get(CAUGHT))}
+        score["claims_with_skeptic_faults"] = sum(1 for c in claims.values() if c.skeptic_faults)
         return {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "torch": torch_version,
@@ -142,4 +158,7 @@ def score_line(section: dict) -> str:
     extras = [
         f"{s[k]} {k.replace('_', ' ')}" for k in ("failing", "unfalsifiable", "uncheckable", "not_run") if s.get(k)
     ]
-    return line + (f" ({', '.join(extras)})" if extras else "")
+    line += f" ({', '.join(extras)})" if extras else ""
+    kinds = [(s.get(k), what) for k, what in (("faults", "planted faults"), ("skeptic_faults", "skeptic's faults"))]
+    counted = [f"{what} {n['caught']}/{n['tried']} caught" for n, what in kinds if isinstance(n, dict)]
+    return line + ("; " + ", ".join(counted) if counted else "")

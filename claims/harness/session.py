@@ -30,7 +30,7 @@ import torch
 from claims import devices, faults, ledger
 from claims.errors import DataFileError
 from claims.harness import falsify, options
-from claims.registry import RegistryError, load_registry
+from claims.registry import RegistryError, load_registry, printed
 
 WORKER_KEY = "dlwpt_claims"
 EVIDENCE_KEY = pytest.StashKey[dict]()  # the evidence a test recorded, on its item
@@ -56,6 +56,7 @@ class Harness:
             registry = (config.inipath.parent if config.inipath else config.rootpath) / registry
         try:
             self.claims = load_registry(registry)
+            self.printed = printed.counts(printed.load(registry / "printed"))
         except RegistryError as exc:
             raise pytest.UsageError(f"claim registry: {exc}") from None
         self.falsify = bool(config.getoption("falsify"))
@@ -97,15 +98,20 @@ class Harness:
                 faults.get(self.plant)
         except faults.FaultError as exc:
             raise pytest.UsageError(f"--plant {self.plant}: {exc}" if self.plant else f"claims.faults: {exc}") from None
-        known = faults.known_names()
+        kinds = faults.known_kinds()
         for claim in self.claims.values():
-            for name in claim.faults:
-                try:
-                    faults.check_name(name, known)
-                except faults.FaultError as exc:
-                    raise pytest.UsageError(
-                        f"claim registry: {claim.origin} (id '{claim.id}'): field 'faults': {exc}"
-                    ) from None
+            for field, kind in (("faults", faults.PLANTED), ("skeptic_faults", faults.SKEPTIC)):
+                for name in getattr(claim, field):
+                    where = f"claim registry: {claim.origin} (id '{claim.id}'): field '{field}'"
+                    try:
+                        faults.check_name(name, set(kinds))
+                    except faults.FaultError as exc:
+                        raise pytest.UsageError(f"{where}: {exc}") from None
+                    if kinds[name] != kind:
+                        raise pytest.UsageError(
+                            f"{where}: '{name}' is a {kinds[name]} fault; "
+                            f"{'skeptic_faults' if kinds[name] == faults.SKEPTIC else 'faults'} is where it goes"
+                        )
 
     def pytest_sessionstart(self, session):
         if self.falsify:  # after every configure hook, so no profile chosen on the command line undoes it
@@ -139,8 +145,9 @@ class Harness:
         if self.falsify:
             mark = metafunc.definition.get_closest_marker("claim")
             claim = self.claims.get(mark.args[0]) if mark and mark.args else None
-            if claim is not None and claim.faults:
-                metafunc.parametrize("planted_fault", list(claim.faults), ids=list(claim.faults), indirect=True)
+            planted = [*claim.faults, *claim.skeptic_faults] if claim is not None else []
+            if planted:
+                metafunc.parametrize("planted_fault", planted, ids=planted, indirect=True)
 
     def _describe(self, item) -> Collected | None:
         marks = list(item.iter_markers("claim"))
@@ -351,7 +358,7 @@ class Harness:
             "selection": selection,
             "workers": self.workers,
         }
-        document = ledger.build(self.claims, self.results, ledger.environment(), run, self._checked_by())
+        document = ledger.build(self.claims, self.results, ledger.environment(), run, self._checked_by(), self.printed)
         self._write(document, ran if executed else set())
 
     def _checked_by(self) -> dict[str, list[str]]:

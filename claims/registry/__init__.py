@@ -11,8 +11,11 @@ A record::
     amended = { since = "2.0", now = "What PyTorch does instead." }   # optional
     refuted = "What is true instead."                                 # optional
     faults = ["view-copies"]          # the planted faults (claims.faults) that must turn its tests red
+    skeptic_faults = ["dropout-so-strong-it-underfits"]  # experiments under which the statement would be false
     unfalsifiable = "Why no fault can honestly reach it."             # instead of faults, rarely
     uncheckable = "Why no experiment can check this sentence."        # a sentence with no test
+    book_code = "p1ch8/1_convolution.ipynb"   # the companion code's file, where the claim is about that code
+    second_edition = "What dlwpt-code-2e changed here, with the file."  # optional
 
 Every problem is reported as a ``RegistryError`` naming the file, the record and the field.
 """
@@ -42,8 +45,11 @@ FIELDS = {
     "amended",
     "refuted",
     "faults",
+    "skeptic_faults",
     "unfalsifiable",
     "uncheckable",
+    "book_code",
+    "second_edition",
 }
 REQUIRED = ("id", "chapter", "page", "statement", "source")
 
@@ -70,6 +76,9 @@ class Claim:
     faults: tuple[str, ...] = ()
     unfalsifiable: str | None = None
     uncheckable: str | None = None
+    skeptic_faults: tuple[str, ...] = ()
+    book_code: str | None = None  # the companion code's file (deep-learning-with-pytorch/dlwpt-code) it tests
+    second_edition: str | None = None  # what dlwpt-code-2e changed in the code or the numbers the claim tests
     origin: str = ""  # "file (claim #n)", for error messages
 
     def amended_in(self, torch_version: str) -> bool:
@@ -127,11 +136,10 @@ def _parse_record(raw: object, where: str) -> Claim:
     )
     if amended and refuted:
         raise _problem(where, "refuted", "cannot be set together with 'amended'")
-    faults = raw.get("faults", [])
-    if not isinstance(faults, list) or not all(isinstance(f, str) and f.strip() for f in faults):
-        raise _problem(where, "faults", f"must be a list of fault names (claims.faults), got {faults!r}")
-    if len(set(faults)) != len(faults):
-        raise _problem(where, "faults", f"names a fault twice: {faults!r}")
+    faults, skeptic_faults = (_names(raw, field, where) for field in ("faults", "skeptic_faults"))
+    both = sorted(set(faults) & set(skeptic_faults))
+    if both:
+        raise _problem(where, "skeptic_faults", f"names {both[0]!r}, which 'faults' names too")
     if faults and unfalsifiable:
         raise _problem(where, "unfalsifiable", "cannot be set together with 'faults'")
     return Claim(
@@ -145,8 +153,20 @@ def _parse_record(raw: object, where: str) -> Claim:
         tuple(faults),
         unfalsifiable,
         uncheckable,
+        tuple(skeptic_faults),
+        _reason(raw, "book_code", where),
+        _reason(raw, "second_edition", where),
         origin=where.split(" (id")[0],
     )
+
+
+def _names(raw: dict, field: str, where: str) -> list[str]:
+    names = raw.get(field, [])
+    if not isinstance(names, list) or not all(isinstance(f, str) and f.strip() for f in names):
+        raise _problem(where, field, f"must be a list of fault names (claims.faults), got {names!r}")
+    if len(set(names)) != len(names):
+        raise _problem(where, field, f"names a fault twice: {names!r}")
+    return names
 
 
 def _reason(raw: dict, field: str, where: str) -> str | None:

@@ -157,9 +157,15 @@ def test_a_caught_fault_passes_and_every_miss_is_named(falsify_project):
         "uncheckable": 0,
         "not_run": 0,
         "failing": 2,
+        "faults": {"tried": 3, "caught": 1},
+        "skeptic_faults": {"tried": 0, "caught": 0},
+        "claims_with_skeptic_faults": 0,
     }
     result.stdout.fnmatch_lines(
-        ["*falsification (torch *): 1/4 claims proven falsifiable (2 failing, 1 unfalsifiable)*"]
+        [
+            "*falsification (torch *): 1/4 claims proven falsifiable (2 failing, 1 unfalsifiable); "
+            "planted faults 1/3 caught, skeptic's faults 0/0 caught*"
+        ]
     )
 
 
@@ -217,3 +223,98 @@ def test_a_plain_run_after_it_keeps_the_score_and_another_environment_drops_it(f
     path.write_text(json.dumps(document))
     falsify_project.run("--device", "cpu")
     assert "falsification" not in json.loads(path.read_text()), "a score from another torch is not this one's"
+
+
+# A skeptic's fault changes the experiment, not the library: here the input the statement is about.
+SKEPTIC_FAULTS = """
+from claims.faults import fault, replace, skeptic
+
+
+@fault("double-is-the-identity")
+def double_is_the_identity():
+    \"\"\"lib.double returns its input.\"\"\"
+    yield from replace(lib, "double", lambda x: x)
+
+
+@skeptic("an-input-of-zero")
+def an_input_of_zero():
+    \"\"\"The experiment doubles 0, where adding one to the result would be seen and doubling would not.\"\"\"
+    yield from replace("test_claims", "INPUT", 0)
+
+
+@skeptic("an-even-input")
+def an_even_input():
+    \"\"\"The experiment halves 8 instead of 4: still an even number, so rounding down cannot show.\"\"\"
+    yield from replace("test_claims", "INPUT", 8)
+"""
+SKEPTIC_REGISTRY = """
+[[claim]]
+id = "ch05.doubling-changes-the-input"
+chapter = 5
+page = 110
+statement = "double changes every input it is given."
+source = "110 - double"
+faults = ["double-is-the-identity"]
+skeptic_faults = ["an-input-of-zero"]
+
+[[claim]]
+id = "ch05.halving-leaves-no-remainder"
+chapter = 5
+page = 111
+statement = "halve of an even number leaves no remainder."
+source = "111 - halve"
+faults = ["double-adds-one"]
+skeptic_faults = ["an-even-input"]
+"""
+SKEPTIC_TESTS = """
+import pytest
+
+import lib
+
+INPUT = 3
+
+
+@pytest.mark.claim("ch05.doubling-changes-the-input")
+def test_double_changes_its_input():
+    assert lib.double(INPUT) != INPUT
+
+
+@pytest.mark.claim("ch05.halving-leaves-no-remainder")
+def test_halve_then_double_round_trips():
+    assert lib.double(lib.halve(4)) == 4
+"""
+
+
+def test_a_skeptics_fault_must_turn_its_claims_tests_red_too(falsify_project):
+    falsify_project.pytester.makeconftest(FAULTS + SKEPTIC_FAULTS)
+    falsify_project.write_registry(SKEPTIC_REGISTRY)
+    falsify_project.write_tests(SKEPTIC_TESTS)
+    result = falsify_project.run("--falsify", "-rA")
+    section = falsify_falsification(falsify_project)
+    doubling = section["claims"]["ch05.doubling-changes-the-input"]
+    assert doubling["verdict"] == "falsifiable", doubling
+    assert doubling["skeptic_faults"]["an-input-of-zero"]["caught"] == ["test_double_changes_its_input"]
+    # the halving test never reads INPUT: a skeptic's fault that changes nothing it checks is a weak test
+    assert section["claims"]["ch05.halving-leaves-no-remainder"]["verdict"] == "survives"
+    result.stdout.fnmatch_lines(
+        ["ch05.halving-leaves-no-remainder: skeptic's fault an-even-input left every test green by an assertion*"]
+    )
+    assert section["score"]["skeptic_faults"] == {"tried": 2, "caught": 1}
+    assert section["score"]["claims_with_skeptic_faults"] == 2
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_fault_of_the_other_kind_in_a_registry_field_is_a_usage_error(falsify_project):
+    falsify_project.pytester.makeconftest(FAULTS + SKEPTIC_FAULTS)
+    falsify_project.write_registry(
+        SKEPTIC_REGISTRY.replace('faults = ["double-is-the-identity"]', 'faults = ["an-even-input"]')
+    )
+    falsify_project.write_tests(SKEPTIC_TESTS)
+    result = falsify_project.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*(id 'ch05.doubling-changes-the-input'): field 'faults': 'an-even-input' is a skeptic fault; "
+            "skeptic_faults is where it goes*"
+        ]
+    )
