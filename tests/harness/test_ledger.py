@@ -80,7 +80,10 @@ def test_ledger_has_the_documented_shape(ledger):
         "refuted",
         "uncheckable",
         "faults",
+        "skeptic_faults",
         "unfalsifiable",
+        "book_code",
+        "second_edition",
         "checked_by",
         "results",
     }
