@@ -48,21 +48,29 @@ def generator(seed, device) -> torch.Generator:
 
 
 @pytest.fixture(scope="session")
-def _book_runs() -> dict:
-    return {}
+def session_cache():
+    """``session_cache(key, compute)``: ``compute()`` once per session for each key, shared by every test
+    that asks (the long training runs cost seconds). What is computed with a planted fault (``--plant``,
+    ``--falsify``) is kept apart from what is computed without it, so neither is served to the other."""
+    store: dict = {}
+
+    def cached(key, compute):
+        key = (faults.active(), key)
+        if key not in store:
+            store[key] = compute()
+        return store[key]
+
+    return cached
 
 
 @pytest.fixture
-def thermometer_run(thermometer, device, _book_runs):
+def thermometer_run(thermometer, device, session_cache):
     """``thermometer_run(route, n_epochs, lr, inputs)``: one of the book's chapter-5 runs on the test's
-    device, computed once per session and shared by every claim that reads it (the long runs cost seconds).
-    A run made with a planted fault (``--plant``, ``--falsify``) is kept apart from the real one."""
+    device, computed once per session and shared by every claim that reads it."""
 
     def run(route: str, n_epochs: int, learning_rate: float, inputs: str) -> Run:
-        key = (faults.active(), str(device), route, n_epochs, learning_rate, inputs)
-        if key not in _book_runs:
-            _book_runs[key] = book_run(thermometer, route, n_epochs, learning_rate, inputs)
-        return _book_runs[key]
+        key = ("thermometer", str(device), route, n_epochs, learning_rate, inputs)
+        return session_cache(key, lambda: book_run(thermometer, route, n_epochs, learning_rate, inputs))
 
     return run
 

@@ -95,7 +95,11 @@ def seed_for(nodeid: str) -> int:
 
 @pytest.fixture(autouse=True)
 def seed(request) -> int | None:
-    """Seeds torch (every device), numpy and random from the test id; returns the seed."""
+    """Seeds torch (every device), numpy and random from the test id; returns the seed.
+
+    Only torch's seed is sure to hold when the test body runs: pytest-randomly reseeds ``random`` and numpy's
+    global generator from its own seed in ``pytest_runtest_call``, after the fixtures. Numbers a test draws
+    with numpy come from the ``rng`` fixture instead, seeded from the test id like torch."""
     if _harness(request.config) is None:
         return None  # another project's run: leave its random state alone
     value = seed_for(request.node.nodeid)
@@ -103,6 +107,12 @@ def seed(request) -> int | None:
     np.random.seed(value)
     random.seed(value)
     return value
+
+
+@pytest.fixture
+def rng(seed) -> np.random.Generator:
+    """A numpy generator seeded from the test id (numpy's global one is pytest-randomly's: see ``seed``)."""
+    return np.random.default_rng(seed)
 
 
 @pytest.fixture(autouse=True)

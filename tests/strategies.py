@@ -10,6 +10,12 @@ from hypothesis import strategies as st
 float_dtypes = st.sampled_from([torch.float32, torch.float64])
 
 
+def rounding_tolerance(dtype: torch.dtype) -> float:
+    """The absolute and relative tolerance for two ways of computing the same value in ``dtype``: they may
+    round and sum in another order (float32 keeps about 7 digits, float64 about 16)."""
+    return 1e-5 if dtype == torch.float32 else 1e-12
+
+
 def shapes(min_dims: int = 1, max_dims: int = 4, max_side: int = 5) -> st.SearchStrategy[tuple[int, ...]]:
     """Small tensor shapes, every side at least 1."""
     return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)

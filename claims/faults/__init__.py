@@ -43,6 +43,7 @@ import contextlib
 import difflib
 import functools
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
@@ -105,6 +106,29 @@ def replace(target, name: str, value) -> Iterator[None]:
         target = importlib.import_module(target)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(target, name, value)
+        yield
+
+
+# A name other modules imported with ``from module import name`` is a second reference that replacing the
+# attribute in its module does not reach. Two ways round it:
+# - ``replace_code``: the function object stays, its code changes; every reference sees the change. For a
+#   plain Python function of the book's or the suite's code (no closure, the same free names).
+# - ``replace_everywhere``: every loaded module's reference is replaced (tests included). For anything else:
+#   a class, a builtin, a function whose replacement needs a closure.
+
+
+def replace_code(function, replacement) -> Iterator[None]:
+    """A fault's body: ``function`` runs ``replacement``'s code, wherever it was imported."""
+    yield from replace(function, "__code__", replacement.__code__)
+
+
+def replace_everywhere(module, name: str, value) -> Iterator[None]:
+    """A fault's body: ``module.name`` is ``value`` there and in every loaded module that imported it by name."""
+    original = getattr(module, name)
+    with pytest.MonkeyPatch.context() as mp:
+        for loaded in list(sys.modules.values()):
+            if loaded is not None and vars(loaded).get(name) is original:
+                mp.setattr(loaded, name, value)
         yield
 
 

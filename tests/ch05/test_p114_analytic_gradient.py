@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from claims.book.thermometer import grad_fn, loss_fn, model
 from claims.compat import assert_close
+from tests.strategies import rounding_tolerance
 
 CLAIM = "ch05.analytic-gradient-matches-autograd"
 
@@ -60,6 +61,6 @@ def test_analytic_gradient_equals_autograd_anywhere(thermometer, device, w, b, i
     loss_fn(t_p, t_c).backward()
     analytic = grad_fn(t_u, t_c, t_p.detach(), *params.detach())
     # float32 sums of terms up to ~1e4 in different orders: rounding of ~1e-6 of the largest term
-    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    tol = rounding_tolerance(dtype)
     scale = (2 * (t_p.detach() - t_c).abs() * t_u.abs()).mean().item() + 1.0
     assert_close(analytic, params.grad, rtol=tol, atol=tol * scale)

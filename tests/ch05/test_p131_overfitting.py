@@ -16,7 +16,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from claims import faults
 from claims.compat import assert_close
 from claims.experiments.overfitting import book_loop, page_131_runs
 
@@ -37,16 +36,12 @@ SMALLER_VAL = 1.0  # validation loss, 4 units / 32 ("less error on new data"): 0
 SMALLER_GAP = 0.9  # gap, 4 units / 32: 0.514-0.817
 DROPOUT_GAP = 0.8  # gap, dropout / none: 0.346-0.619
 ONE_UNIT_TRAIN = 3 * CURVE_NOISE_VARIANCE  # one unit's training loss on the curve stays above: 0.060-0.204
-_RUNS: dict = {}
 
 
 @pytest.fixture
-def runs(device):
+def runs(device, session_cache):
     """Every page-131 setting on the test's device, trained once per session (and once per planted fault)."""
-    key = (faults.active(), str(device))
-    if key not in _RUNS:
-        _RUNS[key] = page_131_runs(device, seed=0)
-    return _RUNS[key]
+    return session_cache(("page-131", str(device)), lambda: page_131_runs(device, seed=0))
 
 
 @pytest.mark.claim("ch05.overfitting-shows-as-validation-loss-turning-up")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from claims.book.models import thermometer_seq
 from claims.compat import assert_close, full_float32
-from tests.strategies import float_dtypes
+from tests.strategies import float_dtypes, rounding_tolerance
 
 NEURON = "ch06.linear-layer-computes-x-times-weight-transposed-plus-bias"
 NETWORK = "ch06.multilayer-network-is-a-composition-of-layers"
@@ -27,7 +27,7 @@ def test_linear_is_x_weight_transposed_plus_bias(device, batch, n_in, n_out, dty
         out = linear(x)
         by_hand = x @ linear.weight.T + linear.bias
     # addmm and matmul-then-add may sum in different orders: float32 rounding, no more
-    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    tol = rounding_tolerance(dtype)
     assert_close(out, by_hand, rtol=tol, atol=tol)
     # neuron j alone: sum_i w_ji * x_i + b_j
     j = n_out - 1

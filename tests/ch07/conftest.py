@@ -14,7 +14,6 @@ import pytest
 import torch
 from torchvision import transforms
 
-from claims import faults
 from fixtures.cifar import GeneratedCifar10, open_cifar10, write_cifar10
 
 
@@ -23,28 +22,21 @@ def cifar10_generated(tmp_path_factory) -> GeneratedCifar10:
     return write_cifar10(tmp_path_factory.mktemp("cifar10"), per_batch=8, n_test=10, seed=0)
 
 
-@pytest.fixture(scope="session")
-def _real_cifar10_cache() -> dict:
-    return {}
-
-
 @pytest.fixture
-def real_cifar10(cifar10_root, _real_cifar10_cache) -> dict:
+def real_cifar10(cifar10_root, session_cache) -> dict:
     """{"train": ..., "val": ...}: the real CIFAR-10 as PIL images; a broken directory is one DataFileError."""
-    key = ("datasets", faults.active())
-    if key not in _real_cifar10_cache:
-        _real_cifar10_cache[key] = {
-            "train": open_cifar10(cifar10_root, train=True),
-            "val": open_cifar10(cifar10_root, train=False),
-        }
-    return _real_cifar10_cache[key]
+    return session_cache(
+        "real-cifar10",
+        lambda: {"train": open_cifar10(cifar10_root, train=True), "val": open_cifar10(cifar10_root, train=False)},
+    )
 
 
 @pytest.fixture
-def real_cifar10_stacked(cifar10_root, _real_cifar10_cache) -> torch.Tensor:
+def real_cifar10_stacked(cifar10_root, session_cache) -> torch.Tensor:
     """The 50,000 training images through ToTensor, stacked along dim 3: [3, 32, 32, 50000]."""
-    key = ("stacked", faults.active())
-    if key not in _real_cifar10_cache:
+
+    def stack():
         tensor_cifar10 = open_cifar10(cifar10_root, train=True, transform=transforms.ToTensor())
-        _real_cifar10_cache[key] = torch.stack([img_t for img_t, _ in tensor_cifar10], dim=3)
-    return _real_cifar10_cache[key]
+        return torch.stack([img_t for img_t, _ in tensor_cifar10], dim=3)
+
+    return session_cache("real-cifar10-stacked", stack)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from claims.book.models import fc_small
 from claims.compat import assert_close, full_float32
-from tests.strategies import float_dtypes
+from tests.strategies import float_dtypes, rounding_tolerance
 
 SAME_LOSS = "ch07.nllloss-of-logsoftmax-equals-cross-entropy"
 NOT_PROBABILITIES = "ch07.cross-entropy-model-outputs-are-not-probabilities"
@@ -35,7 +35,7 @@ def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, s
 
     two_steps = nn.NLLLoss(weight=weight, reduction=reduction)(nn.LogSoftmax(dim=1)(logits), target)
     one_step = nn.CrossEntropyLoss(weight=weight, reduction=reduction)(logits, target)
-    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    tol = rounding_tolerance(dtype)
     assert_close(two_steps, one_step, rtol=tol, atol=tol)
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from claims.book.models import fc_small, n_parameters
 from claims.compat import assert_close, full_float32
+from tests.strategies import rounding_tolerance
 
 # A gradient counts as nonzero above this. Inside the window it is at least 4 * 0.5 = 2 (weights drawn in
 # [0.5, 1]); outside it is 0 on the CPU, while cuDNN's FFT or Winograd backward may leave rounding noise
@@ -51,7 +52,7 @@ def test_shifting_the_input_shifts_the_output(device, dy, dx, dtype):
         conv_then_shifted = torch.roll(conv(x), shifts=(dy, dx), dims=(2, 3))
 
     inside = (slice(None), slice(None), slice(max(dy, 0), 18 + min(dy, 0)), slice(max(dx, 0), 18 + min(dx, 0)))
-    tol = 1e-5 if dtype == torch.float32 else 1e-12  # rounding: an algorithm may sum in another order per position
+    tol = rounding_tolerance(dtype)  # rounding: an algorithm may sum in another order per position
     assert_close(shifted_then_conv[inside], conv_then_shifted[inside], rtol=tol, atol=tol)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from claims import faults
 from claims.book.luna.cache import RawCandidateCache
 from claims.book.luna.candidates import check_luna_root
 from fixtures.luna import LunaTree, write_luna_tree
@@ -21,19 +20,11 @@ def luna_tree(tmp_path_factory) -> LunaTree:
     return write_luna_tree(tmp_path_factory.mktemp("luna"), seed=0)
 
 
-@pytest.fixture(scope="session")
-def _luna_caches(tmp_path_factory) -> dict:
-    return {}
-
-
 @pytest.fixture
-def luna_cache(_luna_caches, tmp_path_factory) -> RawCandidateCache:
+def luna_cache(session_cache, tmp_path_factory) -> RawCandidateCache:
     """One disk cache of crops shared by the dataset tests (the caching tests make their own); a test run
     with a planted fault gets a cache of its own, so no crop made with the fault is served without it."""
-    key = faults.active()
-    if key not in _luna_caches:
-        _luna_caches[key] = RawCandidateCache(tmp_path_factory.mktemp("luna-cache"))
-    return _luna_caches[key]
+    return session_cache("luna-cache", lambda: RawCandidateCache(tmp_path_factory.mktemp("luna-cache")))
 
 
 @pytest.fixture(scope="session")
