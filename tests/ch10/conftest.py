@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from claims.book.luna.cache import RawCandidateCache
-from claims.book.luna.candidates import check_luna_root
+from claims.book.luna.layout import check_luna_root
 from fixtures.luna import LunaTree, write_luna_tree
 
 

@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from claims.book.luna.candidates import ANNOTATION_COLUMNS, CANDIDATE_COLUMNS, getCandidateInfoList, read_rows
+from claims.book.luna.candidates import getCandidateInfoList, read_rows
+from claims.book.luna.layout import ANNOTATION_COLUMNS, CANDIDATE_COLUMNS
 
 WC_HEAD = "ch10.wc-and-head-show-the-csv-as-python-reads-it"
 NODULE_ROWS = "ch10.rows-ending-in-1-are-the-nodules"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from claims.book.luna.ct import check_metaio, read_mhd_header
+from claims.book.luna.layout import check_metaio, read_mhd_header
 from claims.experiments.geometry import numbers
 
 HEADER = "ch10.mhd-is-a-text-header-naming-raw-voxels"

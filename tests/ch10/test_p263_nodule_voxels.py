@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from claims.book.luna.candidates import ANNOTATION_COLUMNS, read_rows
+from claims.book.luna.candidates import read_rows
 from claims.book.luna.coords import xyz2irc
-from claims.book.luna.ct import Ct, check_metaio
+from claims.book.luna.ct import Ct
+from claims.book.luna.layout import ANNOTATION_COLUMNS, check_metaio
 from claims.experiments.geometry import geometry
 
 PLANTED = "ch10.planted-nodule-xyz-maps-to-its-voxel"

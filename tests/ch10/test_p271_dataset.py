@@ -11,8 +11,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from claims.book.luna.cache import RawCandidateCache
-from claims.book.luna.candidates import CANDIDATE_COLUMNS, read_rows
+from claims.book.luna.candidates import read_rows
 from claims.book.luna.dataset import WIDTH_IRC, LunaDataset
+from claims.book.luna.layout import CANDIDATE_COLUMNS
 from claims.compat import assert_close
 
 LEN_GETITEM = "ch10.dataset-needs-len-and-getitem"

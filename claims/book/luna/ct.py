@@ -4,93 +4,24 @@ A scan is a MetaIO pair: ``<series_uid>.mhd``, a text header of ``Key = value`` 
 voxels it names in ``ElementDataFile``. The loader reads it with SimpleITK (``GetArrayFromImage`` gives
 (index, row, col) = (z, y, x)), keeps float32 Hounsfield units clipped to [-1000, 1000], and crops
 ``width_irc`` voxels around a candidate, shifted to stay inside the volume. Before SimpleITK sees a
-file, the header and the size of the ``.raw`` are checked, so bad files give one DataFileError.
+file, the header and the size of the ``.raw`` are checked (``layout.check_metaio``, the suite's), so bad
+files give one DataFileError.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 from claims.book.luna import coords
-from claims.book.luna.candidates import LAYOUT
 from claims.book.luna.coords import IrcTuple, XyzTuple
+from claims.book.luna.layout import LAYOUT, check_metaio
 from claims.errors import DataFileError
 
-ELEMENT_BYTES = {
-    "MET_CHAR": 1,
-    "MET_UCHAR": 1,
-    "MET_SHORT": 2,
-    "MET_USHORT": 2,
-    "MET_INT": 4,
-    "MET_UINT": 4,
-    "MET_FLOAT": 4,
-    "MET_LONG": 8,
-    "MET_ULONG": 8,
-    "MET_DOUBLE": 8,
-}
-REQUIRED_FIELDS = ("NDims", "DimSize", "ElementType", "ElementDataFile")
 HU_MIN, HU_MAX = -1000, 1000  # air is -1000, water 0; the book clips to this range
-
-
-def read_mhd_header(mhd_path) -> dict[str, str]:
-    """The ``Key = value`` fields of a MetaIO header, as text; a DataFileError if it is not one."""
-    mhd_path = Path(mhd_path)
-    try:
-        text = mhd_path.read_text()
-    except FileNotFoundError:
-        raise DataFileError(mhd_path, "missing: no such MetaIO header") from None
-    except UnicodeDecodeError:
-        raise DataFileError(mhd_path, "not a MetaIO text header (not text)") from None
-    fields = {}
-    for line in text.splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            fields[key.strip()] = value.strip()
-    missing = [f for f in REQUIRED_FIELDS if f not in fields]
-    if missing:
-        raise DataFileError(mhd_path, f"not a MetaIO header: no {', '.join(missing)} field")
-    return fields
-
-
-def check_metaio(mhd_path) -> Path:
-    """Checks the header and that the ``.raw`` beside it holds exactly DimSize x element bytes; returns the raw path."""
-    mhd_path = Path(mhd_path)
-    fields = read_mhd_header(mhd_path)
-    raw_path = mhd_path.parent / fields["ElementDataFile"]
-    try:
-        dims = [int(v) for v in fields["DimSize"].split()]
-        int(fields["NDims"])
-    except ValueError:
-        raise DataFileError(
-            mhd_path,
-            f"NDims and DimSize must be integers, got NDims {fields['NDims']!r}, DimSize {fields['DimSize']!r}",
-        ) from None
-    if len(dims) != int(fields["NDims"]) or min(dims, default=0) < 1:
-        raise DataFileError(
-            mhd_path, f"DimSize {fields['DimSize']!r} does not give NDims = {fields['NDims']} sizes >= 1"
-        )
-    if fields["ElementType"] not in ELEMENT_BYTES:
-        raise DataFileError(mhd_path, f"unknown ElementType {fields['ElementType']!r}")
-    if fields["ElementDataFile"] == "LOCAL":
-        return mhd_path
-    if not raw_path.is_file():
-        raise DataFileError(raw_path, f"missing: the voxel file that {mhd_path.name} names in ElementDataFile")
-    if fields.get("CompressedData", "False").lower() != "true":
-        expected = math.prod(dims) * ELEMENT_BYTES[fields["ElementType"]]
-        actual = raw_path.stat().st_size
-        if actual != expected:
-            raise DataFileError(
-                raw_path,
-                f"holds {actual} bytes, but {mhd_path.name} says DimSize {fields['DimSize']} "
-                f"of {fields['ElementType']}, {expected} bytes "
-                f"(a truncated .raw or a wrong DimSize)",
-            )
-    return raw_path
 
 
 def find_mhd(root, series_uid: str) -> Path:
