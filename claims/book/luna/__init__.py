@@ -9,7 +9,9 @@ follow the book's ``dsets.py`` and ``util.py``:
 - ``ct``: the ``Ct`` loader (Hounsfield units clipped to [-1000, 1000]), ``getRawCandidate``'s crop
   and ``getCt`` with ``functools.lru_cache``;
 - ``cache``: the disk cache of crops, ``diskcache`` with a gzip ``Disk`` as in the book;
-- ``dataset``: ``LunaDataset`` with ``val_stride``.
+- ``dataset``: ``LunaDataset`` with ``val_stride``;
+- ``layout``: not the book's code, the suite's checks of a tree (the CSVs' columns, each MetaIO header
+  against its ``.raw``, the root check ``--luna-root`` runs), which ``candidates`` and ``ct`` both use.
 
 Bad input (a missing or truncated ``.raw``, a wrong ``DimSize``, a malformed CSV row, a series with no
 CT on disk, a directory that is not a LUNA tree) raises ``claims.errors.DataFileError`` naming the file.
