@@ -1,19 +1,20 @@
-"""The book's disk cache of cropped candidates (section 10.5.1), with the ``diskcache`` package.
+"""The book's disk cache of cropped candidates (section 10.5.1, ``util/disk.py``), with the ``diskcache`` package.
 
 ``getCtRawCandidate`` is memoized on disk: the first call loads the CT (``getCt``) and crops; later
 calls, in this process or another, read the crop back from the cache directory.
 
-The book's ``util/disk.py`` meant to store values gzip-compressed with a ``diskcache.Disk`` subclass,
-``GzipDisk``; ``BookGzipDisk`` is that class as printed (with ``bytes`` for ``diskcache.core.BytesType``,
-which diskcache 5 removed). It compresses only values that are ``bytes``, and ``memoize`` stores the
-(array, center_irc) tuple, which diskcache pickles uncompressed. ``GzipDisk``, the default here,
-pickles every value and then compresses it (level 1, as the book).
+The book's ``util/disk.py`` gives diskcache a ``Disk`` subclass, ``GzipDisk``, meant to store values
+gzip-compressed (level 1). ``BookGzipDisk`` is that class as dlwpt-code-2e prints it: the first edition's code
+with ``bytes`` and ``io.BytesIO`` where the first edition imports ``BytesType`` and ``BytesIO`` from
+``diskcache.core``, names diskcache 5 removed (they were ``bytes`` and ``io.BytesIO`` on Python 3), so the same
+code runs on every diskcache. It compresses only values whose type is ``bytes``; ``memoize`` hands it the
+(array, center_irc) tuple, which diskcache then pickles uncompressed.
 """
 
 from __future__ import annotations
 
 import gzip
-import pickle
+from io import BytesIO
 from pathlib import Path
 
 from diskcache import Disk, FanoutCache
@@ -22,37 +23,47 @@ from diskcache.core import MODE_BINARY
 from claims.book.luna import ct as ct_module
 
 
-class GzipDisk(Disk):
-    """Stores each value pickled and gzip-compressed; keys are stored as ``Disk`` stores them."""
-
-    def store(self, value, read, key=None):
-        if read:
-            raise ValueError("GzipDisk stores values, not files (read=True)")
-        data = gzip.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), compresslevel=1)
-        return super().store(data, False, key=key)
-
-    def fetch(self, mode, filename, value, read):
-        return pickle.loads(gzip.decompress(super().fetch(mode, filename, value, read)))
-
-
 class BookGzipDisk(Disk):
-    """The book's GzipDisk: gzip (level 1) for values that are ``bytes``; anything else as ``Disk`` does."""
+    """util/disk.py's GzipDisk: gzip (level 1, in 1 GiB chunks) for values that are ``bytes``; the rest as Disk."""
 
     def store(self, value, read, key=None):
-        if type(value) is bytes:  # the book: ``type(value) is BytesType``
+        if type(value) is bytes:  # the first edition: ``type(value) is BytesType``
             if read:
-                value, read = value.read(), False
-            value = gzip.compress(value, compresslevel=1)
+                value = value.read()
+                read = False
+
+            str_io = BytesIO()
+            gz_file = gzip.GzipFile(mode="wb", compresslevel=1, fileobj=str_io)
+
+            for offset in range(0, len(value), 2**30):
+                gz_file.write(value[offset : offset + 2**30])
+            gz_file.close()
+
+            value = str_io.getvalue()
+
         return super().store(value, read)
 
     def fetch(self, mode, filename, value, read):
         value = super().fetch(mode, filename, value, read)
+
         if mode == MODE_BINARY:
-            value = gzip.decompress(value)
+            str_io = BytesIO(value)
+            gz_file = gzip.GzipFile(mode="rb", fileobj=str_io)
+            read_csio = BytesIO()
+
+            while True:
+                uncompressed_data = gz_file.read(2**30)
+                if uncompressed_data:
+                    read_csio.write(uncompressed_data)
+                else:
+                    break
+
+            value = read_csio.getvalue()
+
         return value
 
 
-def getCache(directory, disk: type[Disk] = GzipDisk) -> FanoutCache:
+def getCache(directory, disk: type[Disk] = BookGzipDisk) -> FanoutCache:
     """A cache directory like the book's ``getCache(scope_str)``: a sharded diskcache (4 shards, not 64)."""
     return FanoutCache(str(directory), disk=disk, shards=4, timeout=1)
 
@@ -66,9 +77,9 @@ def getCtRawCandidate(root, series_uid: str, center_xyz, width_irc):
 class RawCandidateCache:
     """``getCtRawCandidate`` memoized in the cache directory ``directory`` (the book's ``raw_cache``)."""
 
-    def __init__(self, directory, disk: type[Disk] = GzipDisk):
+    def __init__(self, directory, disk: type[Disk] | None = None):
         self.directory, self.disk = Path(directory), disk
-        self.cache = getCache(self.directory, disk)
+        self.cache = getCache(self.directory, disk or BookGzipDisk)
         self.getCtRawCandidate = self.cache.memoize(name="getCtRawCandidate", typed=True)(getCtRawCandidate)
 
     def __getstate__(self):  # DataLoader workers started with spawn reopen the same directory
