@@ -1,8 +1,9 @@
 """Chapter 10's data: a synthetic LUNA16 tree written once per session, and the user's real one.
 
 ``luna_tree`` is the synthetic tree (``fixtures/luna.py``: three MetaIO CTs with planted nodules, one
-series in the CSVs with no CT on disk); ``real_luna`` is the directory given with ``--luna-root`` or
-``$LUNA16_ROOT``, checked to be a LUNA16 tree, and skips with the reason otherwise.
+series in the CSVs with no CT on disk); ``luna_split_tree`` a tree of 3,000 candidates for the split;
+``real_luna`` is the directory given with ``--luna-root`` or ``$LUNA16_ROOT``, checked to be a LUNA16 tree,
+and skips with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ import pytest
 
 from claims.book.luna.cache import RawCandidateCache
 from claims.book.luna.layout import check_luna_root
-from fixtures.luna import LunaTree, write_luna_tree
+from fixtures.luna import LunaTree, write_luna_tree, write_split_tree
 
 
 @pytest.fixture(scope="session")
 def luna_tree(tmp_path_factory) -> LunaTree:
     """The synthetic LUNA16 tree (written in about 0.3 s)."""
     return write_luna_tree(tmp_path_factory.mktemp("luna"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def luna_split_tree(tmp_path_factory):
+    """A LUNA16 tree of 3,000 candidates, 300 of them nodules of 3 to 30 mm, over 10 tiny scans."""
+    return write_split_tree(tmp_path_factory.mktemp("luna-split"), seed=0)
 
 
 @pytest.fixture
