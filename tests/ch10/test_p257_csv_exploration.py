@@ -2,7 +2,7 @@
 
 The shell tools run for real (``subprocess``) where the machine has them, and the tests skip with that
 reason where it does not. They are compared with what the book's code reads: ``list(csv.reader(f))[1:]``,
-``read_rows`` in the rebuild. The synthetic tree's candidates.csv has 23 rows, 9 of class 1; the real one,
+``read_rows`` in the rebuild. The synthetic tree's candidates.csv has 25 rows, 10 of class 1; the real one,
 the book says, has 551,065 rows plus the header, and 1,351 nodules (errata for page 258).
 """
 
@@ -63,13 +63,13 @@ def test_head_shows_the_columns_then_the_first_rows(luna_tree, evidence):
 @pytest.mark.claim(NODULE_ROWS)
 def test_rows_ending_in_1_are_the_nodules(luna_tree, evidence):
     """p.257-258: `grep -c ',1$'` counts the lines ending in ",1", and they are the candidates the book's code
-    reads as nodules: the 9 rows of class 1 the synthetic tree wrote."""
+    reads as nodules: the 10 rows of class 1 the synthetic tree wrote."""
     path = luna_tree.root / "candidates.csv"
     grep_count = int(shell("grep", "-c", ",1$", str(path)))
     read_as_nodules = sum(c.isNodule_bool for c in getCandidateInfoList(str(luna_tree.root), requireOnDisk_bool=False))
     written = sum(row[-1] == 1 for row in luna_tree.candidate_rows)
     evidence.record(grep_count=grep_count, read_as_nodules=read_as_nodules, rows_of_class_1=written)
-    assert grep_count == lines_ending_in_1(path) == written == 9, f"grep -c ',1$': {grep_count}, class 1: {written}"
+    assert grep_count == lines_ending_in_1(path) == written == 10, f"grep -c ',1$': {grep_count}, class 1: {written}"
     assert read_as_nodules == grep_count, f"grep counts {grep_count} nodules, the book's code reads {read_as_nodules}"
 
 

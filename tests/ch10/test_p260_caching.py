@@ -1,17 +1,22 @@
 """Chapter 10, page 260: caching, on disk (diskcache) for the crops and in memory (lru_cache) for the CT.
 
-How much faster a cached request is, in this process's CPU time (``time.process_time``: other processes on
-a shared machine do not inflate it the way they do wall-clock times), 6 candidates, no CT in memory before
-either request: the median of first / second request was 4.5-7.8x over 19 runs (torch 1.4 and 2.14, a 2-core
-machine under load; the first reads the 40x96x96 CT, crops, compresses and stores, the second reads and
-decompresses the crop); with a cache that never hits (the fault diskcache-memoize-never-hits) it was
-1.0-1.4x. The test asks for 2.5x. The real CTs are ~100x larger, so the gap there is larger still. Each test
-makes its own cache directory and clears ``getCt``'s cache, so the counts do not depend on other tests.
+The disk cache pays because a crop is small and a CT is large: without it every sample loads its whole CT. How
+much faster a cached crop is read than computed, in this process's CPU time (``time.process_time``: other
+processes on a shared machine do not inflate it the way they do wall-clock times), median of 6 candidates, no CT
+in memory before either, with the book's cache (which stores the crops uncompressed, see below), torch 2.14.1:
+on a scan of 128 x 256 x 256 voxels (``SCAN_SHAPE_IRC``, 114 times the 32 x 48 x 48 crop; LUNA16's are 300 to
+2,500 times) 23.9-27.5x over 8 runs; on 64 x 192 x 192 (32 crops) 6.3-6.7x; on a scan no bigger than the crop
+4.2-4.5x (what is left is the loader's own cost: finding, checking and opening the files); with a cache that
+never hits (the fault diskcache-memoize-never-hits) about 1x. The test asks for 10x.
+
+Each test makes its own cache directory and clears ``getCt``'s cache, so the counts do not depend on other
+tests. Everything here runs on the host (SimpleITK, numpy, diskcache): no test takes ``device``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
 import time
@@ -20,19 +25,21 @@ from pathlib import Path
 import diskcache
 import numpy as np
 import pytest
-import torch
 from diskcache import FanoutCache
 
+from claims.book.luna import cache as cache_module
 from claims.book.luna import ct as ct_module
 from claims.book.luna.cache import BookGzipDisk, RawCandidateCache
 from claims.book.luna.candidates import getCandidateInfoList
 from claims.book.luna.dataset import WIDTH_IRC
-from claims.compat import assert_close
+from claims.experiments.disk_cache import PicklingGzipDisk, stored_bytes
+from fixtures.luna import write_lung_scan
 
 DISK = "ch10.crops-are-cached-on-disk"
 LRU = "ch10.ct-loader-keeps-the-last-ct-in-memory"
 GZIP = "ch10.disk-cache-stores-crops-compressed"
-SPEEDUP = 2.5  # median of first / second request's CPU time over 6 candidates: 4.5-7.8, without a cache 1.0-1.4
+SCAN_SHAPE_IRC = (128, 256, 256)  # the timed scan: 114 crops' worth of voxels
+SPEEDUP = 10.0  # median uncached / cached CPU time, 6 candidates: 23.9-27.5x; crop-sized scan 4.2-4.5x; no cache ~1x
 
 
 @pytest.fixture
@@ -61,9 +68,9 @@ def digest(a: np.ndarray) -> str:
 
 
 @pytest.mark.claim(DISK)
-def test_second_request_comes_from_the_disk_cache(luna_tree, axis_aligned, counted_loads, tmp_path, device, evidence):
-    """p.260: the first request loads the CT; the second does not call the loader and returns an
-    identical crop (the same tensor once on the device)."""
+def test_second_request_comes_from_the_disk_cache(luna_tree, axis_aligned, counted_loads, tmp_path, evidence):
+    """p.260: the first request loads the CT; the second does not call the loader and returns an identical
+    crop, read back from the cache directory (a new array, equal to the first voxel for voxel)."""
     cache = RawCandidateCache(tmp_path / "cache")
     c = axis_aligned[0]
     args = (str(luna_tree.root), c.series_uid, c.center_xyz, WIDTH_IRC)
@@ -74,7 +81,6 @@ def test_second_request_comes_from_the_disk_cache(luna_tree, axis_aligned, count
     assert loads_after_first == 1 and len(counted_loads) == 1, f"loader calls: {counted_loads}"
     assert second is not first and first_irc == second_irc
     assert np.array_equal(first, second) and first.dtype == second.dtype == np.float32
-    assert_close(torch.from_numpy(second).to(device), torch.from_numpy(first).to(device), rtol=0, atol=0)
 
 
 @pytest.mark.claim(DISK)
@@ -87,7 +93,7 @@ def test_a_new_process_reads_the_same_cache(luna_tree, axis_aligned, tmp_path, e
     script = f"""
 import hashlib, numpy as np
 from claims.book.luna import ct as ct_module
-from claims.book.luna.cache import BookGzipDisk, RawCandidateCache
+from claims.book.luna.cache import RawCandidateCache
 def no_load(*args): raise SystemExit("the CT loader was called: the cache missed")
 ct_module.getCt = no_load
 crop, irc = RawCandidateCache({str(tmp_path / "cache")!r}).getCtRawCandidate(
@@ -101,24 +107,29 @@ print(hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest(), tuple(ir
 
 
 @pytest.mark.claim(DISK)
-def test_cached_request_is_faster(luna_tree, axis_aligned, tmp_path, evidence):
-    """p.260: reading a cached crop takes less CPU time than loading the CT and cropping (margin in the docstring)."""
+def test_a_cached_crop_is_read_faster_than_its_ct_is_loaded(tmp_path, evidence):
+    """p.260: on a scan 114 times the crop's size, reading a crop from the disk cache takes under a tenth of the
+    CPU time that getCtRawCandidate takes without the cache, loading the whole CT to crop it (measured ranges in
+    the module's docstring)."""
+    root = tmp_path / "luna"
+    series_uid, centers = write_lung_scan(root, SCAN_SHAPE_IRC)
     cache = RawCandidateCache(tmp_path / "cache")
-    first, second = [], []
-    for c in axis_aligned[:6]:
-        args = (str(luna_tree.root), c.series_uid, c.center_xyz, WIDTH_IRC)
-        for times in (first, second):
+    uncached, cached = [], []
+    for center_xyz in centers:
+        args = (str(root), series_uid, center_xyz, WIDTH_IRC)
+        cache.getCtRawCandidate(*args)  # stored once
+        for times, get in ((uncached, cache_module.getCtRawCandidate), (cached, cache.getCtRawCandidate)):
             ct_module.getCt.cache_clear()  # no CT in memory, as in a new run: only the disk cache can help
             start = time.process_time()
-            cache.getCtRawCandidate(*args)
+            get(*args)
             times.append(time.process_time() - start)
-    speedup = float(np.median(np.array(first) / np.array(second)))  # the median leaves out one-off start-up costs
+    speedup = float(np.median(np.array(uncached) / np.array(cached)))  # the median leaves out one-off costs
     evidence.record(
-        first_cpu_ms=[round(1e3 * t, 1) for t in first],
-        second_cpu_ms=[round(1e3 * t, 1) for t in second],
+        uncached_cpu_ms=[round(1e3 * t, 1) for t in uncached],
+        cached_cpu_ms=[round(1e3 * t, 1) for t in cached],
         median_speedup=round(speedup, 2),
     )
-    assert speedup > SPEEDUP, f"expected the cache {SPEEDUP}x faster, measured {speedup:.2f}x"
+    assert speedup > SPEEDUP, f"expected the cached crop {SPEEDUP}x faster, measured {speedup:.2f}x"
 
 
 @pytest.mark.claim(LRU)
@@ -143,31 +154,43 @@ def test_get_ct_keeps_the_last_ct_in_memory(luna_tree, monkeypatch, evidence):
     assert c is not a and reads == ["1", "2", "1"], f"expected plain, flipped, plain again; read {reads}"
 
 
-def stored_bytes(directory: Path) -> int:
-    """What diskcache wrote for the values it keeps in files (a crop is far above its 32 kB threshold)."""
-    return sum(p.stat().st_size for p in directory.rglob("*.val"))
-
-
 @pytest.mark.claim(GZIP)
-def test_books_gzip_disk_stores_crops_uncompressed(luna_tree, axis_aligned, tmp_path, evidence):
-    """p.260, refuted: the book's GzipDisk gzips only ``bytes`` values; memoize stores the (crop,
-    center_irc) tuple, which diskcache pickles as is: a 32x48x48 float32 crop (294,912 bytes) takes
-    at least that on disk. The same Disk does compress a bytes value, and the suite's GzipDisk, which
-    pickles then compresses, stores the crop in well under that (measured 92-104 kB, 2.9x)."""
+def test_books_gzip_disk_stores_memoized_crops_uncompressed(luna_tree, axis_aligned, tmp_path, evidence):
+    """p.260, refuted (util/disk.py, both editions): the book's GzipDisk gzips only ``bytes`` values; memoize
+    stores the (crop, center_irc) tuple, which diskcache pickles as is: a 32x48x48 float32 crop (294,912 bytes)
+    takes at least that on disk. The same class does compress a bytes value, and a Disk that pickles and then
+    compresses stores the crop in well under that (measured 104 kB, 2.8x)."""
     c = axis_aligned[0]
     args = (str(luna_tree.root), c.series_uid, c.center_xyz, WIDTH_IRC)
     crop, _ = RawCandidateCache(tmp_path / "book", disk=BookGzipDisk).getCtRawCandidate(*args)
-    RawCandidateCache(tmp_path / "suite").getCtRawCandidate(*args)
+    RawCandidateCache(tmp_path / "pickled", disk=PicklingGzipDisk).getCtRawCandidate(*args)
     raw_bytes = FanoutCache(str(tmp_path / "bytes"), disk=BookGzipDisk, shards=1)
     raw_bytes.set("crop-bytes", crop.tobytes())
-    stored = {name: stored_bytes(tmp_path / name) for name in ("book", "suite", "bytes")}
-    evidence.record(
-        array_bytes=crop.nbytes,
-        stored_bytes=stored,
-        diskcache=diskcache.__version__,
-        has_BytesType=hasattr(diskcache.core, "BytesType"),
-    )  # util/disk.py imports it; gone in 5.0
+    stored = {name: stored_bytes(tmp_path / name) for name in ("book", "pickled", "bytes")}
+    evidence.record(array_bytes=crop.nbytes, stored_bytes=stored)
     assert stored["book"] >= crop.nbytes, f"book's GzipDisk stored the crop in {stored['book']} bytes"
     assert 0 < stored["bytes"] < 0.6 * crop.nbytes, f"book's GzipDisk on bytes: {stored['bytes']}"
-    assert 0 < stored["suite"] < 0.6 * crop.nbytes, f"suite's GzipDisk: {stored['suite']} bytes"
-    assert np.array_equal(raw_bytes.get("crop-bytes"), crop.tobytes())
+    assert 0 < stored["pickled"] < 0.6 * crop.nbytes, f"pickled, then compressed: {stored['pickled']} bytes"
+    assert raw_bytes.get("crop-bytes") == crop.tobytes()
+
+
+@pytest.mark.claim(GZIP)
+def test_only_the_second_editions_disk_py_imports_on_diskcache_5(evidence):
+    """p.260, util/disk.py: the first edition imports BytesType and BytesIO from diskcache.core, which diskcache 5
+    removed (dlwpt-code issues #22, #27): where they are gone the file raises ImportError. The second edition takes
+    bytes and io.BytesIO instead, which is what the two names were on Python 3, so where the first edition's
+    import still works the two editions' GzipDisk are the same code (``BookGzipDisk``)."""
+    first, second = "from diskcache.core import BytesType, MODE_BINARY, BytesIO", "from io import BytesIO"
+    namespace: dict = {}
+    try:
+        exec(first, namespace)
+        first_error = None
+    except ImportError as exc:
+        first_error = str(exc)
+    exec("from diskcache.core import MODE_BINARY\n" + second, {})
+    evidence.record(diskcache=diskcache.__version__, first_edition_import_error=first_error)
+    if first_error is None:  # diskcache before 5: the names are Python 3's own
+        assert namespace["BytesType"] is bytes and namespace["BytesIO"] is io.BytesIO, namespace
+    else:
+        assert "BytesType" in first_error, first_error
+        assert not hasattr(diskcache.core, "BytesType") and not hasattr(diskcache.core, "BytesIO")

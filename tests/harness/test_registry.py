@@ -128,7 +128,9 @@ EFFECT_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Statements the words above match that state no effect a changed experiment could take away (each with why).
-NOT_AN_EFFECT: dict[str, str] = {}
+NOT_AN_EFFECT: dict[str, str] = {
+    "ch10.dataset-needs-len-and-getitem": "an API's requirement: DataLoader's default samplers call len() and []",
+}
 
 
 def effect_claims_without_a_skeptics_fault(chapter: int) -> list[str]:
