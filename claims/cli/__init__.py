@@ -59,7 +59,7 @@ def run_diff(args) -> int:
     if a_path != args.a:
         head.append("(older release first: A is the second file given)")
     lines, status = compare.diff(a, b, rtol=args.rtol, atol=args.atol, timings=args.timings)
-    _print(head + lines)
+    _print([compare.fit(line) for line in head] + lines)
     return status
 
 

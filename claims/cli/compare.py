@@ -116,7 +116,8 @@ def evidence_moves(a: dict, b: dict, rtol: float, atol: float, timings: bool = F
     return moves, skipped
 
 
-def _fit(line: str) -> str:
+def fit(line: str) -> str:
+    """``line``, cut to ``WIDTH`` columns."""
     return line if len(line) <= WIDTH else line[: WIDTH - 3] + "..."
 
 
@@ -160,22 +161,22 @@ def diff(
                 moved[(cid, device)] = moves
     if broke:
         status = 1
-        out += [f"claims that held in {names[0]} and fail in {names[1]}:"] + [_fit(f"  {line}") for line in broke]
+        out += [f"claims that held in {names[0]} and fail in {names[1]}:"] + [fit(f"  {line}") for line in broke]
     if changed:
-        out += ["verdicts that changed:"] + [_fit(f"  {line}") for line in changed]
+        out += ["verdicts that changed:"] + [fit(f"  {line}") for line in changed]
     if not (broke or changed):
         out.append("no verdict changed")
     tolerance = f"more than rtol {rtol:g} + atol {atol:g}"
     if moved:
         out.append(f"evidence that moved by {tolerance}{' (timings included)' if timings else ''}:")
         for (cid, device), moves in moved.items():
-            out.append(_fit(f"  {cid} on {device}"))
+            out.append(fit(f"  {cid} on {device}"))
             test_before = None
             for test, key, change in moves:
                 if test != test_before:
-                    out.append(_fit(f"    {test}"))
+                    out.append(fit(f"    {test}"))
                     test_before = test
-                out.append(_fit(f"      {key}: {change}"))
+                out.append(fit(f"      {key}: {change}"))
     else:
         out.append(f"no evidence moved by {tolerance}")
     if left_out:

@@ -222,6 +222,7 @@ def in_chromium(page: Path, script: str, width: int = 1400, height: int = 900):
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update",

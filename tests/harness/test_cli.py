@@ -10,7 +10,7 @@ import pytest
 
 from claims.cli import main
 from claims.cli.summary import summary_rows
-from claims.ledger import MEANINGS, summarize
+from claims.ledger import MEANINGS, VERDICTS, summarize
 from tests.harness.report_helpers import MATRIX
 
 
@@ -451,6 +451,7 @@ def test_the_readme_verdict_table_uses_the_words_of_the_ledger():
     readme = (MATRIX.parents[1] / "README.md").read_text()
     table = readme[readme.index("| verdict | meaning |") :].split("\n\n")[0].splitlines()[2:]
     assert {row.split(" | ")[0].strip("|` "): row.split(" | ", 1)[1].rstrip(" |") for row in table} == MEANINGS
+    assert tuple(MEANINGS) == VERDICTS + ("uncheckable",), "the verdicts listed once, in claims.ledger.VERDICTS"
 
 
 def test_gate_refuses_a_negative_slowdown(tmp_path, capsys):
@@ -464,3 +465,38 @@ def test_summary_of_a_long_ledger_fits_100_columns(capsys):
     assert main(["summary", str(MATRIX / "2.14.1.json"), "--claims"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in out) <= 100, max(out, key=len)
+
+
+def readme_block(after: str) -> list:
+    """The indented example that follows the line ending with ``after`` in README.md, without its indent."""
+    readme = (MATRIX.parents[1] / "README.md").read_text().split("\n")
+    start = next(n for n, line in enumerate(readme) if line.endswith(after)) + 2
+    block = []
+    for line in readme[start:]:
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    while block and not block[-1]:
+        block.pop()
+    return block
+
+
+@pytest.mark.parametrize(
+    "after, argv",
+    [
+        ("ledgers it prints:", ["diff", "2.0.1.json", "1.13.1.json"]),
+        ("(`docs/matrix/2.14.1.json`):", ["summary", "2.14.1.json"]),
+    ],
+)
+def test_the_readme_examples_show_what_the_commands_print(capsys, monkeypatch, after, argv):
+    """Each line of the README's example is a line the command prints, in that order ("..." leaves some out)."""
+    monkeypatch.chdir(MATRIX.parents[1])
+    argv = [arg if not arg.endswith(".json") else f"docs/matrix/{arg}" for arg in argv]
+    main(argv)
+    printed = [line.replace("docs/matrix/", "reports/matrix/") for line in capsys.readouterr().out.splitlines()]
+    position = 0
+    for line in readme_block(after):
+        if line.strip() == "...":
+            continue
+        assert line in printed[position:], f"README shows {line!r}, not printed after line {position}"
+        position = printed.index(line, position) + 1
