@@ -31,19 +31,20 @@ nox.options.reuse_existing_virtualenvs = True
 ROOT = Path(__file__).parent
 MATRIX_DIR = ROOT / "reports" / "matrix"
 
-# torch, torchvision, Python, pins: why this release is here
+# torch, torchvision, Python, pins, and why this release is here (docs/matrix.md says it: nox -s matrix_doc)
 RELEASES = [
-    ("1.4.0", "0.5.0", "3.8", ["numpy<1.25"]),  # the book's pin (dlwpt-code requirements.txt)
+    ("1.4.0", "0.5.0", "3.8", ["numpy<1.25"], "the book's pin (dlwpt-code requirements.txt)"),
     # torch 1.10-1.12 read their version through pkg_resources.packaging, which setuptools 70 dropped
-    ("1.10.2", "0.11.3", "3.9", ["numpy<2", "setuptools<70"]),  # the last before unbatched Conv2d input (1.11)
-    ("1.11.0", "0.12.0", "3.9", ["numpy<2", "setuptools<70"]),
-    ("1.13.1", "0.14.1", "3.10", ["numpy<2"]),  # the last before zero_grad sets None (2.0)
-    ("2.0.1", "0.15.2", "3.10", ["numpy<2"]),
-    ("2.5.1", "0.20.1", "3.11", []),  # the last before torch.load(weights_only=True) (2.6)
-    ("2.6.0", "0.21.0", "3.11", []),
-    ("2.14.1", "0.29.1", "3.11", []),  # on this machine's disk
-    ("2.15.0", "0.29.2", "3.12", []),  # the newest on PyPI
+    ("1.10.2", "0.11.3", "3.9", ["numpy<2", "setuptools<70"], "the last before unbatched Conv2d input (1.11)"),
+    ("1.11.0", "0.12.0", "3.9", ["numpy<2", "setuptools<70"], "the first with unbatched input (p.155 amended)"),
+    ("1.13.1", "0.14.1", "3.10", ["numpy<2"], "the last before zero_grad sets None (2.0)"),
+    ("2.0.1", "0.15.2", "3.10", ["numpy<2"], "the first where zero_grad sets None (p.127 amended)"),
+    ("2.5.1", "0.20.1", "3.11", [], "the last before torch.load(weights_only=True) by default (2.6)"),
+    ("2.6.0", "0.21.0", "3.11", [], "the first where torch.load defaults to weights_only=True (p.215's file loads)"),
+    ("2.14.1", "0.29.1", "3.11", [], "the one on this machine's disk"),
+    ("2.15.0", "0.29.2", "3.12", [], "the newest on PyPI"),
 ]
+LOWEST = "torch 1.4 on Python 3.8 with the lowest versions pyproject.toml allows"
 
 
 def interpreter(version: str) -> str:
@@ -108,7 +109,7 @@ def run_suite(session: nox.Session, ledger: Path, *extra: str) -> None:
 
 @nox.session(name="matrix", tags=["matrix"])
 @nox.parametrize(
-    "python,torch,torchvision,pins", [nox.param(interpreter(py), t, tv, pins, id=t) for t, tv, py, pins in RELEASES]
+    "python,torch,torchvision,pins", [nox.param(interpreter(py), t, tv, pins, id=t) for t, tv, py, pins, _ in RELEASES]
 )
 def matrix(session: nox.Session, torch: str, torchvision: str, pins: list[str]) -> None:
     """The suite on one torch release, writing reports/matrix/<torch>.json."""
@@ -130,14 +131,14 @@ def lowest(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def matrix_doc(session: nox.Session) -> None:
-    """docs/matrix.md from the matrix's ledgers, which are copied to docs/matrix/ beside it."""
-    ledgers = sorted(
-        MATRIX_DIR.glob("*.json"),
-        key=lambda p: (0, [int(x) for x in p.stem.split(".")]) if p.stem.replace(".", "").isdigit() else (1, p.stem),
-    )
+    """docs/matrix.md from the matrix's ledgers (the command puts them in release order), which are copied
+    to docs/matrix/ beside it; each release's line says why it is there."""
+    ledgers = sorted(MATRIX_DIR.glob("*.json"))
     if not ledgers:
         session.error(f"no ledgers in {MATRIX_DIR}: run nox -s matrix first")
-    session.run("python", "-m", "claims.cli.matrix_doc", *map(str, ledgers), "-o", str(ROOT / "docs" / "matrix.md"))
+    why = [f"--why={torch}={reason}" for torch, _, _, _, reason in RELEASES] + [f"--why=lowest={LOWEST}"]
+    docs = ROOT / "docs" / "matrix.md"
+    session.run("python", "-m", "claims", "matrix-doc", *map(str, ledgers), "-o", str(docs), *why)
 
 
 @nox.session(python=interpreter("3.11"))

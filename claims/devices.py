@@ -1,14 +1,28 @@
-"""Which devices a claim runs on, and why one is skipped."""
+"""Which devices a claim runs on, and why one is skipped; the order every table shows them in.
+
+torch is imported where it is used, so the commands that only read ledgers (``python -m claims summary``)
+can sort devices without it.
+"""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
-KNOWN = ("cpu", "cuda", "mps")
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+KNOWN = ("cpu", "cuda", "mps")  # also the order of the devices in the ledger, summary, matrix and report
+
+
+def order(device: str) -> tuple:
+    """Sort key: the known devices in ``KNOWN``'s order, then any other name alphabetically."""
+    return (KNOWN.index(device) if device in KNOWN else len(KNOWN), device)
 
 
 def unavailable_reason(name: str) -> str | None:
     """None when ``name`` can run here, else the reason the tests on it are skipped."""
+    import torch
+
     if name == "cuda" and not torch.cuda.is_available():
         return "CUDA is not available"
     if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
@@ -36,6 +50,8 @@ def parse_option(value: str | None) -> list[str]:
 
 def synchronize(device) -> None:
     """Wait for queued kernels, so a timing or a comparison sees finished work."""
+    import torch
+
     kind = torch.device(device).type
     if kind == "cuda":
         torch.cuda.synchronize()
@@ -46,10 +62,13 @@ def synchronize(device) -> None:
 NO_FLOAT64 = {"mps": "MPS has no float64 (pytorch/pytorch#122602): the float64 case runs on cpu and cuda"}
 
 
-def dtype_or_skip(device, dtype: torch.dtype = torch.float64) -> torch.dtype:
-    """``dtype`` where ``device`` has it; on a device without it (float64 on MPS) the test is skipped with
-    the reason. A float64 *reference* never needs this: compute it on the CPU (``device="cpu"``)."""
+def dtype_or_skip(device, dtype: torch.dtype | None = None) -> torch.dtype:
+    """``dtype`` (default float64) where ``device`` has it; on a device without it (float64 on MPS) the test
+    is skipped with the reason. A float64 *reference* never needs this: compute it on the CPU (``device="cpu"``)."""
     import pytest
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
 
     reason = NO_FLOAT64.get(torch.device(device).type) if dtype == torch.float64 else None
     if reason:

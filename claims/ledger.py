@@ -1,9 +1,11 @@
 """The ledger: what a run found, claim by claim and device by device (its shape: README.md, "The ledger").
 
 ``verdict`` applies the rules; ``build`` assembles the document; ``merge`` folds a partial run into an
-earlier ledger; ``read``/``validate`` check a file read back. The schema is 1; fields added since
-(``run``, ``source``, ``checked_by``, the per-device counts, ``falsification``) are optional on reading,
-so ledgers written before them still read.
+earlier ledger; ``read``/``validate`` check a file read back (the one check every command and the report
+use). The schema is 1; fields added since (``run``, ``source``, ``checked_by``, the per-device counts,
+``falsification``, ``printed``, ``skeptic_faults``, ``book_code``, ``second_edition``) are optional on
+reading, so ledgers written before them still read. ``release_key`` and ``column_names`` put several
+ledgers in release order and name them, the same way in ``diff``, ``matrix``, ``matrix-doc`` and the report.
 """
 
 from __future__ import annotations
@@ -17,11 +19,26 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from claims import devices
 from claims.registry import Claim
 
 SCHEMA = 1
-DEFAULT_PATH = Path("reports") / "ledger.json"  # under the project root
+DEFAULT_PATH = Path("reports") / "ledger.json"  # under the project root: the --ledger default and the commands'
 VERDICTS = ("holds", "amended", "refuted", "fails", "skipped", "not-run", "untested")
+# What each verdict means, in the words README.md, the report and ``summary`` all use. ``uncheckable`` is no
+# verdict of a device's tests: it counts, once per claim, a sentence the registry says no experiment can check.
+MEANINGS = {
+    "holds": "the tests passed: the notes' statement holds on this PyTorch",
+    "amended": "the tests passed; PyTorch changed this after the book (since the release named) "
+    "and the tests check what it does now",
+    "refuted": "the tests passed and show the notes' statement is wrong or too broad; "
+    "the claim says what is true instead",
+    "fails": "a test failed or errored: the statement, as the suite states it, does not hold on this PyTorch",
+    "skipped": "every test was skipped, for the reason given (no GPU; the real data set not given)",
+    "not-run": "its tests were collected but did not run (deselected, or the run stopped first)",
+    "untested": "no collected test names the claim",
+    "uncheckable": "no experiment can check the sentence; the registry says why",
+}
 RUN_SCOPES = ("complete", "partial", "merged", "falsify")
 SAME_ENVIRONMENT = ("python", "torch", "torchvision", "numpy", "platform", "cuda", "gpu")
 
@@ -161,7 +178,7 @@ def build(
             claim,
             {
                 dev: result_entry(claim, r, env["torch"])
-                for dev, r in sorted(results.get(claim.id, {}).items(), key=_device_order)
+                for dev, r in sorted(results.get(claim.id, {}).items(), key=_device_item)
             },
             checked_by.get(claim.id, []),
         )
@@ -178,8 +195,8 @@ def build(
     }
 
 
-def _device_order(item) -> tuple:
-    return (item[0] != "cpu", item[0])
+def _device_item(item) -> tuple:
+    return devices.order(item[0])
 
 
 def mergeable(base: dict, document: dict) -> str | None:
@@ -206,7 +223,7 @@ def merge(base: dict, document: dict, updated: set[str]) -> dict:
         claims.append(
             {
                 **claim,
-                "results": dict(sorted(results.items(), key=_device_order)),
+                "results": dict(sorted(results.items(), key=_device_item)),
                 "checked_by": claim["checked_by"] or earlier.get(claim["id"], {}).get("checked_by", []),
             }
         )
@@ -260,67 +277,171 @@ def read(path: str | Path) -> dict:
     document = load_json(path)
     problem = validate(document)
     if problem:
-        raise LedgerError(f"{path}: not a valid ledger: {problem}")
+        raise LedgerError(f"{path}: {problem}")
     return document
 
 
+RERUN = "a pytest run writes a new one"
+_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "true or false"}
+# Fields added after the first ledgers: absent or null in older ones, of this type where present.
+OPTIONAL_TEXT = ("source", "refuted", "uncheckable", "unfalsifiable", "book_code", "second_edition")
+OPTIONAL_NAMES = ("faults", "skeptic_faults", "checked_by")
+COUNTS = ("tests", "passed", "failed", "skipped", "not_run")
+
+
 def _type_problem(value, kind, where: str) -> str | None:
-    names = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "true or false"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) and bool not in kinds:
-        return f"{where} must be {names[kinds[0]]}, got {json.dumps(value)}"
+        return f"{where} must be {_NAMES[kinds[0]]}, got {json.dumps(value)}"
     if not isinstance(value, kinds):
-        return f"{where} must be {' or '.join(names.get(k, 'null') for k in kinds)}, got {json.dumps(value)[:40]}"
+        return f"{where} must be {' or '.join(_NAMES.get(k, 'null') for k in kinds)}, got {json.dumps(value)[:40]}"
     return None
 
 
 def validate(document) -> str | None:
-    """The first way ``document`` departs from the ledger's shape (types included), or None."""
+    """The first way ``document`` departs from the ledger's shape (types included), as the rest of the
+    sentence "PATH: ...", or None. Every field added after schema 1 began may be absent."""
     if not isinstance(document, dict):
-        return "the top level must be an object"
-    for key in ("schema", "created", "environment", "claims", "summary"):
+        return "not a ledger: the top level must be an object"
+    if "schema" not in document:
+        return f"not a ledger of schema {SCHEMA}: it has no 'schema' (an older ledger format; {RERUN})"
+    schema = document["schema"]
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        return f"not a valid ledger: schema is {schema!r}"
+    if schema < SCHEMA:
+        return f"written with ledger schema {schema}, older than the schema {SCHEMA} this tool reads ({RERUN})"
+    if schema > SCHEMA:
+        return f"written with ledger schema {schema}, newer than the schema {SCHEMA} this tool reads (update the suite)"
+    problem = _shape_problem(document)
+    return f"not a valid ledger: {problem}" if problem else None
+
+
+def _shape_problem(document: dict) -> str | None:
+    for key in ("created", "environment", "claims", "summary"):
         if key not in document:
             return f"'{key}' is missing"
-    if document["schema"] != SCHEMA:
-        return f"schema is {document['schema']!r}, this tool reads schema {SCHEMA}"
-    checks = [
+    checks: list = [
         (document["created"], str, "'created'"),
         (document["environment"], dict, "'environment'"),
         (document["claims"], list, "'claims'"),
         (document["summary"], dict, "'summary'"),
-        (document.get("run", {}), dict, "'run'"),
     ]
+    checks += [(document.get(key), (dict, type(None)), f"'{key}'") for key in ("run", "falsification", "printed")]
     for value, kind, where in checks:
         problem = _type_problem(value, kind, where)
         if problem:
             return problem
-    scope = document.get("run", {}).get("scope", "complete")
+    scope = (document.get("run") or {}).get("scope", "complete")
     if scope not in RUN_SCOPES:
         return f"run.scope is {scope!r}, not one of {', '.join(RUN_SCOPES)}"
     for n, claim in enumerate(document["claims"]):
-        if not isinstance(claim, dict):
-            return f"claims[{n}] must be an object"
-        for key, kind in (("id", str), ("chapter", int), ("page", int), ("statement", str), ("results", dict)):
-            if key not in claim:
-                return f"claims[{n}] has no '{key}'"
-            problem = _type_problem(claim[key], kind, f"claims[{n}].{key}")
-            if problem:
-                return problem
-        for device, result in claim["results"].items():
-            where = f"claims[{n}] ('{claim['id']}'): results.{device}"
-            if not isinstance(result, dict) or result.get("verdict") not in VERDICTS:
-                return f"{where} has no valid verdict"
-            for key in ("tests", "passed", "failed", "skipped", "not_run"):
-                if key in result and (_type_problem(result[key], int, key) or result[key] < 0):
-                    return f"{where}.{key} must be a count, got {json.dumps(result[key])}"
-            if "evidence" in result and not isinstance(result["evidence"], dict):
-                return f"{where}.evidence must be an object"
+        problem = _claim_problem(claim, n)
+        if problem:
+            return problem
     for key, value in document["summary"].items():
         if isinstance(value, bool) or not isinstance(value, int):
             return f"summary.{key} must be a count, got {json.dumps(value)[:40]}"
-    if document.get("falsification") is not None and not isinstance(document["falsification"], dict):
-        return "'falsification' must be an object"
+    for key, value in (document.get("printed") or {}).items():
+        if key != "not_asserted" and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"printed.{key} must be a count, got {json.dumps(value)[:40]}"
     return None
+
+
+def _claim_problem(claim, n: int) -> str | None:
+    if not isinstance(claim, dict):
+        return f"claims[{n}] must be an object"
+    for key, kind in (("id", str), ("chapter", int), ("page", int), ("statement", str), ("results", dict)):
+        if key not in claim:
+            return f"claims[{n}] has no '{key}'"
+        problem = _type_problem(claim[key], kind, f"claims[{n}].{key}")
+        if problem:
+            return problem
+    where = f"claims[{n}] ('{claim['id']}')"
+    for key in OPTIONAL_TEXT:
+        problem = _type_problem(claim.get(key), (str, type(None)), f"{where}.{key}")
+        if problem:
+            return problem
+    for key in OPTIONAL_NAMES:
+        names = claim.get(key) or []
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            return f"{where}.{key} must be a list of names"
+    amended = claim.get("amended")
+    if amended is not None and not (isinstance(amended, dict) and "since" in amended and "now" in amended):
+        return f"{where}.amended must be null or an object with 'since' and 'now'"
+    for device, result in claim["results"].items():
+        at = f"{where}: results.{device}"
+        if not isinstance(result, dict) or result.get("verdict") not in VERDICTS:
+            return f"{at} has no valid verdict"
+        for key in COUNTS:
+            if key in result and (_type_problem(result[key], int, key) or result[key] < 0):
+                return f"{at}.{key} must be a count, got {json.dumps(result[key])}"
+        if "evidence" in result and not isinstance(result["evidence"], dict):
+            return f"{at}.evidence must be an object"
+    return None
+
+
+# -- several ledgers: release order and column names ---------------------------------------------------------
+
+
+def _version(text) -> tuple:
+    """A sortable key for a version string, local tags (``+cu102``) left out; unreadable ones sort last."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(str(text).split("+")[0]))
+    except InvalidVersion:
+        return (1, str(text))
+
+
+def torch_release(document: dict) -> str:
+    """``2.14.1+cu130`` -> ``2.14.1``: the release, without the wheel's build tag."""
+    return str(document["environment"].get("torch") or "unknown").split("+")[0]
+
+
+def build_tag(document: dict) -> str | None:
+    """``2.14.1+cu130`` -> ``cu130`` (the CUDA the wheel was built for, whatever device ran it), or None."""
+    torch = str(document["environment"].get("torch") or "")
+    return torch.split("+", 1)[1] if "+" in torch else None
+
+
+def release_key(document: dict, name: str = "") -> tuple:
+    """Ledgers sort by torch release, then Python, then file: the order of every table of several ledgers,
+    whatever order they were given in."""
+    env = document["environment"]
+    return (_version(env.get("torch")), _version(env.get("python")), str(name))
+
+
+def column_names(documents: list[dict], paths: list) -> list[str]:
+    """``torch 1.4.0``, one per ledger; where two ledgers share a release, what tells them apart: the Python,
+    else the file, unless it is named after the release (``torch 1.4.0`` and ``torch 1.4.0 (lowest)`` for
+    1.4.0.json and lowest.json), so a column is never named by its position."""
+    releases = [torch_release(d) for d in documents]
+    paths = [Path(str(p)) for p in paths]
+    names = [f"torch {r}" for r in releases]
+    for release in set(releases):
+        twins = [n for n, r in enumerate(releases) if r == release]
+        if len(twins) < 2:
+            continue
+        pythons = [documents[n]["environment"].get("python") for n in twins]
+        for n, python in zip(twins, pythons):
+            if pythons.count(python) == 1:
+                names[n] += f" (Python {python})"
+            elif paths[n].stem != release:
+                names[n] += f" ({paths[n].stem})"
+        for n in twins:  # still alike (two ledger.json in two folders): the folders tell them apart
+            if sum(1 for m in twins if names[m] == names[n]) > 1:
+                names[n] = f"torch {release} ({_distinct(paths[n], [paths[m] for m in twins])})"
+    return names
+
+
+def _distinct(path: Path, others: list) -> str:
+    """The shortest tail of ``path`` (the file, then its folders) that no other path in ``others`` shares."""
+    parts = path.parts
+    for k in range(1, len(parts) + 1):
+        tail = "/".join(parts[-k:])
+        if sum(1 for p in others if "/".join(p.parts[-k:]) == tail) == 1:
+            return tail
+    return str(path)
 
 
 def executed_nothing(document: dict) -> str | None:

@@ -1,15 +1,17 @@
 """``python -m claims``: read ledgers and benchmark files back.
 
     python -m claims summary [LEDGER] [--claims]      verdicts per chapter and device (and per claim)
-    python -m claims diff A B [--rtol R]               what changed from ledger A to ledger B
+    python -m claims diff A B [--rtol R] [--atol A]    what changed from the older ledger to the newer
     python -m claims matrix LEDGER... [--format F]     claims that differ between ledgers, as a table
+    python -m claims matrix-doc LEDGER... -o FILE      the version matrix as a page (docs/matrix.md)
     python -m claims plot BENCHMARK_JSON [-o OUT]      throughput against batch size (.png, .svg, .pdf)
     python -m claims gate BASELINE NEW                 benchmarks that got slower, relative to a reference
     python -m claims report [LEDGER...] -o DIR         the ledgers as a static site (or --format markdown)
 
-Exit status: 0 when all is well; 1 when a claim fails (summary), a claim that held now fails (diff), a
-ledger records a run that checked nothing, or a benchmark regressed (gate); 2 when an input cannot be
-read (one line naming the file).
+Several ledgers are always shown in release order (torch, then Python, then file), whatever order they are
+given in. Exit status: 0 when all is well; 1 when a claim fails (summary, matrix), a claim that held now
+fails (diff), a ledger records a run that checked nothing, or a benchmark regressed (gate); 2 when an
+input cannot be read (one line naming the file).
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ def _read(path: str) -> dict:
     return ledger.read(path)  # a LedgerError names the file and the problem in one line
 
 
+def _not_negative(value: str) -> float:
+    """An argparse type: a number at or above 0 (a negative tolerance or slowdown means nothing)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number >= 0:  # nan too
+        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more")
+    return number
+
+
 def run_summary(args) -> int:
     lines, status = summary.render(_read(args.ledger), args.ledger, args.claims)
     _print(lines)
@@ -37,8 +50,16 @@ def run_summary(args) -> int:
 
 
 def run_diff(args) -> int:
-    lines, status = compare.diff(_read(args.a), _read(args.b), rtol=args.rtol)
-    _print([f"A: {args.a}", f"B: {args.b}"] + lines)
+    named = [(args.a, _read(args.a)), (args.b, _read(args.b))]
+    (a_path, a), (b_path, b) = compare.in_release_order(named, by_file=False)
+    head = [
+        f"{name}: {path} (torch {d['environment'].get('torch')}, Python {d['environment'].get('python')})"
+        for name, path, d in (("A", a_path, a), ("B", b_path, b))
+    ]
+    if a_path != args.a:
+        head.append("(older release first: A is the second file given)")
+    lines, status = compare.diff(a, b, rtol=args.rtol, atol=args.atol, timings=args.timings)
+    _print([compare.fit(line) for line in head] + lines)
     return status
 
 
@@ -48,6 +69,12 @@ def run_matrix(args) -> int:
     )
     _print(lines)
     return status
+
+
+def run_matrix_doc(args) -> int:
+    from claims.cli import matrix_doc
+
+    return matrix_doc.write(args.ledgers, args.output, dict(args.why or []))
 
 
 def run_plot(args) -> int:
@@ -92,9 +119,20 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("b", metavar="B", help="the later ledger")
     d.add_argument(
         "--rtol",
-        type=float,
-        default=0.01,
-        help="evidence numbers that moved by more than this fraction are listed (default 0.01)",
+        type=_not_negative,
+        default=compare.RTOL,
+        help=f"list evidence that moved by more than atol + rtol * |A| (default rtol {compare.RTOL:g})",
+    )
+    d.add_argument(
+        "--atol",
+        type=_not_negative,
+        default=compare.ATOL,
+        help=f"the absolute part of that tolerance (default {compare.ATOL:g}: float32 rounding; 0 lists every move)",
+    )
+    d.add_argument(
+        "--timings",
+        action="store_true",
+        help="compare timings too (CPU milliseconds, speed-ups): they move with the machine's load",
     )
     d.set_defaults(run=run_diff)
     m = sub.add_parser("matrix", help="claims as rows, ledgers as columns, only the rows that differ")
@@ -106,6 +144,9 @@ def parser() -> argparse.ArgumentParser:
         help="markdown: for a CI job summary or a pull request comment",
     )
     m.set_defaults(run=run_matrix)
+    from claims.cli.matrix_doc import add_parser as add_matrix_doc
+
+    add_matrix_doc(sub, run_matrix_doc)
     g = sub.add_parser("plot", help="throughput against batch size, from a pytest-benchmark JSON file")
     g.add_argument(
         "benchmark_json",
@@ -127,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("new", metavar="NEW", help="the same benchmarks, run later")
     r.add_argument(
         "--max-slowdown",
-        type=float,
+        type=_not_negative,
         default=DEFAULT_MAX_SLOWDOWN,
         metavar="PERCENT",
         help=f"fail when a benchmark's relative time grew by more than this (default {DEFAULT_MAX_SLOWDOWN:g})",

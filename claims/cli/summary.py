@@ -11,27 +11,35 @@ per claim. The table, the per-claim lines and the ledger's own ``summary`` count
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 
-from claims import ledger
+from claims import devices, ledger
 
 VERDICT_COLUMNS = [v for v in ledger.VERDICTS if v != "untested"]
+WIDTH = 100  # summary's lines fit a 100-column terminal
 
 
-def table(rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell; the first column left-aligned, numbers right-aligned."""
+def table(rows: list[list[str]], gap: int = 2) -> str:
+    """Columns padded to their widest cell, ``gap`` spaces apart; the first column left-aligned, the others
+    right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
         cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
+        lines.append((" " * gap).join(cells).rstrip())
         if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
+            lines.append((" " * gap).join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def wrap(line: str, indent: str = "  ") -> list[str]:
+    """A long line as several within ``WIDTH`` columns, the later ones indented."""
+    return textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
 def devices_of(document: dict) -> list[str]:
-    return sorted({d for c in document["claims"] for d in c["results"]}, key=lambda d: (d != "cpu", d))
+    return sorted({d for c in document["claims"] for d in c["results"]}, key=devices.order)
 
 
 def summary_rows(document: dict) -> list[list[str]]:
@@ -129,10 +137,10 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
     """The lines ``summary`` prints and its exit status: 1 when a claim fails, the run checked nothing, or
     a falsification run found a claim that survives its faults; 0 otherwise."""
     env, run = document["environment"], document.get("run") or {}
-    out = [
-        f"ledger {path}: torch {env.get('torch')} on {env.get('platform')}, GPU {env.get('gpu') or 'none'}, "
-        f"written {document['created']}"
-    ]
+    out = wrap(
+        f"ledger {path}: torch {env.get('torch')}, Python {env.get('python')}, GPU {env.get('gpu') or 'none'}, "
+        f"written {document['created']}; {env.get('platform')}"
+    )
     scope = run.get("scope", "complete")
     if scope == "merged":
         out.append(
@@ -147,27 +155,43 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
         out.append(f"this run checked nothing: {problem}")
         status = 1
     rows = summary_rows(document)
-    out.append(table(rows))
-    if any(row[rows[0].index("none")] not in ("0", "") for row in rows[1:]):
-        out.append("none: claims with no result on that device (their tests take no device: they run once, under cpu)")
+    out.append(table(rows, gap=1))  # one space apart: the thirteen columns fit 100
+    out += [""] + legend(rows)
     if with_claims:
         out += ["", table(claim_rows(document))]
         extra = notes(document)
         if extra:
-            out += [""] + extra
+            out += [""] + [part for line in extra for part in wrap(line)]
     if document.get("printed"):
         from claims.registry.printed import line
 
-        out += ["", line(document["printed"])]
+        out += [""] + wrap(line(document["printed"]))
     section = document.get("falsification")
     if section:
         from claims.harness.falsify import score_line
 
-        out += ["", score_line(section)]
+        out += [""] + wrap(score_line(section))
         if section.get("score", {}).get("failing"):
             status = 1
     failing = sorted({c["id"] for c in document["claims"] for r in c["results"].values() if r["verdict"] == "fails"})
     if failing:
-        out += ["", f"{len(failing)} claim(s) fail: " + ", ".join(failing)]
+        out += [""] + wrap(f"{len(failing)} claim(s) fail: " + ", ".join(failing))
         status = 1
     return out, status
+
+
+def legend(rows: list[list[str]]) -> list[str]:
+    """What each verdict counted in the table means (those with a count), in the words README.md and the
+    report use; and what ``none`` and ``partial`` count."""
+    header = rows[0]
+    counted = {name for i, name in enumerate(header[3:], start=3) if any(row[i] not in ("0", "") for row in rows[1:])}
+    meanings = dict(ledger.MEANINGS)
+    meanings["none"] = "no result on that device: its tests take no device and run once, under cpu"
+    meanings["partial"] = "of those results, how many rest on only some of the claim's tests"
+    width = max(len(name) for name in meanings)
+    return [
+        part
+        for name in header[3:]
+        if name in counted
+        for part in wrap(f"{name.ljust(width)}  {meanings[name]}", indent=" " * (width + 2))
+    ]

@@ -4,14 +4,16 @@
     python -m claims report [LEDGER ...] --format markdown [-o FILE]
 
 The site (plain files, readable from disk, nothing fetched from the network): ``index.html`` lists every
-claim in the book's order with its verdict per ledger and device, one column each, and marks a cell that
-differs from the neighbouring ledger's; ``claims/<id>.html`` is a claim's entry (its statement, the notes'
-line, what is amended or refuted with the citations, every test that checks it with its docstring and
-source, the evidence each recorded, as a table and, for series, a plot); ``benchmarks.html`` is the
-throughput plot and table of a pytest-benchmark file. The Markdown form (for a CI job summary or a pull
-request comment) is the counts, the claims that do not simply hold, and what differs between the ledgers.
+claim in the book's order with its verdict per ledger and device, one column each in release order, and
+marks a cell that differs from the previous release's; ``claims/<id>.html`` is a claim's entry (the notes'
+line, the suite's statement, the book's code, what PyTorch does now, every test that checks it with its
+docstring and source, the evidence each recorded, as a table and, for series, a plot);
+``benchmarks.html`` is the throughput plot and table of a pytest-benchmark file. The Markdown form (for a
+CI job summary or a pull request comment) is the counts, the claims that do not simply hold, and what
+differs between the ledgers.
 
-A ledger that is missing, empty, malformed or of another schema is one error line naming it (exit 2).
+A ledger that is missing, empty, malformed or of another schema is one error line naming it (exit 2); so
+is a project root without the tests' source (unless ``--no-sources``).
 This module imports only argparse; the work is in ``claims.report.site`` (Jinja2, Pygments, matplotlib).
 """
 
@@ -20,7 +22,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-DEFAULT_LEDGER = "reports/ledger.json"
+from claims.ledger import DEFAULT_PATH
+
+DEFAULT_LEDGER = str(DEFAULT_PATH)
 DEFAULT_SITE = "reports/site"
 FORMATS = ("html", "markdown")
 
@@ -32,10 +36,13 @@ def add_parser(subparsers):
         help="the ledgers as a static site (or Markdown): verdicts, tests, evidence, plots",
         description="Write the ledgers as a static site, or with --format markdown as one Markdown "
         "document. Several ledgers (other torch versions, machines, devices) become columns "
-        "side by side, with the cells that differ from the neighbouring ledger marked.",
+        "side by side in release order, with the cells that differ from the previous release marked.",
     )
     p.add_argument(
-        "ledgers", nargs="*", metavar="LEDGER", help=f"ledger files, shown left to right (default {DEFAULT_LEDGER})"
+        "ledgers",
+        nargs="*",
+        metavar="LEDGER",
+        help=f"ledger files, shown in release order whatever the order given (default {DEFAULT_LEDGER})",
     )
     p.add_argument(
         "-o",
@@ -57,6 +64,11 @@ def add_parser(subparsers):
         help="the project root, whose tests/ hold the tests' source (default: the current directory)",
     )
     p.add_argument(
+        "--no-sources",
+        action="store_true",
+        help="write the site without the tests' source (otherwise a root without tests/ is an error)",
+    )
+    p.add_argument(
         "--source-url",
         metavar="URL",
         help="link each test's file to URL + path + #Lline (e.g. https://github.com/OWNER/REPO/blob/SHA/)",
@@ -73,13 +85,14 @@ def add_parser(subparsers):
 def run(args) -> int:
     from claims.errors import DataFileError
     from claims.ledger import LedgerError
-    from claims.registry import DEFAULT_DIR, RegistryError, load_registry
+    from claims.registry import DEFAULT_DIR, RegistryError, load_registry, printed
     from claims.report import model, site
 
     paths = args.ledgers or [DEFAULT_LEDGER]
     try:
         registry_dir = Path(args.root) / "claims" / "registry"
-        registry = load_registry(registry_dir if registry_dir.is_dir() else DEFAULT_DIR)
+        registry_dir = registry_dir if registry_dir.is_dir() else DEFAULT_DIR
+        registry = load_registry(registry_dir)
         report = model.build(paths, registry)
         if args.format == "markdown":
             text = site.markdown(report, site_url=args.site_url)
@@ -90,8 +103,15 @@ def run(args) -> int:
             else:
                 sys.stdout.write(text)
             return 0
+        outputs_dir = registry_dir / "printed"
         done = site.write_site(
-            report, args.output or DEFAULT_SITE, root=args.root, benchmarks=args.benchmarks, source_url=args.source_url
+            report,
+            args.output or DEFAULT_SITE,
+            root=args.root,
+            benchmarks=args.benchmarks,
+            source_url=args.source_url,
+            sources=not args.no_sources,
+            printed=printed.load(outputs_dir) if outputs_dir.is_dir() else [],
         )
     except (LedgerError, DataFileError, RegistryError, site.SiteError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ class EvidenceGroup:
     key: str  # test_name[params]
     columns: list  # the columns that recorded it
     evidence: list  # one dict per column
-    rows: list = field(default_factory=list)  # [(quantity, [lines per column])]
+    rows: list = field(default_factory=list)  # [(quantity, [(lines, how many neighbouring columns share them)])]
     figure: object = None  # figures.Figure, drawn by the site writer
 
     @property
@@ -77,11 +77,32 @@ def tests_for(claim: ClaimView, columns: list, index: SourceIndex) -> list:
     return ordered
 
 
+def printed_outputs(tests: list, outputs: list) -> list:
+    """The book's printed outputs (``claims.registry.printed.PrintedOutput``) that one of ``tests`` asserts:
+    those whose ``test`` (``tests/chNN/test_x.py::test_name``) is one of them."""
+    names = set()
+    for test in tests:
+        if test.source:
+            names.add(f"{test.source.path}::{test.source.name}")
+        if test.node:
+            names.add(test.node.split("[")[0])
+    return [o for o in outputs if o.test and o.test.split("[")[0] in names]
+
+
 def group(key: str, recorded: list) -> EvidenceGroup:
     columns = [c for c, _ in recorded]
     evidence = [e if isinstance(e, dict) else {"value": e} for _, e in recorded]
     quantities = list(dict.fromkeys(q for e in evidence for q in e))
-    rows = [(q, [lines(e[q]) if q in e else ["\u2014"] for e in evidence]) for q in quantities]
+    rows = []
+    for q in quantities:
+        cells: list = []  # neighbouring columns of one device that recorded the same share a cell
+        for n, e in enumerate(evidence):
+            shown = lines(e[q]) if q in e else ["\u2014"]
+            if cells and cells[-1][0] == shown and columns[n].device == columns[n - 1].device:
+                cells[-1][1] += 1
+            else:
+                cells.append([shown, 1])
+        rows.append((q, [tuple(c) for c in cells]))
     return EvidenceGroup(key, columns, evidence, rows)
 
 
@@ -104,14 +125,23 @@ def inline(value) -> str:
             return "[" + ", ".join(items) + f"] ({len(value)} values)"
         return "[" + ", ".join(items) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {inline(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{key(k)}: {inline(v)}" for k, v in value.items()) + "}"
     if value is None:
         return "null"
     return number(value)
 
 
+def key(text) -> str:
+    """A dict key as recorded, numbers to 7 significant digits (a float32 rate ``9.99999993922529e-09`` reads
+    ``1e-08``)."""
+    try:
+        return number(float(text)) if not str(text).isdigit() else str(text)
+    except ValueError:
+        return str(text)
+
+
 def lines(value) -> list:
     """A value for a table cell: a dict one entry a line, anything else on one line."""
     if isinstance(value, dict) and value:
-        return [f"{k}: {inline(v)}" for k, v in value.items()]
+        return [f"{key(k)}: {inline(v)}" for k, v in value.items()]
     return [inline(value)]

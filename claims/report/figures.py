@@ -213,9 +213,9 @@ def draw(name: str, columns: list, out: Path, hints: dict | None = None) -> Figu
             points = []
             for x, y in zip(s.xs, s.ys):
                 if not math.isfinite(y):
-                    notes.append(f"{where}: {y} at {_short(x)}, not drawn")
+                    notes.append((where, str(y), x, "not drawn"))
                 elif (y_scale == "log" and y <= 0) or (x_scale == "log" and x <= 0):
-                    notes.append(f"{where}: {_short(y)} at {_short(x)}, not drawn on the log axis")
+                    notes.append((where, _short(y), x, "not drawn on the log axis"))
                 else:
                     points.append((x, y))
             if not points:
@@ -238,6 +238,7 @@ def draw(name: str, columns: list, out: Path, hints: dict | None = None) -> Figu
             lines += 1
     if not drawn_y:
         return None
+    notes = _grouped(notes)
     ax.set_xscale(x_scale, **({"linthresh": x_lin} if x_scale == "symlog" else {}))
     ax.set_yscale(y_scale, **({"linthresh": y_lin} if y_scale == "symlog" else {}))
     _ticks(ax.xaxis, x_scale, x_lin, drawn_x)
@@ -275,5 +276,18 @@ def power_label(value: float, _position=None) -> str:
     return f"{mantissa.replace('-', chr(0x2212))}\u00d710{str(int(power)).translate(SUPERSCRIPT)}"
 
 
+def _grouped(notes: list) -> list:
+    """Notes that say the same of several points as one: ``shared rate: nan at 0.003162 ... 10 (8 points), not
+    drawn``."""
+    groups: dict = {}
+    for where, what, x, why in notes:
+        groups.setdefault((where, what, why), []).append(x)
+    out = []
+    for (where, what, why), xs in groups.items():
+        at = _short(xs[0]) if len(xs) == 1 else f"{_short(min(xs))} to {_short(max(xs))} ({len(xs)} points)"
+        out.append(f"{where}: {what} at {at}, {why}")
+    return out
+
+
 def _short(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:.4g}"

@@ -9,25 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from claims.ledger import MEANINGS
 from claims.report import citations, entries, figures
-from claims.report.model import ABSENT, NONE, VERDICTS, Report
+from claims.report.model import ABSENT, NONE, Report
 from claims.report.sources import SourceIndex, code_segments, pygments_css
 
 PACKAGE = Path(__file__).parent
 MARKER = ".dlwpt-claims-report"  # a site directory the report may clear and rewrite
 SUBDIRS = ("claims", "figures", "static")
-MEANINGS = {
-    "holds": "the tests passed and the book is right on this PyTorch",
-    "amended": "the tests passed; PyTorch changed this after the book (since the release named), and the tests "
-    "check what it does now",
-    "refuted": "the tests passed, and they show the book's statement is wrong or too broad; the entry says what "
-    "is true instead",
-    "fails": "a test failed or errored: the claim does not hold as the suite states it on this PyTorch",
-    "skipped": "every test was skipped, for the reason shown",
-    "not-run": "its tests were collected but not run (deselected, or the run stopped)",
-    "untested": "no collected test names the claim",
-    "uncheckable": "no experiment can check this sentence; the registry says why",
-}
 
 
 class SiteError(Exception):
@@ -49,13 +38,38 @@ def environment(markdown: bool = False):
     env.filters["links"] = citations.links
     env.filters["md"] = md_cell
     env.filters["code_segments"] = code_segments
-    env.globals.update(VERDICTS=VERDICTS, MEANINGS=MEANINGS, NONE=NONE, ABSENT=ABSENT)
+    env.globals.update(MEANINGS=MEANINGS, NONE=NONE, ABSENT=ABSENT, score_line=score_line, printed_line=printed_line)
     return env
 
 
 def md_cell(text) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: one line, ``|`` escaped, a space kept at either end (where a
+    citation link follows or precedes it)."""
+    text = str(text)
+    inner = " ".join(text.split()).replace("|", "\\|")
+    if not inner:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
+
+
+def score_line(section: dict) -> str:
+    """The falsification score, in the words ``python -m claims summary`` prints it."""
+    from claims.harness.falsify import score_line as line
+
+    try:
+        return line(section)
+    except (KeyError, TypeError):  # a section written before the score had these fields
+        return "falsification: the ledger's score has an older shape: run --falsify again to count it"
+
+
+def printed_line(found: dict) -> str:
+    """The book's printed outputs asserted, in the words ``python -m claims summary`` prints it."""
+    from claims.registry.printed import line
+
+    try:
+        return line(found)
+    except (KeyError, TypeError):
+        return "the book's printed outputs: the ledger's count has an older shape"
 
 
 @dataclass
@@ -69,20 +83,17 @@ class Benchmarks:
 def read_benchmarks(path: str | Path, out: Path) -> Benchmarks:
     """The throughput table and plot (``claims.cli.plot``) of a pytest-benchmark JSON file; a
     ``DataFileError`` naming the file when it is not one."""
-    from claims.cli.plot import plot, read_throughput
+    from claims.cli.plot import plot, read_benchmarks, read_throughput
 
     series = read_throughput(path)
     png = plot(path, out / "figures" / "throughput.png")
-    extra, ceilings = {}, []
+    ceilings = sorted(read_benchmarks(path).ceilings.items())  # dlwpt_matmul_ceiling, or an older file's benchmark
+    extra = {}
     for bench in json.loads(Path(path).read_text(encoding="utf-8")).get("benchmarks", []):
         info = bench.get("extra_info") if isinstance(bench, dict) else None
-        if not isinstance(info, dict):
-            continue
-        if "samples_per_s" in info:
+        if isinstance(info, dict) and "samples_per_s" in info:
             key = (str(info.get("model")), str(info.get("device")), str(info.get("mode")), info.get("batch_size"))
             extra[key] = dict(info, median_s=(bench.get("stats") or {}).get("median"))
-        elif "ceiling" in str(bench.get("name", "")) and isinstance(info.get("flop_per_s"), (int, float)):
-            ceilings.append((str(info.get("device", "?")), float(info["flop_per_s"])))
     rows = []
     for model in sorted(series, key=lambda m: (m != "fc_deep", m)):
         for (device, mode), points in sorted(series[model].items()):
@@ -125,14 +136,24 @@ def write_site(
     root: str | Path = ".",
     benchmarks: str | Path | None = None,
     source_url: str | None = None,
+    sources: bool = True,
+    printed: list | None = None,
 ) -> dict:
-    """Write the site for ``report`` into ``out``; returns what was written (pages, figures, bytes, seconds)."""
+    """Write the site for ``report`` into ``out``; returns what was written (pages, figures, bytes, seconds).
+    The tests' source comes from ``root/tests``: none there is a ``SiteError`` (the wrong directory, most
+    likely), unless ``sources`` is False. ``printed`` is the inventory of the book's printed outputs
+    (``claims.registry.printed.load``): each claim's page lists those its tests assert."""
     start = time.perf_counter()
     out = Path(out)
+    index = SourceIndex(root if sources else None)
+    if sources and not index.by_name:
+        raise SiteError(
+            f"{Path(root) / 'tests'}: no test sources there: run the report from the project root, give "
+            "--root DIR, or --no-sources for a site without the tests' source"
+        )
     prepare(out)
     bench = read_benchmarks(benchmarks, out) if benchmarks else None
     env = environment()
-    index = SourceIndex(root)
     shutil.copyfile(PACKAGE / "static" / "style.css", out / "static" / "style.css")
     (out / "static" / "pygments.css").write_text(pygments_css(), encoding="utf-8")
     common = {"report": report, "generated": readable_now(), "benchmarks": bench, "source_url": source_url}
@@ -146,11 +167,11 @@ def write_site(
         tests = entries.tests_for(claim, all_columns, index)
         for test in tests:
             for group in test.groups:
-                labels = [c.label if len(report.ledgers) > 1 else c.subtitle for c in group.columns]
                 path = out / "figures" / claim.id / f"{group.slug}.png"
-                group.figure = figures.draw(group.key, list(zip(labels, group.evidence)), path, hints)
+                group.figure = figures.draw(group.key, lines_of(report, group), path, hints)
                 n_figures += group.figure is not None
-        page = claim_page.render(root="../", claim=claim, tests=tests, **common)
+        outputs = entries.printed_outputs(tests, printed or [])
+        page = claim_page.render(root="../", claim=claim, tests=tests, printed=outputs, sources=sources, **common)
         (out / claim.href).parent.mkdir(parents=True, exist_ok=True)
         (out / claim.href).write_text(page, encoding="utf-8")
     if bench:
@@ -164,6 +185,29 @@ def write_site(
         "bytes": size,
         "seconds": time.perf_counter() - start,
     }
+
+
+def lines_of(report: Report, group) -> list:
+    """``[(label, evidence)]`` for a group's figure: neighbouring columns of one device that recorded the same
+    share one line (``torch 1.4.0 to torch 2.15.0, cpu``), so ten releases that agree draw one line, not ten."""
+    out: list = []  # [columns, evidence]
+    for column, evidence in zip(group.columns, group.evidence):
+        if out and out[-1][1] == evidence and out[-1][0][-1].device == column.device:
+            out[-1][0].append(column)
+        else:
+            out.append([[column], evidence])
+    if not report.several:
+        return [(columns[0].subtitle, evidence) for columns, evidence in out]
+    return [(f"{report.which([c.title for c in columns])}, {columns[0].device}", e) for columns, e in out]
+
+
+def render_index(report: Report, generated: str | None = None) -> str:
+    """The index page's HTML alone, as ``write_site`` writes it without benchmarks or source links."""
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(root="", report=report, generated=generated or readable_now(), benchmarks=None, source_url=None)
+    )
 
 
 def markdown(report: Report, site_url: str | None = None) -> str:

@@ -77,15 +77,16 @@ def pygments_css() -> str:
 class SourceIndex:
     """Every test function in ``root/tests``, by name and by the claims its marks name."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
+    def __init__(self, root: str | Path | None):
+        """``root`` None: an empty index (a site written without the tests' source)."""
+        self.root = Path(root) if root is not None else None
         self.by_name: dict[str, list[FunctionSource]] = {}
         self.by_claim: dict[str, list[FunctionSource]] = {}
         self.by_node: dict[str, FunctionSource] = {}
         self.module_text: dict[str, str] = {}
         self.module_doc: dict[str, str] = {}
-        tests = self.root / "tests"
-        if tests.is_dir():
+        tests = self.root / "tests" if self.root is not None else None
+        if tests is not None and tests.is_dir():
             for path in sorted(tests.rglob("*.py")):
                 self._scan(path)
 

@@ -1,59 +1,22 @@
-"""Small ledgers, a throwaway project and an HTML reader for the report's tests."""
+"""Small ledgers, an HTML reader and a headless Chromium for the report's tests (the project they are
+rendered against is ``tests.harness.helpers.make_project``)."""
 
 from __future__ import annotations
 
+import html
 import json
-import textwrap
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+MATRIX = Path(__file__).resolve().parents[2] / "docs" / "matrix"  # the version matrix's ten ledgers
+BENCHMARKS = Path(__file__).with_name("data") / "benchmarks.json"  # written by tests/benchmarks (3 of them)
+CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
+
 INLINE = {"a", "span", "code", "em", "strong", "b", "i", "abbr", "sup", "sub"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-REGISTRY = """
-[[claim]]
-id = "ch05.plain-claim"
-chapter = 5
-page = 110
-statement = "A claim that holds."
-source = "110 - the notes' line for the plain claim"
-
-[[claim]]
-id = "ch05.changed-claim"
-chapter = 5
-page = 123
-statement = "A claim PyTorch changed."
-source = "123 - the notes' line for the changed claim"
-amended = { since = "2.0", now = "What PyTorch does now (pytorch/pytorch#137602)." }
-
-[[claim]]
-id = "ch08.wrong-claim"
-chapter = 8
-page = 227
-statement = "A claim the book gets wrong."
-source = "227 - the notes' line for the wrong claim"
-refuted = "What is true instead (github.com/deep-learning-with-pytorch/dlwpt-code/issues/89)."
-"""
-
-TESTS = '''
-"""Module docstring: how the margins were measured."""
-import pytest
-
-CLAIM = "ch08.wrong-claim"
-
-
-@pytest.mark.claim("ch05.plain-claim")
-def test_plain(device, evidence):
-    """p.110: the plain claim's docstring."""
-    evidence.record(losses=[4.0, 2.0, 1.0, 0.5], final=0.5)
-    assert True
-
-
-@pytest.mark.claim(CLAIM)
-def test_wrong_depth(device, evidence):
-    """p.227: gradient norm against depth."""
-    evidence.record(without_skips={"10": 1.0, "50": 1e-6, "100": 0.0}, with_skips={"10": 1.0, "50": 2.0, "100": 3.0})
-'''
 
 
 def claim(cid: str, chapter: int, page: int, results: dict, **extra) -> dict:
@@ -91,8 +54,12 @@ def ledger(claims: list, torch: str = "2.14.1", gpu: str | None = None, **extra)
     return document
 
 
+AMENDED = {"since": "2.0", "now": "What PyTorch does now (pytorch/pytorch#137602)."}
+REFUTED = "What is true instead (github.com/deep-learning-with-pytorch/dlwpt-code/issues/89)."
+
+
 def standard_claims(plain: str = "holds", evidence_scale: float = 1.0) -> list:
-    """The three registry claims: plain (with a loss curve), amended, refuted (with a depth series)."""
+    """Three claims of the project's registry: plain (with a loss curve), amended, refuted (with a depth series)."""
     return [
         claim(
             "ch05.plain-claim",
@@ -111,17 +78,17 @@ def standard_claims(plain: str = "holds", evidence_scale: float = 1.0) -> list:
         claim(
             "ch05.changed-claim",
             5,
-            123,
+            127,
             {
                 "cpu": {"verdict": "amended", "tests": 2, "seconds": 0.2},
                 "cuda": {"verdict": "skipped", "reason": "CUDA is not available"},
             },
-            amended={"since": "2.0", "now": "What PyTorch does now (pytorch/pytorch#137602)."},
+            amended=AMENDED,
         ),
         claim(
-            "ch08.wrong-claim",
-            8,
-            227,
+            "ch07.wrong-claim",
+            7,
+            180,
             {
                 "cpu": {
                     "verdict": "refuted",
@@ -136,18 +103,9 @@ def standard_claims(plain: str = "holds", evidence_scale: float = 1.0) -> list:
                 },
                 "cuda": {"verdict": "skipped", "reason": "CUDA is not available"},
             },
-            refuted="What is true instead (github.com/deep-learning-with-pytorch/dlwpt-code/issues/89).",
+            refuted=REFUTED,
         ),
     ]
-
-
-def make_project(root: Path) -> Path:
-    """A project root with its own registry and one test module, as ``--root`` expects."""
-    (root / "claims" / "registry").mkdir(parents=True)
-    (root / "claims" / "registry" / "claims.toml").write_text(textwrap.dedent(REGISTRY))
-    (root / "tests" / "ch05").mkdir(parents=True)
-    (root / "tests" / "ch05" / "test_fake.py").write_text(TESTS.lstrip())
-    return root
 
 
 def write(path: Path, document) -> Path:
@@ -232,3 +190,54 @@ def parse(path: Path) -> Element:
     parser.feed(Path(path).read_text(encoding="utf-8"))
     parser.close()
     return parser.root
+
+
+def cells(row: Element) -> list:
+    """A row's verdict cells, one per column: a box that spans several columns counts for each."""
+    out = []
+    for td in row.find_all("td", cls="verdict"):
+        out += [td] * int(td.attrs.get("colspan") or 1)
+    return out
+
+
+# -- the report as a reader's browser shows it ----------------------------------------------------------------
+
+PROBE = (
+    "<script>window.addEventListener('load', () => setTimeout(() => {{"
+    " const measured = (() => {{ {script} }})();"
+    " document.body.setAttribute('data-measured', JSON.stringify(measured)); }}, 20));</script></body>"
+)
+
+
+def in_chromium(page: Path, script: str, width: int = 1400, height: int = 900):
+    """Open ``page`` in headless Chromium at ``width`` x ``height`` (scrollbars shown, as a reader's) and
+    return what ``script`` (a function body run once the page has loaded) returns, JSON-able. The page is
+    copied beside itself with the script added, so its stylesheets load as they would."""
+    probe = page.with_name(f"probe-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE.format(script=script)), encoding="utf-8")
+    profile = page.parent / ".chromium-profile"
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    probe.unlink()
+    found = re.search(r'data-measured="([^"]*)"', done.stdout)
+    assert found, f"Chromium measured nothing (exit {done.returncode}): {done.stderr[-800:]}"
+    return json.loads(html.unescape(found.group(1)))

@@ -1,5 +1,6 @@
 """`python -m claims summary|diff|matrix`: the tables, the exit codes, and clear errors for bad ledgers."""
 
+import ast
 import copy
 import json
 import subprocess
@@ -9,7 +10,8 @@ import pytest
 
 from claims.cli import main
 from claims.cli.summary import summary_rows
-from claims.ledger import summarize
+from claims.ledger import MEANINGS, VERDICTS, summarize
+from tests.harness.report_helpers import MATRIX
 
 
 def make_ledger(verdicts: dict, torch: str = "2.14.1", **run) -> dict:
@@ -60,7 +62,7 @@ def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys
         },
     )
     assert main(["summary", str(path)]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[1:]  # after the ledger's line
     assert lines[1].split() == [
         "chapter",
         "device",
@@ -81,8 +83,11 @@ def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys
     assert lines[5].split() == ["ch07", "cpu", "1", "0", "0", "1", "0", "0", "0", "0", "0", "0", "0"]
     assert lines[7].split() == ["ch08", "cpu", "1", "0", "0", "0", "0", "0", "0", "0", "0", "1", "0"]
     assert lines[9].split() == ["all", "cpu", "5", "2", "1", "1", "0", "0", "0", "0", "0", "1", "0"]
-    assert len({len(line) for line in lines[1:3]}) == 1, "header and rule have the same width"
-    assert lines[11].startswith("none: claims with no result on that device"), "the table says what none is"
+    assert len({len(line) for line in lines[1:3]}) == 1 and len(lines[1]) <= 100, "fits 100 columns"
+    legend = lines[lines.index("") + 1 :]
+    assert legend[0] == f"holds        {MEANINGS['holds']}", "each verdict counted, in the words README uses"
+    none = "none         no result on that device: its tests take no device and run once, under cpu"
+    assert none in legend and "fails" not in " ".join(line.split()[0] for line in legend), "only what is counted"
 
 
 def test_the_table_adds_up_to_the_ledgers_own_summary():
@@ -151,7 +156,10 @@ def test_missing_ledger_or_a_directory_is_one_clear_error(tmp_path, capsys):
         ("", "is empty"),
         ("{not json", "not a JSON file"),
         ('{"schema": 1}', "not a valid ledger: 'created' is missing"),
-        ('{"schema": 2, "created": "", "environment": {}, "claims": [], "summary": {}}', "schema is 2"),
+        (
+            '{"schema": 2, "created": "", "environment": {}, "claims": [], "summary": {}}',
+            "written with ledger schema 2, newer than the schema 1 this tool reads (update the suite)",
+        ),
         ('{"schema": 1, "created": "", "environment": {}, "claims": {}, "summary": {}}', "'claims' must be a list"),
         (
             '{"schema": 1, "created": "", "environment": {}, "claims": [{"id": "x", "chapter": "5", "page": 1, '
@@ -216,11 +224,77 @@ def test_diff_lists_verdict_changes_first_then_evidence_that_moved(tmp_path, cap
     assert out[2:] == [
         "verdicts that changed:",
         "  ch05.b on cpu: holds -> amended",
-        "evidence that moved by more than rtol=0.01:",
-        "  ch05.a on cpu: t.loss: 2.9276 -> 3.5",
+        "evidence that moved by more than rtol 0.01 + atol 1e-06:",
+        "  ch05.a on cpu",
+        "    t",
+        "      loss: 2.928 -> 3.5 (+20%)",
     ]
+    assert main(["diff", str(b), str(a)]) == 0, "given newer first, still compared older first"
+    swapped = capsys.readouterr().out.splitlines()
+    assert swapped[2] == "(older release first: A is the second file given)" and swapped[3:] == out[2:]
     assert main(["diff", str(a), str(b), "--rtol", "0.5"]) == 0
-    assert "evidence that moved" not in capsys.readouterr().out
+    assert "no evidence moved by more than rtol 0.5 + atol 1e-06" in capsys.readouterr().out
+
+
+def test_diff_summarizes_sequences_leaves_timings_out_and_says_when_no_verdict_changed(tmp_path, capsys):
+    evidence = {
+        "test_shuffle": {"order": [3, 1, 2, 0], "noise": [1e-12, -2e-12]},
+        "test_rates": {"x": [1.0, 2.0, 3.0], "y": [10.0, 20.0, 30.0]},
+        "test_cached_request_is_faster": {"first_cpu_ms": [11.8, 13.6], "median_speedup": 4.98},
+    }
+    before = make_ledger({"ch05.a": {"cpu": {"verdict": "holds", "evidence": evidence}}})
+    after = copy.deepcopy(before)
+    moved = after["claims"][0]["results"]["cpu"]["evidence"]
+    moved["test_shuffle"] = {"order": [0, 2, 1, 3], "noise": [1.8e-12, 1e-12]}
+    moved["test_rates"]["y"] = [10.0, 25.0, 31.0]
+    moved["test_cached_request_is_faster"] = {"first_cpu_ms": [10.9, 10.8], "median_speedup": 5.29}
+    a, b = write(tmp_path, before, "a.json"), write(tmp_path, after, "b.json")
+    assert main(["diff", str(a), str(b)]) == 0
+    out = capsys.readouterr().out.splitlines()[2:]
+    assert out == [
+        "no verdict changed",
+        "evidence that moved by more than rtol 0.01 + atol 1e-06:",
+        "  ch05.a on cpu",
+        "    test_rates",
+        "      y: 2 of 3 values moved, the most at [1]: 20 -> 25",
+        "    test_shuffle",
+        "      order: the same 4 values in another order",
+        "timings not compared: 2 quantities (--timings compares them)",
+    ]
+    assert main(["diff", str(a), str(b), "--atol", "0"]) == 0
+    assert "      noise: 2 of 2 values moved, the most at [1]: -2e-12 -> 1e-12" in capsys.readouterr().out
+    assert main(["diff", str(a), str(b), "--timings"]) == 0
+    timed = capsys.readouterr().out
+    assert "      median_speedup: 4.98 -> 5.29 (+6%)" in timed and "timings not compared" not in timed
+
+
+@pytest.mark.parametrize("option", ["--rtol", "--atol"])
+def test_diff_refuses_a_negative_tolerance(tmp_path, capsys, option):
+    a = write(tmp_path, make_ledger({"ch05.a": {"cpu": "holds"}}), "a.json")
+    with pytest.raises(SystemExit) as stop:
+        main(["diff", str(a), str(a), option, "-0.5"])
+    assert stop.value.code == 2
+    assert f"argument {option}: -0.5 is negative: give 0 or more" in capsys.readouterr().err
+
+
+def test_diff_of_two_releases_of_the_matrix_is_signal_within_120_columns(capsys):
+    """docs/matrix: 1.4.0 against 2.14.1 printed 2 verdict lines and over 70 evidence lines before: one
+    shuffled permutation, float32 rounding, timings."""
+    assert main(["diff", str(MATRIX / "2.14.1.json"), str(MATRIX / "1.4.0.json")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"A: {MATRIX / '1.4.0.json'} (torch 1.4.0")
+    assert out[3:6] == [
+        "verdicts that changed:",
+        "  ch05.optimizer-zero-grad-zeros-its-parameters-grads on cpu: holds -> amended",
+        "  ch06.modules-expect-a-leading-batch-dimension on cpu: holds -> amended",
+    ]
+    quantities = [line for line in out if line.startswith("      ")]
+    assert len(quantities) <= 15 and max(len(line) for line in out) <= 120, "\n".join(out)
+    assert "      first_epoch_order: the same 20 values in another order" in out
+    assert not any("cpu_ms" in line for line in out)
+    assert main(["diff", str(MATRIX / "1.4.0.json"), str(MATRIX / "lowest.json")]) == 0
+    same_torch = capsys.readouterr().out.splitlines()
+    assert same_torch[2] == "no verdict changed" and len(same_torch) <= 8, same_torch
 
 
 def test_diff_exits_1_when_a_claim_that_held_now_fails(tmp_path, capsys):
@@ -246,15 +320,15 @@ def test_matrix_shows_only_the_rows_that_differ_and_the_totals(tmp_path, capsys)
         {"ch05.zero-grad": {"cpu": "holds", "cuda": "skipped"}, "ch05.same": {"cpu": "holds", "cuda": "skipped"}},
         torch="1.13.1",
     )
-    new = make_ledger({"ch05.zero-grad": {"cpu": "amended"}, "ch05.same": {"cpu": "holds"}}, torch="2.0.1")
-    paths = [str(write(tmp_path, old, "old.json")), str(write(tmp_path, new, "new.json"))]
+    new = make_ledger({"ch05.zero-grad": {"cpu": "amended"}, "ch05.same": {"cpu": "holds"}}, torch="2.0.1+cu117")
+    paths = [str(write(tmp_path, new, "new.json")), str(write(tmp_path, old, "old.json"))]  # the newer first
     assert main(["matrix", *paths]) == 0
     out = capsys.readouterr().out
     assert "1 of 2 claims differ between the columns:" in out
     rows = [line.split() for line in out.splitlines()]
-    assert ["ch05.zero-grad", "holds", "amended"] in rows
+    assert ["ch05.zero-grad", "holds", "amended"] in rows, "release order, whatever the order given"
     assert not any(row[:1] == ["ch05.same"] for row in rows)
-    assert "torch 1.13.1 cuda: every claim skipped" in out, "a device that ran nothing is left out, and said so"
+    assert "cuda on torch 1.13.1: every claim skipped" in out, "a device that ran nothing is left out, and said so"
     assert main(["matrix", *paths, "--format", "markdown"]) == 0
     md = capsys.readouterr().out
     assert "| claim | torch 1.13.1 cpu | torch 2.0.1 cpu |" in md
@@ -272,33 +346,157 @@ def test_matrix_marks_a_ledger_that_checked_nothing_and_fails(tmp_path, capsys):
     assert "torch 1.7.1 - [checked nothing]" in capsys.readouterr().out
 
 
+def test_matrix_exits_1_when_a_column_has_a_failing_claim(tmp_path, capsys):
+    good = write(tmp_path, make_ledger({"ch05.a": {"cpu": "holds"}}, torch="1.4.0"), "good.json")
+    bad = write(tmp_path, make_ledger({"ch05.a": {"cpu": "fails"}}), "bad.json")
+    assert main(["matrix", str(good), str(bad)]) == 1, "as summary does"
+    assert "1 claim(s) fail in some column: ch05.a" in capsys.readouterr().out
+
+
 def test_matrix_counts_uncheckable_claims_apart_and_names_ledgers_of_one_release(tmp_path, capsys):
-    """Two ledgers of the same torch (``nox -s matrix`` and ``nox -s lowest``) are told apart by file name;
-    a claim no experiment can check is ``uncheckable`` in the totals, not ``untested``."""
+    """Two ledgers of the same torch (``nox -s matrix`` and ``nox -s lowest``) are told apart by file name,
+    the one named after its release plainly; a claim no experiment can check is ``uncheckable``."""
     doc = make_ledger({"ch05.a": {"cpu": "holds"}, "ch06.history": {}, "ch08.nobody": {}}, torch="1.4.0")
     doc["claims"][1]["uncheckable"] = "history, not a behaviour"
     lowest = copy.deepcopy(doc)
-    lowest["claims"][0]["results"]["cpu"]["verdict"] = "fails"
-    paths = [str(write(tmp_path, doc, "1.4.0.json")), str(write(tmp_path, lowest, "lowest.json"))]
+    lowest["claims"][0]["results"]["cpu"]["verdict"] = "amended"
+    paths = [str(write(tmp_path, lowest, "lowest.json")), str(write(tmp_path, doc, "1.4.0.json"))]
     assert main(["matrix", *paths]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert ["ch05.a", "holds", "fails"] in rows
+    assert ["ch05.a", "holds", "amended"] in rows
     header = next(row for row in rows if row[:1] == ["claim"])
-    assert header == ["claim", "torch", "1.4.0", "cpu", f"({paths[0]})", "torch", "1.4.0", "cpu", f"({paths[1]})"]
+    assert header == ["claim", "torch", "1.4.0", "cpu", "torch", "1.4.0", "(lowest)", "cpu"]
     assert ["untested", "1", "1"] in rows and ["uncheckable", "1", "1"] in rows
 
 
-def test_matrix_doc_marks_where_each_amendment_flips(tmp_path):
-    from claims.cli import matrix_doc
-
+def matrix_ledgers(tmp_path):
     docs = []
-    for torch, verdict in (("1.13.1", "holds"), ("2.0.1", "amended"), ("2.1.0", "holds")):
-        doc = make_ledger({"ch05.zero-grad": {"cpu": verdict}}, torch=torch)
-        doc["claims"][0]["amended"] = {"since": "2.0", "now": "sets None"}
-        if torch == "1.13.1":
-            doc["claims"][0]["results"]["cpu"].update(partial=True, skip_reasons={"no set_to_none before 1.7": 1})
-        docs.append(write(tmp_path, doc, f"{torch}.json"))
-    page = matrix_doc.render(docs)
-    flips = next(line for line in page.splitlines() if line.startswith("| `ch05.zero-grad` | 2.0 |"))
-    assert flips == "| `ch05.zero-grad` | 2.0 | holds | amended | **holds** (expected amended) |"
-    assert "- `ch05.zero-grad` on 1.13.1: no set_to_none before 1.7" in page.splitlines()
+    for torch, verdict in (("2.1.0", "holds"), ("1.13.1+cu117", "holds"), ("2.0.1+cu117", "amended")):
+        doc = make_ledger({"ch05.zero-grad": {"cpu": verdict}, "ch05.same": {"cpu": "holds"}}, torch=torch)
+        doc["claims"][0].update(amended={"since": "2.0", "now": "sets None"}, statement="zero_grad zeros")
+        doc["environment"].update(python="3.10.13", torchvision="0.15.2", numpy="1.26.4")
+        if torch.startswith("1.13"):
+            doc["claims"][1]["results"]["cpu"].update(
+                partial=True, tests=2, passed=1, skipped=1, skip_reasons={"no set_to_none before 1.7": 1}
+            )
+        docs.append(write(tmp_path, doc, f"{torch.split('+')[0]}.json"))
+    return docs
+
+
+def test_matrix_doc_says_at_a_glance_what_changed_where_and_why_each_release_is_there(tmp_path, capsys):
+    paths = matrix_ledgers(tmp_path)
+    out = tmp_path / "docs" / "matrix.md"
+    why = ["--why", "1.13.1=the last before zero_grad sets None"]
+    assert main(["matrix-doc", *map(str, paths), "-o", str(out), *why]) == 0
+    page = out.read_text().splitlines()
+    assert (
+        "- **p.100** `ch05.zero-grad`, since torch 2.0; in this matrix amended from 2.0.1: zero_grad zeros "
+        "*Now:* sets None" in page
+    )
+    rows = [line for line in page if line.startswith("| [")]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        ["| [1.13.1](matrix/1.13.1.json)", "the last before zero_grad sets None"],
+        ["| [2.0.1](matrix/2.0.1.json)", "the first from 2.0 (p.100 amended)"],
+        ["| [2.1.0](matrix/2.1.0.json)", "the newest in this matrix"],
+    ], "release order; --why, else what the registry's since says"
+    assert rows[1].endswith("| p.100 `zero-grad`: holds → amended; p.101 `same`: holds (1/2) → holds |")
+    assert rows[2].endswith("| p.100 `zero-grad`: amended → holds |")
+    assert "+cu117" not in "\n".join(page[page.index("## The releases") :]), "no build tag in the tables"
+    assert "(+cu117: the CUDA version the wheel was built for, unused on a CPU)" in "\n".join(page)
+    differs = page[page.index("## What differs between the releases") + 2 :]
+    assert differs[0] == "| torch | p.100 `zero-grad` | p.101 `same` |", "releases as rows: the page stays narrow"
+    assert differs[4] == "| 2.1.0 | **holds** (expected amended) | holds |", "a verdict the registry did not predict"
+    assert (tmp_path / "docs" / "matrix" / "2.0.1.json").is_file(), "the ledgers beside the page"
+
+
+def test_matrix_doc_runs_as_its_own_module_too(tmp_path):
+    paths = matrix_ledgers(tmp_path)
+    out = tmp_path / "matrix.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "claims.cli.matrix_doc", *map(str, paths), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("# The book's claims across PyTorch releases")
+
+
+def nox_why() -> dict:
+    """What ``nox -s matrix_doc`` passes as ``--why``: noxfile.py's RELEASES and LOWEST, read without nox."""
+    tree = ast.parse((MATRIX.parents[1] / "noxfile.py").read_text())
+    found = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("RELEASES", "LOWEST")
+    }
+    return dict({release[0]: release[4] for release in found["RELEASES"]}, lowest=found["LOWEST"])
+
+
+def test_docs_matrix_md_is_what_matrix_doc_writes_from_its_ledgers(tmp_path):
+    """docs/matrix.md is regenerated from docs/matrix/*.json (nox -s matrix_doc): apart from its date, the same."""
+    from claims.cli.matrix_doc import render
+
+    ours = (MATRIX.parent / "matrix.md").read_text().splitlines()
+    fresh = render(sorted(MATRIX.glob("*.json")), why=nox_why()).splitlines()
+    assert [line for line in fresh if not line.startswith("Written by")] == [
+        line for line in ours if not line.startswith("Written by")
+    ]
+    assert max(len(line) for line in fresh if line.startswith("| torch |")) < 400, "GitHub wraps the rest"
+
+
+def test_the_readme_verdict_table_uses_the_words_of_the_ledger():
+    """One wording for the verdicts: README.md's table, the report and summary all say claims.ledger.MEANINGS."""
+    readme = (MATRIX.parents[1] / "README.md").read_text()
+    table = readme[readme.index("| verdict | meaning |") :].split("\n\n")[0].splitlines()[2:]
+    assert {row.split(" | ")[0].strip("|` "): row.split(" | ", 1)[1].rstrip(" |") for row in table} == MEANINGS
+    assert tuple(MEANINGS) == VERDICTS + ("uncheckable",), "the verdicts listed once, in claims.ledger.VERDICTS"
+
+
+def test_gate_refuses_a_negative_slowdown(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["gate", "a.json", "b.json", "--max-slowdown", "-5"])
+    assert stop.value.code == 2
+    assert "argument --max-slowdown: -5 is negative" in capsys.readouterr().err
+
+
+def test_summary_of_a_long_ledger_fits_100_columns(capsys):
+    assert main(["summary", str(MATRIX / "2.14.1.json"), "--claims"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in out) <= 100, max(out, key=len)
+
+
+def readme_block(after: str) -> list:
+    """The indented example that follows the line ending with ``after`` in README.md, without its indent."""
+    readme = (MATRIX.parents[1] / "README.md").read_text().split("\n")
+    start = next(n for n, line in enumerate(readme) if line.endswith(after)) + 2
+    block = []
+    for line in readme[start:]:
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    while block and not block[-1]:
+        block.pop()
+    return block
+
+
+@pytest.mark.parametrize(
+    "after, argv",
+    [
+        ("ledgers it prints:", ["diff", "2.0.1.json", "1.13.1.json"]),
+        ("(`docs/matrix/2.14.1.json`):", ["summary", "2.14.1.json"]),
+    ],
+)
+def test_the_readme_examples_show_what_the_commands_print(capsys, monkeypatch, after, argv):
+    """Each line of the README's example is a line the command prints, in that order ("..." leaves some out)."""
+    monkeypatch.chdir(MATRIX.parents[1])
+    argv = [arg if not arg.endswith(".json") else f"docs/matrix/{arg}" for arg in argv]
+    main(argv)
+    printed = [line.replace("docs/matrix/", "reports/matrix/") for line in capsys.readouterr().out.splitlines()]
+    position = 0
+    for line in readme_block(after):
+        if line.strip() == "...":
+            continue
+        assert line in printed[position:], f"README shows {line!r}, not printed after line {position}"
+        position = printed.index(line, position) + 1

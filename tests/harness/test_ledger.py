@@ -5,7 +5,7 @@ import torch
 
 from claims.ledger import DeviceResult, summarize, verdict
 from claims.registry import Amendment, Claim, release
-from tests.harness.conftest import PLAIN_TEST
+from tests.harness.helpers import PLAIN_TEST
 
 TESTS = """
 import pytest

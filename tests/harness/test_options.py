@@ -4,7 +4,7 @@ import fnmatch
 
 import pytest
 
-from tests.harness.conftest import PLAIN_TEST
+from tests.harness.helpers import PLAIN_TEST
 
 
 def _one_error(result) -> str:

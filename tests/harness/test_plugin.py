@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from tests.harness.conftest import PLAIN_TEST
+from tests.harness.helpers import PLAIN_TEST
 
 DEVICE_TEST = """
 import pytest
