@@ -5,7 +5,7 @@
     nox -s lowest                      the oldest pair with the lowest versions pyproject.toml allows
     nox -s matrix_doc                  docs/matrix.md and docs/matrix/*.json from reports/matrix/*.json
     nox -s falsify                     the falsification run on the newest release
-    nox -s lint                        ruff check and ruff format --check
+    nox -s lint                        ruff check, ruff format --check, mypy (the harness and the plugin)
 
 The releases are those on both sides of every amendment's ``since`` in the registry (1.10 | 1.11 for
 unbatched Conv2d input, 1.13 | 2.0 for zero_grad, 2.5 | 2.6 for torch.load's weights_only), the book's own
@@ -150,5 +150,7 @@ def falsify(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
+    """ruff, and mypy on what pyproject.toml's [tool.mypy] names (claims/harness, claims/plugin.py)."""
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")

@@ -4,7 +4,7 @@ Installed as a pytest plugin (the ``pytest11`` entry point ``claims.plugin``), s
 when pytest first reads the command line. It turns itself on only in a project whose pytest configuration
 sets ``claims_registry`` (this suite's pyproject.toml does); in any other project it stays inert: no
 ledger, no header, no device parametrization, no seeding. Without the package installed, load it with
-``-p claims.plugin``. The work of a session is ``claims.harness.session.Harness``.
+``-p claims.plugin``. The work of a session is in ``claims.harness`` (``session.register`` puts it together).
 
 Tests never need to read this file: they use ``@pytest.mark.claim(id)``, and the ``device``, ``seed``,
 ``generator``-style fixtures, ``amended`` and ``evidence``, and that is all.
@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import random
+from pathlib import Path
+from typing import Callable, Generator, Iterator
 
 import numpy as np
 import pytest
 import torch
 
-from claims import faults
-from claims.harness import options, rootdir
-from claims.harness.evidence import Evidence
-from claims.harness.session import EVIDENCE_KEY, Harness, device_skip_reason
+from claims import devices, faults
+from claims.harness import options, rootdir, session
+from claims.harness.evidence import EVIDENCE_KEY, Evidence
+from claims.harness.settings import Settings
 
-HARNESS_KEY = pytest.StashKey[Harness]()
+SETTINGS_KEY = pytest.StashKey[Settings]()  # this run's settings, where the suite is on
 MARKERS = (
     "claim(id): the registry claim this test checks (claims/registry/*.toml)",
     "devices(*names, reason): run only on these devices; skip the others with the reason (for claims about one device)",
@@ -33,17 +35,17 @@ MARKERS = (
 )
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config, parser, args):
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
     rootdir.correct(early_config, args)  # --luna-root /data/luna must not hide this project's configuration
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis' own configure, which would stop on a bad profile name
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     if not config.getini("claims_registry"):
@@ -54,9 +56,7 @@ def pytest_configure(config):
                 f"configuration sets no claims_registry)"
             )
         return
-    harness = Harness(config)
-    config.stash[HARNESS_KEY] = harness
-    config.pluginmanager.register(harness, "dlwpt-claims-harness")
+    config.stash[SETTINGS_KEY] = session.register(config)
     if config.pluginmanager.hasplugin("benchmark"):
         from claims.cli import gate
 
@@ -64,7 +64,7 @@ def pytest_configure(config):
 
 
 @pytest.hookimpl(wrapper=True)  # before xdist's own, which would choose "load"
-def pytest_cmdline_main(config):
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
     # -n without --dist: workers steal tests from each other instead of splitting them up front, so the few
     # slow tests (harness runs of pytest, chapter 5's training loops) do not leave one worker idle at the end.
     option = config.option
@@ -73,16 +73,27 @@ def pytest_cmdline_main(config):
     return (yield)
 
 
-def _harness(config) -> Harness | None:
-    return config.stash.get(HARNESS_KEY, None)
+def _settings(config: pytest.Config) -> Settings | None:
+    """This run's settings; None in a project that does not turn the suite on."""
+    return config.stash.get(SETTINGS_KEY, None)
+
+
+def _device_skip_reason(request: pytest.FixtureRequest, name: str) -> str | None:
+    reason = devices.unavailable_reason(name)
+    if reason:
+        return reason
+    only = request.node.get_closest_marker("devices")
+    if only and name not in only.args:
+        return only.kwargs.get("reason", f"this claim is about {', '.join(only.args)} only")
+    return None
 
 
 @pytest.fixture
-def device(request) -> torch.device:
+def device(request: pytest.FixtureRequest) -> torch.device:
     """The device this instance of the test runs on; skipped with the reason when it is absent, or when the
     test's claim is about other devices only (``@pytest.mark.devices("cuda", reason=...)``)."""
     name = getattr(request, "param", "cpu")
-    reason = device_skip_reason(request, name)
+    reason = _device_skip_reason(request, name)
     if reason:
         pytest.skip(reason)
     return torch.device(name)
@@ -94,13 +105,13 @@ def seed_for(nodeid: str) -> int:
 
 
 @pytest.fixture(autouse=True)
-def seed(request) -> int | None:
+def seed(request: pytest.FixtureRequest) -> int | None:
     """Seeds torch (every device), numpy and random from the test id; returns the seed.
 
     Only torch's seed is sure to hold when the test body runs: pytest-randomly reseeds ``random`` and numpy's
     global generator from its own seed in ``pytest_runtest_call``, after the fixtures. Numbers a test draws
     with numpy come from the ``rng`` fixture instead, seeded from the test id like torch."""
-    if _harness(request.config) is None:
+    if _settings(request.config) is None:
         return None  # another project's run: leave its random state alone
     value = seed_for(request.node.nodeid)
     torch.manual_seed(value)
@@ -110,17 +121,17 @@ def seed(request) -> int | None:
 
 
 @pytest.fixture
-def rng(seed) -> np.random.Generator:
+def rng(seed: int | None) -> np.random.Generator:
     """A numpy generator seeded from the test id (numpy's global one is pytest-randomly's: see ``seed``)."""
     return np.random.default_rng(seed)
 
 
 @pytest.fixture(autouse=True)
-def planted_fault(request):
+def planted_fault(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """The fault planted for this test (``--plant NAME``, or one of its claim's faults under ``--falsify``),
     in place from its setup to its teardown; None in a normal run."""
-    harness = _harness(request.config)
-    name = getattr(request, "param", None) or (harness.plant if harness else None)
+    settings = _settings(request.config)
+    name = getattr(request, "param", None) or (settings.plant if settings else None)
     if not name:
         yield None
         return
@@ -129,12 +140,12 @@ def planted_fault(request):
 
 
 @pytest.fixture
-def amended(request) -> bool:
+def amended(request: pytest.FixtureRequest) -> bool:
     """Which side of its claim's amendment a test asserts: True when the installed torch is at or past the
     registry's ``amended.since`` for the test's claim (``@pytest.mark.claim``), False before it."""
-    harness = _harness(request.config)
+    settings = _settings(request.config)
     mark = request.node.get_closest_marker("claim")
-    claim = harness.claims.get(mark.args[0]) if harness and mark and mark.args else None
+    claim = settings.claims.get(mark.args[0]) if settings and mark and mark.args else None
     if claim is None or claim.amended is None:
         pytest.fail(
             f"{request.node.nodeid}: the 'amended' fixture needs a claim with an 'amended' entry "
@@ -145,18 +156,18 @@ def amended(request) -> bool:
 
 
 @pytest.fixture
-def evidence(request) -> Evidence:
+def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Record measurements for the ledger: ``evidence.record(final_loss=..., grad_norms=...)``."""
     return request.node.stash.setdefault(EVIDENCE_KEY, Evidence())
 
 
-def _data_root_fixture(dest: str):
+def _data_root_fixture(dest: str) -> Callable[..., Path]:
     flag, env, what, _ = options.DATA_OPTIONS[dest]
 
     @pytest.fixture(scope="session", name=dest)
-    def root(pytestconfig):
-        harness = _harness(pytestconfig)
-        path = harness.data_roots[dest] if harness else None
+    def root(pytestconfig: pytest.Config) -> Path:
+        settings = _settings(pytestconfig)
+        path = settings.data_roots[dest] if settings else None
         if path is None:
             pytest.skip(f"needs {flag} DIR (or ${env}): {what}")
         return path

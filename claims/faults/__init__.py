@@ -3,29 +3,23 @@ as the suite rebuilds it, so that a claim's tests can be seen to go red (``pytho
 or ``--plant NAME`` to watch one fault by hand).
 
 A fault is a generator function registered with ``@fault("name")``; its first docstring line says what it
-breaks. It patches with pytest's ``MonkeyPatch`` and undoes everything when the block ends::
+breaks. It changes something while it is suspended at its ``yield`` and undoes it when the block ends. Most
+replace one attribute, and ``replace`` says so in one line (the original is read when the fault is planted)::
 
     @fault("view-copies")
     def view_copies():
-        \"\"\"Tensor.view returns a copy instead of a view of the same storage.\"\"\"
+        \"\"\"Tensor.view returns a copy instead of a view that shares the tensor's storage.\"\"\"
         view = torch.Tensor.view
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(torch.Tensor, "view", lambda self, *shape: view(self, *shape).clone())
-            yield
+        yield from replace(torch.Tensor, "view", lambda self, *shape: view(self, *shape).clone())
+
+A name other modules imported with ``from module import name`` is not reached that way: ``replace_code``
+and ``replace_everywhere`` are for it (see the note above them). A fault that changes several things at
+once patches with pytest's ``MonkeyPatch.context()`` itself and yields inside its block.
 
 A fault breaks a value, never the harness: the tests it targets must fail by an assertion (a wrong
 number, a check that no longer holds), not by a TypeError that any broken import would also give.
 Faults live in modules by area (``torch_core`` for the behaviours many chapters share, then one module per
 chapter for the rest); a claim names the ones that must reach it in the registry (``faults = [...]``).
-
-Most faults replace one attribute for as long as they are planted; ``replace`` says so in one line::
-
-    VIEW = torch.Tensor.view
-
-    @fault("view-copies")
-    def view_copies():
-        \"\"\"Tensor.view returns a copy instead of a view of the same storage.\"\"\"
-        yield from replace(torch.Tensor, "view", lambda self, *shape: VIEW(self, *shape).clone())
 
 A skeptic's fault (``@skeptic("name")``) is the other kind: it keeps PyTorch and the book's code right and
 changes the experiment the way a doubting reader would (a remedy strong enough to underfit, an init that

@@ -9,16 +9,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from claims.faults import fault
+from claims.faults import fault, replace
 
 
 @fault("view-copies")
 def view_copies():
     """Tensor.view returns a copy instead of a view that shares the tensor's storage."""
     view = torch.Tensor.view
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "view", lambda self, *shape: view(self, *shape).clone())
-        yield
+    yield from replace(torch.Tensor, "view", lambda self, *shape: view(self, *shape).clone())
 
 
 def _zero_grad_default_is_none() -> bool:
@@ -46,47 +44,37 @@ def zero_grad_flips_set_to_none():
                 else:
                     p.grad = None
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.optim.Optimizer, "zero_grad", flipped)
-        yield
+    yield from replace(torch.optim.Optimizer, "zero_grad", flipped)
 
 
 @fault("cross-entropy-off-by-1e-3")
 def cross_entropy_off():
     """F.cross_entropy (and nn.CrossEntropyLoss) returns the loss times 1.001."""
     cross_entropy = F.cross_entropy
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "cross_entropy", lambda *args, **kwargs: cross_entropy(*args, **kwargs) * (1 + 1e-3))
-        yield
+    yield from replace(F, "cross_entropy", lambda *args, **kwargs: cross_entropy(*args, **kwargs) * (1 + 1e-3))
 
 
 @fault("nll-loss-takes-the-log")
 def nll_loss_takes_the_log():
     """F.nll_loss (and nn.NLLLoss) takes the log of its input itself, as the notes say it does not."""
     nll_loss = F.nll_loss
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "nll_loss", lambda input, *args, **kwargs: nll_loss(torch.log(input), *args, **kwargs))
-        yield
+    yield from replace(F, "nll_loss", lambda input, *args, **kwargs: nll_loss(torch.log(input), *args, **kwargs))
 
 
 @fault("log-softmax-underflows")
 def log_softmax_underflows():
     """F.log_softmax (and nn.LogSoftmax) computes log(softmax(x)), which underflows to -inf."""
     softmax = F.softmax
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "log_softmax", lambda input, dim=None, *args, **kwargs: torch.log(softmax(input, dim)))
-        yield
+    yield from replace(F, "log_softmax", lambda input, dim=None, *args, **kwargs: torch.log(softmax(input, dim)))
 
 
 @fault("conv2d-flips-its-kernel")
 def conv2d_flips_its_kernel():
     """F.conv2d (and nn.Conv2d) flips the kernel: a true convolution instead of a cross-correlation."""
     conv2d = F.conv2d
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(
-            F, "conv2d", lambda input, weight, *args, **kwargs: conv2d(input, weight.flip(-2, -1), *args, **kwargs)
-        )
-        yield
+    yield from replace(
+        F, "conv2d", lambda input, weight, *args, **kwargs: conv2d(input, weight.flip(-2, -1), *args, **kwargs)
+    )
 
 
 @fault("dropout-forgets-the-rescale")
@@ -113,9 +101,7 @@ def batchnorm_uses_running_stats_in_train_mode():
         training = training and running_mean is None
         return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "batch_norm", running)
-        yield
+    yield from replace(F, "batch_norm", running)
 
 
 @fault("randperm-repeats-an-index")
@@ -129,9 +115,7 @@ def randperm_repeats_an_index():
             perm[-1] = perm[0]
         return perm
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "randperm", repeating)
-        yield
+    yield from replace(torch, "randperm", repeating)
 
 
 def _leaves(tensor: torch.Tensor) -> list[torch.Tensor]:
@@ -159,9 +143,7 @@ def backward_replaces_grad():
             leaf.grad = None
         return backward(self, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "backward", replacing)
-        yield
+    yield from replace(torch.Tensor, "backward", replacing)
 
 
 @fault("adam-step-scales-with-the-gradient")
@@ -177,9 +159,7 @@ def adam_step_scales_with_the_gradient():
                         p.sub_(group["lr"] * p.grad)
         return loss
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.optim.Adam, "step", sgd_step)
-        yield
+    yield from replace(torch.optim.Adam, "step", sgd_step)
 
 
 @fault("dataloader-always-drops-the-last-batch")
@@ -191,6 +171,4 @@ def dataloader_always_drops_the_last_batch():
         kwargs["drop_last"] = True
         init(self, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(DataLoader, "__init__", dropping)
-        yield
+    yield from replace(DataLoader, "__init__", dropping)

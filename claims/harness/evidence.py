@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from typing import Any
+
+import pytest
 
 MAX_CHARS = 4096  # per test: evidence is a few numbers, not a data dump
 
 
-def to_json_value(value):
+def to_json_value(value: Any) -> Any:
     """Tensors, numpy values and nested containers become plain JSON values; inf and nan become strings."""
     if hasattr(value, "tolist") and callable(value.tolist):  # torch.Tensor, numpy array or scalar
         value = value.tolist()
@@ -30,7 +33,7 @@ def to_json_value(value):
 class Evidence(dict):
     """``evidence["final_loss"] = loss`` or ``evidence.record(final_loss=loss, epochs=5000)``."""
 
-    def __setitem__(self, key: str, value) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(str(key), to_json_value(value))
         size = len(json.dumps(self))
         if size > MAX_CHARS:
@@ -40,6 +43,9 @@ class Evidence(dict):
                 f"keep it under {MAX_CHARS} (record summaries, not data)"
             )
 
-    def record(self, **values) -> None:
+    def record(self, **values: Any) -> None:
         for key, value in values.items():
             self[key] = value
+
+
+EVIDENCE_KEY = pytest.StashKey[Evidence]()  # the evidence a test recorded, on its item

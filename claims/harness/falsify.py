@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def _assertion_like(exc: BaseException) -> bool:
     return isinstance(exc, (AssertionError, pytest.fail.Exception))
 
 
-def classify(call) -> tuple[str, str | None]:
+def classify(call: pytest.CallInfo[None]) -> tuple[str, str | None]:
     """The outcome of one test run under a planted fault, and for a crash the error in one line."""
     if call.excinfo is None:
         return SURVIVED, None
@@ -58,7 +59,7 @@ class ClaimTally:
 class Tally:
     """Outcomes per claim, fault and test, and the verdicts they add up to."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.claims: dict[str, ClaimTally] = defaultdict(ClaimTally)
 
     def add(self, claim_id: str, fault: str, test: str, outcome: str, detail: str | None) -> None:
@@ -120,7 +121,7 @@ class Tally:
         the score counts claims, and the faults of each kind named and caught."""
         judged = {cid: self.judge(claim) for cid, claim in claims.items()}
         verdicts = [j["verdict"] for j in judged.values()]
-        score = {
+        score: dict[str, Any] = {
             "falsifiable": verdicts.count("falsifiable"),
             "claims": len(claims),
             "unfalsifiable": verdicts.count("unfalsifiable"),
@@ -146,6 +147,20 @@ def _plain(faults: dict) -> dict:
         name: {k: (dict(v) if isinstance(v, dict) else sorted(v)) for k, v in slot.items() if v}
         for name, slot in faults.items()
     }
+
+
+class Derandomized:
+    """Under ``--falsify``, in every process that runs tests: hypothesis draws the same examples every run and
+    does not shrink a red one (a fault's red needs no minimal example)."""
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # at session start, after every configure hook, so no profile chosen on the command line undoes it
+        from hypothesis import Phase, settings
+
+        settings.register_profile(
+            "dlwpt-falsify", settings(derandomize=True, database=None, phases=[Phase.explicit, Phase.generate])
+        )
+        settings.load_profile("dlwpt-falsify")
 
 
 def problems(section: dict) -> list[str]:

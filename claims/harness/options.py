@@ -27,10 +27,11 @@ DATA_OPTIONS = {
         "claims.book.luna.candidates:check_luna_root",
     ),
 }
-DEFAULT_LEDGER = ledger.DEFAULT_PATH
+# claims.ledger's DEFAULT_LEDGER, under the project root (its older name DEFAULT_PATH until that lands)
+DEFAULT_LEDGER = getattr(ledger, "DEFAULT_LEDGER", Path("reports") / "ledger.json")
 
 
-def add_options(parser) -> None:
+def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("dlwpt-claims", "dlwpt-claims (the book's claims)")
     group.addoption(
         "--device",
@@ -74,14 +75,14 @@ def add_options(parser) -> None:
     )
 
 
-def given(config) -> list[str]:
+def given(config: pytest.Config) -> list[str]:
     """The plugin's options that were given on this command line."""
     names = ["device", "ledger", "plant", *DATA_OPTIONS]
     flags = [f"--{name.replace('_', '-')}" for name in names if config.getoption(name) is not None]
     return flags + (["--falsify"] if config.getoption("falsify") else [])
 
 
-def ledger_path(config) -> Path:
+def ledger_path(config: pytest.Config) -> Path:
     """``--ledger PATH`` (relative to where pytest was started), or reports/ledger.json under the project root;
     a value that cannot be a ledger file is a usage error now, not a traceback after the run."""
     value = config.getoption("ledger")
@@ -106,14 +107,14 @@ def ledger_path(config) -> Path:
     return path
 
 
-def device_names(config) -> list[str]:
+def device_names(config: pytest.Config) -> list[str]:
     try:
         return devices.parse_option(config.getoption("device"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 
 
-def data_root(config, dest: str) -> Path | None:
+def data_root(config: pytest.Config, dest: str) -> Path | None:
     """The checked data root for ``dest`` (``--luna-root`` or its environment variable), or None when none was
     given. A directory that is missing or is not the data set stops the run here, in one line."""
     flag, env, what, checker = DATA_OPTIONS[dest]
@@ -137,7 +138,7 @@ def data_root(config, dest: str) -> Path | None:
     return path
 
 
-def check_hypothesis_profile(config) -> None:
+def check_hypothesis_profile(config: pytest.Config) -> None:
     """``--hypothesis-profile NAME`` must name a profile the project registered (hypothesis itself would stop
     with an internal error)."""
     name = getattr(config.option, "hypothesis_profile", None)

@@ -12,21 +12,24 @@ written with ``=``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from _pytest.config.findpaths import locate_config
 
 PATH_OPTIONS = ("ledger", "cifar10_root", "luna_root")
 
 
-def _locate(invocation_dir: Path, dirs: list[Path]):
+def _locate(invocation_dir: Path, dirs: list[Path]) -> tuple[Path | None, Path | None, dict[str, Any]]:
     """``(rootdir, inipath, inicfg)`` of the first configuration at or above ``dirs``, as pytest looks."""
     try:
-        return locate_config(invocation_dir, dirs)[:3]
+        rootdir, inipath, inicfg = locate_config(invocation_dir, dirs)[:3]
     except TypeError:  # pytest 8.0: locate_config(args)
-        return locate_config(dirs)[:3]
+        rootdir, inipath, inicfg = locate_config(dirs)[:3]  # type: ignore[call-arg, arg-type]
+    return rootdir, inipath, inicfg
 
 
-def correct(config, args: list[str]) -> None:
+def correct(config: pytest.Config, args: list[str]) -> None:
     ns = config.known_args_namespace
     if getattr(ns, "inifilename", None) or getattr(ns, "rootdir", None):
         return  # the user chose the configuration
@@ -38,7 +41,7 @@ def correct(config, args: list[str]) -> None:
     paths = [p if p.is_absolute() else invocation_dir / p for p in paths]
     dirs = [p if p.is_dir() else p.parent for p in paths if p.exists()] or [invocation_dir]
     rootdir, inipath, inicfg = _locate(invocation_dir, dirs)
-    if inipath is None or "claims_registry" not in inicfg:
+    if rootdir is None or inipath is None or "claims_registry" not in inicfg:
         return
     if inipath == config.inipath and rootdir == config.rootpath:
         return  # pytest found it too (or found nothing else: a value outside any project)
