@@ -27,8 +27,7 @@ DATA_OPTIONS = {
         "claims.book.luna.candidates:check_luna_root",
     ),
 }
-# claims.ledger's DEFAULT_LEDGER, under the project root (its older name DEFAULT_PATH until that lands)
-DEFAULT_LEDGER = getattr(ledger, "DEFAULT_LEDGER", Path("reports") / "ledger.json")
+DEFAULT_LEDGER = ledger.DEFAULT_PATH  # under the project root
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -1,5 +1,7 @@
 """The registry is validated when pytest collects: every problem is one clear error."""
 
+from __future__ import annotations
+
 import ast
 import re
 from pathlib import Path
