@@ -1,8 +1,10 @@
 """Faults that reach the claims of chapter 8, pages 194-215 (the shared ones are in ``torch_core``).
 
-Each breaks one behaviour of PyTorch that a claim of those pages rests on: what a convolution or a
-pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``, ``torch.load``
-and ``Module.to`` do. Every one of them works on torch 1.4 as on the newest release.
+Each planted fault breaks one behaviour of PyTorch that a claim of those pages rests on: what a
+convolution or a pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``,
+``torch.load`` and ``Module.to`` do. Each skeptic's fault, at the end, keeps PyTorch
+right and changes a setting of the experiment (a constant of the test module) so that the claim, as
+stated, would be false. Every one of them works on torch 1.4 as on the newest release.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from claims.faults import fault, replace
+from claims.faults import fault, replace, skeptic
 
 
 def _pair(value) -> tuple:
@@ -283,3 +285,42 @@ def to_another_device_rounds_to_half():
         return out
 
     yield from replace(torch.Tensor, "to", lossy)
+
+
+# Skeptic's faults: PyTorch stays right; the experiment changes so that the statement, as written, is false.
+
+
+@skeptic("kernel-taps-spread-apart")
+def kernel_taps_spread_apart():
+    """The convolution's kernel is dilated (dilation=2): its taps lie 2 pixels apart, beyond a k x k neighbourhood."""
+    yield from replace("tests.ch08.test_p194_convolution", "DILATION", 2)
+
+
+@skeptic("pattern-does-not-move")
+def pattern_does_not_move():
+    """The second copy of the pattern lies where the first does: there is no shift for a map to follow."""
+    yield from replace("tests.ch08.test_p194_convolution", "SHIFT", (0, 0))
+
+
+@skeptic("kernel-as-big-as-the-image")
+def kernel_as_big_as_the_image():
+    """The convolution's kernel is as big as the 32x32 image: it no longer looks at a small neighbourhood."""
+    yield from replace("tests.ch08.test_p194_convolution", "KERNEL", 32)
+
+
+@skeptic("padding-1-under-a-5x5-kernel")
+def padding_1_under_a_5x5_kernel():
+    """The convolutions get 5x5 kernels but keep padding=1, less than half the kernel."""
+    yield from replace("tests.ch08.test_p198_padding", "KERNEL", 5)
+
+
+@skeptic("pools-that-do-not-downsample")
+def pools_that_do_not_downsample():
+    """The 2x2 max-pools step 1 pixel instead of 2: they pool, but do not downsample."""
+    yield from replace("tests.ch08.test_p205_receptive_field", "POOL_STRIDE", 1)
+
+
+@skeptic("bigger-kernel-that-is-not-bigger")
+def bigger_kernel_that_is_not_bigger():
+    """The 'bigger' conv2 kernel is the book's 3x3."""
+    yield from replace("tests.ch08.test_p205_receptive_field", "BIG_KERNEL", 3)
