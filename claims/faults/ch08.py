@@ -2,12 +2,15 @@
 
 Each planted fault breaks one behaviour of PyTorch that a claim of those pages rests on: what a
 convolution or a pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``,
-``torch.load`` and ``Module.to`` do. Each skeptic's fault, at the end, keeps PyTorch
+``torch.save``, ``torch.load`` and ``Module.to`` do. Each skeptic's fault, at the end, keeps PyTorch
 right and changes a setting of the experiment (a constant of the test module) so that the claim, as
 stated, would be false. Every one of them works on torch 1.4 as on the newest release.
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -287,6 +290,18 @@ def to_another_device_rounds_to_half():
     yield from replace(torch.Tensor, "to", lossy)
 
 
+@fault("torch-save-writes-zip-whatever-it-is-asked")
+def torch_save_writes_zip_whatever_it_is_asked():
+    """torch.save writes the zip format even when asked for the legacy one (_use_new_zipfile_serialization=False)."""
+    save = torch.save
+
+    def zip_always(obj, f, *args, **kwargs):
+        kwargs["_use_new_zipfile_serialization"] = True
+        return save(obj, str(f) if isinstance(f, Path) else f, *args, **kwargs)  # torch 1.4's zip writer: str only
+
+    yield from replace(torch, "save", zip_always)
+
+
 # Skeptic's faults: PyTorch stays right; the experiment changes so that the statement, as written, is false.
 
 
@@ -324,3 +339,16 @@ def pools_that_do_not_downsample():
 def bigger_kernel_that_is_not_bigger():
     """The 'bigger' conv2 kernel is the book's 3x3."""
     yield from replace("tests.ch08.test_p205_receptive_field", "BIG_KERNEL", 3)
+
+
+@skeptic("checkpoint-written-in-todays-zip-format")
+def checkpoint_written_in_todays_zip_format():
+    """The torch 1.4 checkpoints are swapped for their tensors saved by this torch in the zip format."""
+    from fixtures.torch14_checkpoints import CHECKPOINTS
+
+    with tempfile.TemporaryDirectory() as folder:
+        swapped = {}
+        for name, path in CHECKPOINTS.items():
+            swapped[name] = Path(folder) / path.name
+            torch.save(torch.load(path), str(swapped[name]), _use_new_zipfile_serialization=True)
+        yield from replace("tests.ch08.test_p215_legacy_checkpoints", "CHECKPOINTS", swapped)
