@@ -146,12 +146,12 @@ def test_conv2d_3_16_3_has_448_parameters_against_millions_for_a_fully_connected
     1,574,402 parameters (its Linear(3072, 512) alone 1,573,376, taking only 3072 inputs; 6,291,968 for a
     64x64 image) and its deeper model 3,737,474, as the chapter-8 notebook prints them."""
     conv = nn.Conv2d(3, 16, kernel_size=KERNEL)
-    printed = {}
-    for name, model in (("fc_deep", fc_deep()), ("fc_small", fc_small())):
+    printed, first_model = {}, fc_small()
+    for name, model in (("fc_deep", fc_deep()), ("fc_small", first_model)):
         numel_list = [p.numel() for p in model.parameters()]
         printed[name] = str((sum(numel_list), numel_list))
     linear_1024 = nn.Linear(3072, 1024)  # In[10]
-    linear, linear_64 = fc_small()[0], nn.Linear(3 * 64 * 64, 512)
+    linear, linear_64 = first_model[0], nn.Linear(3 * 64 * 64, 512)
     counts = {"conv": n_parameters(conv), "linear_32x32": n_parameters(linear), "linear_64x64": n_parameters(linear_64)}
     evidence.record(**counts)
 

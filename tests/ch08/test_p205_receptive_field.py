@@ -16,10 +16,13 @@ BOOK_NET_COUNTS = "(18090, [432, 16, 1152, 8, 16384, 32, 64, 2])"
 POOL_STRIDE = 2  # the book's MaxPool2d(2) steps 2 pixels: it downsamples
 BIG_KERNEL = 6  # the side of a conv2 kernel that sees as far with no pool before it as 3x3 does after one
 # A pixel reaches a neuron when its gradient is above this fraction of the image's largest one. Over
-# seeds 0-49 (the sweep below) every pixel of a field reached at least 0.059 in one of the 64 images,
-# pixels outside it 0 on the CPU; cuDNN's FFT or Winograd backward on cuda may leave rounding noise of
-# about 1e-6 there.
+# seeds 0-49 (the sweep below: Net's stages, the bigger kernel's and Net's output) every pixel of a field
+# reached at least 0.059 in one of the 64 images, pixels outside it 0 on the CPU; cuDNN's FFT or Winograd
+# backward on cuda may leave rounding noise of about 1e-6 there.
 REACHES = 1e-3
+# Neuron (3, 3) of every stage below sees pixels within the top-left 19x19 (rows and columns 0-18), so a
+# 24x24 image holds its whole field with pixels to spare around it; Net's output needs its 32x32.
+STAGE_SIDE = 24
 
 
 def analytic_fields(layers) -> list[int]:
@@ -32,20 +35,20 @@ def analytic_fields(layers) -> list[int]:
     return fields
 
 
-def reach(neuron, device, n_images: int = 64) -> torch.Tensor:
-    """[32, 32]: how strongly each input pixel reaches ``neuron(x)`` (a [n_images] output), in any channel:
+def reach(neuron, device, side: int = 32, n_images: int = 64) -> torch.Tensor:
+    """[side, side]: how strongly each input pixel reaches ``neuron(x)`` (a [n_images] output), in any channel:
     its gradient as a fraction of the image's largest, the most over the images. A gradient through
     max-pooling follows only each window's maximum, so one image can miss part of the field; the most
     over many random images sees all of it."""
-    x = torch.randn(n_images, 3, 32, 32, device=device, requires_grad=True)
+    x = torch.randn(n_images, 3, side, side, device=device, requires_grad=True)
     neuron(x).sum().backward()  # images are independent, so one backward serves them all
-    grad = x.grad.abs().max(dim=1).values  # [n_images, 32, 32]
+    grad = x.grad.abs().max(dim=1).values  # [n_images, side, side]
     return (grad / grad.flatten(1).max(dim=1).values[:, None, None]).max(dim=0).values
 
 
-def measured_field(neuron, device) -> torch.Tensor:
-    """The [32, 32] mask of the input pixels that reach ``neuron``."""
-    return reach(neuron, device) > REACHES
+def measured_field(neuron, device, side: int = 32) -> torch.Tensor:
+    """The [side, side] mask of the input pixels that reach ``neuron``."""
+    return reach(neuron, device, side) > REACHES
 
 
 def book_net_as_sequential(device) -> nn.Sequential:
@@ -79,7 +82,7 @@ def net_stages(net: nn.Sequential):
 def field_side(stage, device) -> int:
     """The side of the square of input pixels that reach neuron (3, 3) of ``stage``'s output (summed over
     its channels), or -1 where they do not form a square."""
-    return square_side(measured_field(lambda x: stage(x)[:, :, 3, 3].sum(dim=1), device))
+    return square_side(measured_field(lambda x: stage(x)[:, :, 3, 3].sum(dim=1), device, STAGE_SIDE))
 
 
 def square_side(field: torch.Tensor) -> int:
@@ -211,8 +214,8 @@ def test_sweep_how_strongly_a_field_reaches_its_neuron(one_cpu_thread):
         stages["bigger_kernel"] = nn.Sequential(conv1, nn.Tanh(), nn.Conv2d(16, 8, kernel_size=BIG_KERNEL, padding=1))
         neurons = [lambda x, stage=stage: stage(x)[:, :, 3, 3].sum(dim=1) for stage in stages.values()]
         neurons.append(lambda x, net=Net(): net(x)[:, 0])  # noqa: B008 - one fresh Net per seed, bound here
-        for neuron in neurons:
-            strength = reach(neuron, "cpu")
+        for neuron, side in zip(neurons, [STAGE_SIDE] * len(stages) + [32]):
+            strength = reach(neuron, "cpu", side)
             weakest = min(weakest, strength[strength > 0].min().item())
     print(f"the weakest pixel of a field reached its neuron at {weakest:.2e} of its image's largest gradient")
     assert weakest > 10 * REACHES, f"REACHES {REACHES} is too close to the weakest pixel of a field, {weakest}"
