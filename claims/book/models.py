@@ -59,7 +59,8 @@ def fc_deep() -> nn.Sequential:
 
 
 class Net(nn.Module):
-    """Page 208: two conv stages and two linear layers, 18,090 parameters."""
+    """Page 210 (dlwpt-code p1ch8/1_convolution.ipynb In[28]): two conv stages and two linear layers,
+    18,090 parameters, with tanh and max-pooling as functional calls in ``forward``."""
 
     def __init__(self):
         super().__init__()
@@ -76,8 +77,31 @@ class Net(nn.Module):
         return self.fc2(out)
 
 
+def book_sequential() -> nn.Sequential:
+    """Page 205 as printed (dlwpt-code p1ch8/1_convolution.ipynb In[23]): Net's layers in an
+    ``nn.Sequential`` with nothing between the second pool and the first Linear.
+
+    It cannot run: the Linear(512, 32) receives the pool's [N, 8, 8, 8] output and multiplies its last
+    dimension (8) by 512 rows (In[25]: ``size mismatch, m1: [64 x 8], m2: [512 x 32]``), which is why the
+    book goes on to write ``forward`` by hand. ``net_as_sequential`` adds the missing ``nn.Flatten``.
+    """
+    return nn.Sequential(
+        nn.Conv2d(3, 16, kernel_size=3, padding=1),
+        nn.Tanh(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 8, kernel_size=3, padding=1),
+        nn.Tanh(),
+        nn.MaxPool2d(2),
+        # ... <1>  (the book's callout: the step from [N, 8, 8, 8] to [N, 512] is missing here)
+        nn.Linear(8 * 8 * 8, 32),
+        nn.Tanh(),
+        nn.Linear(32, 2),
+    )
+
+
 def net_as_sequential() -> nn.Sequential:
-    """Page 205: Net written as ``nn.Sequential``, with ``nn.Flatten`` before the linear part.
+    """The book's ``nn.Sequential`` of page 205 (``book_sequential``) with the ``nn.Flatten`` that page
+    names for the gap, before the linear part: the Sequential that runs.
 
     Its parameters come in the same order and shapes as ``Net``'s, so ``load_state_dict`` of one
     into the other only needs the names mapped (``claims.book.net_styles.sequential_state_from_net``).

@@ -16,7 +16,8 @@ SEQUENTIAL_INDEX = {"conv1": 0, "conv2": 3, "fc1": 7, "fc2": 9}
 
 
 class NetModules(nn.Module):
-    """Page 208: conv1, act1, pool1, conv2, act2, pool2, fc1, act3, fc2, all of them modules."""
+    """Page 208 (dlwpt-code In[26]): conv1, act1, pool1, conv2, act2, pool2, fc1, act3, fc2, all of them
+    modules."""
 
     def __init__(self):
         super().__init__()

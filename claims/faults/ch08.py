@@ -1,18 +1,22 @@
 """Faults that reach the claims of chapter 8, pages 194-215 (the shared ones are in ``torch_core``).
 
-Each breaks one behaviour of PyTorch that a claim of those pages rests on: what a convolution or a
-pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``, ``torch.load``
-and ``Module.to`` do. Every one of them works on torch 1.4 as on the newest release.
+Each planted fault breaks one behaviour of PyTorch that a claim of those pages rests on: what a
+convolution or a pooling layer computes, how ``nn.Flatten`` and ``numel`` work, what ``state_dict``,
+``torch.save``, ``torch.load`` and ``Module.to`` do. Each skeptic's fault, at the end, keeps PyTorch
+right and changes a setting of the experiment (a constant of the test module) so that the claim, as
+stated, would be false. Every one of them works on torch 1.4 as on the newest release.
 """
 
 from __future__ import annotations
 
-import pytest
+import tempfile
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from claims.faults import fault
+from claims.faults import fault, replace, skeptic
 
 
 def _pair(value) -> tuple:
@@ -34,9 +38,7 @@ def _patched_conv2d(change):
 @fault("conv2d-ignores-padding")
 def conv2d_ignores_padding():
     """F.conv2d (and nn.Conv2d) ignores its padding argument: it never pads."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (stride, 0, dilation)))
-        yield
+    yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (stride, 0, dilation)))
 
 
 @fault("conv2d-pads-same-by-default")
@@ -48,17 +50,13 @@ def conv2d_pads_same_by_default():
             padding = tuple(d * (k - 1) // 2 for d, k in zip(_pair(dilation), weight.shape[-2:]))
         return stride, padding, dilation
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", _patched_conv2d(same))
-        yield
+    yield from replace(F, "conv2d", _patched_conv2d(same))
 
 
 @fault("conv2d-ignores-stride")
 def conv2d_ignores_stride():
     """F.conv2d (and nn.Conv2d) ignores its stride argument: every convolution has stride 1."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, dilation)))
-        yield
+    yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, dilation)))
 
 
 @fault("conv2d-sees-the-whole-image")
@@ -72,9 +70,7 @@ def conv2d_sees_the_whole_image():
             return out
         return out + 0.01 * input.sum(dim=(1, 2, 3)).view(-1, 1, 1, 1)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", global_)
-        yield
+    yield from replace(F, "conv2d", global_)
 
 
 @fault("conv2d-kernel-drifts-across-the-image")
@@ -87,9 +83,7 @@ def conv2d_kernel_drifts_across_the_image():
         width = out.shape[-1]
         return out * (1 + 0.01 * torch.arange(width, device=out.device, dtype=out.dtype) / width)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", drifting)
-        yield
+    yield from replace(F, "conv2d", drifting)
 
 
 @fault("max-pool2d-takes-the-mean")
@@ -100,9 +94,7 @@ def max_pool2d_takes_the_mean():
     def mean(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
         return avg_pool2d(input, kernel_size, stride, padding, ceil_mode)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "max_pool2d", mean)
-        yield
+    yield from replace(F, "max_pool2d", mean)
 
 
 @fault("max-pool2d-keeps-the-top-left-pixel")
@@ -114,9 +106,7 @@ def max_pool2d_keeps_the_top_left_pixel():
         stride = kernel_size if stride is None or stride == [] or stride == () else stride
         return max_pool2d(input, 1, stride, 0, 1, ceil_mode, return_indices)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "max_pool2d", top_left)
-        yield
+    yield from replace(F, "max_pool2d", top_left)
 
 
 @fault("max-pool2d-module-uses-ceil-mode")
@@ -134,9 +124,7 @@ def max_pool2d_module_uses_ceil_mode():
             return_indices=self.return_indices,
         )
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.MaxPool2d, "forward", ceil)
-        yield
+    yield from replace(nn.MaxPool2d, "forward", ceil)
 
 
 @fault("avg-pool2d-sums-the-block")
@@ -148,9 +136,7 @@ def avg_pool2d_sums_the_block():
         height, width = _pair(kernel_size)
         return avg_pool2d(input, kernel_size, *args, **kwargs) * (height * width)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "avg_pool2d", summed)
-        yield
+    yield from replace(F, "avg_pool2d", summed)
 
 
 @fault("max-pool3d-pools-only-height-and-width")
@@ -170,9 +156,7 @@ def max_pool3d_pools_only_height_and_width():
             input, last_two(kernel_size), stride, last_two(padding), last_two(dilation), ceil_mode, return_indices
         )
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "max_pool3d", as_2d)
-        yield
+    yield from replace(F, "max_pool3d", as_2d)
 
 
 @fault("numel-ignores-the-first-dimension")
@@ -184,9 +168,7 @@ def numel_ignores_the_first_dimension():
         n = numel(self)
         return n // self.shape[0] if self.dim() and self.shape[0] else n
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "numel", one_slice)
-        yield
+    yield from replace(torch.Tensor, "numel", one_slice)
 
 
 @fault("flatten-orders-channels-last")
@@ -199,9 +181,7 @@ def flatten_orders_channels_last():
             input = input.permute(0, 2, 3, 1)
         return forward(self, input)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Flatten, "forward", channels_last)
-        yield
+    yield from replace(nn.Flatten, "forward", channels_last)
 
 
 @fault("linear-flattens-trailing-dimensions")
@@ -214,9 +194,7 @@ def linear_flattens_trailing_dimensions():
             input = input.reshape(input.shape[0], -1)
         return linear(input, weight, bias)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "linear", flattening)
-        yield
+    yield from replace(F, "linear", flattening)
 
 
 @fault("tanh-module-registers-a-parameter")
@@ -228,9 +206,7 @@ def tanh_module_registers_a_parameter():
         init(self, *args, **kwargs)
         self.register_parameter("scale", nn.Parameter(torch.ones(())))
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Tanh, "__init__", with_parameter)
-        yield
+    yield from replace(nn.Tanh, "__init__", with_parameter)
 
 
 @fault("state-dict-drops-buffers")
@@ -245,9 +221,7 @@ def state_dict_drops_buffers():
                 state.pop(name, None)
         return state
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "state_dict", parameters_only)
-        yield
+    yield from replace(nn.Module, "state_dict", parameters_only)
 
 
 def _rounded_to_half(value):
@@ -269,9 +243,7 @@ def torch_load_rounds_floats_to_half():
     def rounding(*args, **kwargs):
         return _rounded_to_half(load(*args, **kwargs))
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "load", rounding)
-        yield
+    yield from replace(torch, "load", rounding)
 
 
 @fault("torch-load-drops-map-location")
@@ -282,9 +254,7 @@ def torch_load_drops_map_location():
     def dropped(f, map_location=None, *args, **kwargs):
         return load(f, None, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "load", dropped)
-        yield
+    yield from replace(torch, "load", dropped)
 
 
 @fault("module-to-leaves-running-var-behind")
@@ -303,9 +273,7 @@ def module_to_leaves_running_var_behind():
             module._buffers["running_var"] = buffer
         return result
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "to", leaving)
-        yield
+    yield from replace(nn.Module, "to", leaving)
 
 
 @fault("to-another-device-rounds-to-half")
@@ -319,6 +287,68 @@ def to_another_device_rounds_to_half():
             out = to(to(out, torch.float16), out.dtype)
         return out
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "to", lossy)
-        yield
+    yield from replace(torch.Tensor, "to", lossy)
+
+
+@fault("torch-save-writes-zip-whatever-it-is-asked")
+def torch_save_writes_zip_whatever_it_is_asked():
+    """torch.save writes the zip format even when asked for the legacy one (_use_new_zipfile_serialization=False)."""
+    save = torch.save
+
+    def zip_always(obj, f, *args, **kwargs):
+        kwargs["_use_new_zipfile_serialization"] = True
+        return save(obj, str(f) if isinstance(f, Path) else f, *args, **kwargs)  # torch 1.4's zip writer: str only
+
+    yield from replace(torch, "save", zip_always)
+
+
+# Skeptic's faults: PyTorch stays right; the experiment changes so that the statement, as written, is false.
+
+
+@skeptic("kernel-taps-spread-apart")
+def kernel_taps_spread_apart():
+    """The convolution's kernel is dilated (dilation=2): its taps lie 2 pixels apart, beyond a k x k neighbourhood."""
+    yield from replace("tests.ch08.test_p194_convolution", "DILATION", 2)
+
+
+@skeptic("pattern-does-not-move")
+def pattern_does_not_move():
+    """The second copy of the pattern lies where the first does: there is no shift for a map to follow."""
+    yield from replace("tests.ch08.test_p194_convolution", "SHIFT", (0, 0))
+
+
+@skeptic("kernel-as-big-as-the-image")
+def kernel_as_big_as_the_image():
+    """The convolution's kernel is as big as the 32x32 image: it no longer looks at a small neighbourhood."""
+    yield from replace("tests.ch08.test_p194_convolution", "KERNEL", 32)
+
+
+@skeptic("padding-1-under-a-5x5-kernel")
+def padding_1_under_a_5x5_kernel():
+    """The convolutions get 5x5 kernels but keep padding=1, less than half the kernel."""
+    yield from replace("tests.ch08.test_p198_padding", "KERNEL", 5)
+
+
+@skeptic("pools-that-do-not-downsample")
+def pools_that_do_not_downsample():
+    """The 2x2 max-pools step 1 pixel instead of 2: they pool, but do not downsample."""
+    yield from replace("tests.ch08.test_p205_receptive_field", "POOL_STRIDE", 1)
+
+
+@skeptic("bigger-kernel-that-is-not-bigger")
+def bigger_kernel_that_is_not_bigger():
+    """The 'bigger' conv2 kernel is the book's 3x3."""
+    yield from replace("tests.ch08.test_p205_receptive_field", "BIG_KERNEL", 3)
+
+
+@skeptic("checkpoint-written-in-todays-zip-format")
+def checkpoint_written_in_todays_zip_format():
+    """The torch 1.4 checkpoints are swapped for their tensors saved by this torch in the zip format."""
+    from fixtures.torch14_checkpoints import CHECKPOINTS
+
+    with tempfile.TemporaryDirectory() as folder:
+        swapped = {}
+        for name, path in CHECKPOINTS.items():
+            swapped[name] = Path(folder) / path.name
+            torch.save(torch.load(path), str(swapped[name]), _use_new_zipfile_serialization=True)
+        yield from replace("tests.ch08.test_p215_legacy_checkpoints", "CHECKPOINTS", swapped)

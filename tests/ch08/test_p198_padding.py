@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 CLAIM = "ch08.padding-keeps-the-image-size"
+KERNEL = 3  # the book's 3x3 kernels, padded with padding=1
 
 
 def output_size(conv: nn.Conv2d, x: torch.Tensor):
@@ -21,12 +22,13 @@ def output_size(conv: nn.Conv2d, x: torch.Tensor):
 
 @pytest.mark.claim(CLAIM)
 def test_padding_1_keeps_32x32_and_no_padding_gives_30x30(device):
-    """p.198: a 3x3 kernel on a 32x32 image gives 30x30; with padding=1 it gives 32x32."""
-    x = torch.randn(1, 3, 32, 32, device=device)
-    unpadded = nn.Conv2d(3, 16, kernel_size=3).to(device)(x)
-    padded = nn.Conv2d(3, 16, kernel_size=3, padding=1).to(device)(x)
+    """p.198: a 3x3 kernel on a 32x32 image gives 30x30; with padding=1 it gives 32x32, as the book's
+    nn.Conv2d(3, 1, kernel_size=3, padding=1) turns [1, 3, 32, 32] into [1, 1, 32, 32] (In[16])."""
+    img = torch.randn(3, 32, 32, device=device)
+    unpadded = nn.Conv2d(3, 16, kernel_size=KERNEL).to(device)(img.unsqueeze(0))
+    output = nn.Conv2d(3, 1, kernel_size=KERNEL, padding=1).to(device)(img.unsqueeze(0))
+    assert str(output.shape) == "torch.Size([1, 1, 32, 32])", f"expected 32x32 with padding=1, measured {output.shape}"
     assert unpadded.shape[-2:] == (30, 30), f"expected 30x30 without padding, measured {tuple(unpadded.shape)}"
-    assert padded.shape[-2:] == (32, 32), f"expected 32x32 with padding=1, measured {tuple(padded.shape)}"
 
 
 @pytest.mark.usefixtures("one_cpu_thread")  # many tiny convolutions: thread-pool barriers cost more
@@ -51,7 +53,7 @@ def test_a_deep_stack_keeps_its_size_only_when_padded(device, evidence):
     x = torch.randn(1, 4, 32, 32, device=device)
     sizes = {}
     for padding in (0, 1):
-        stack = nn.Sequential(*[nn.Conv2d(4, 4, kernel_size=3, padding=padding) for _ in range(10)]).to(device)
+        stack = nn.Sequential(*[nn.Conv2d(4, 4, kernel_size=KERNEL, padding=padding) for _ in range(10)]).to(device)
         sizes[padding] = output_size(stack, x)
     evidence.record(unpadded=sizes[0], padded=sizes[1])
     assert sizes == {0: (12, 12), 1: (32, 32)}, f"expected 12x12 unpadded, 32x32 padded; measured {sizes}"

@@ -17,12 +17,12 @@ def blocks_2x2(x: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.claim("ch08.maxpool2d-keeps-the-largest-of-each-block")
 def test_maxpool2d_keeps_the_largest_pixel_of_each_2x2_block(device):
-    """p.203: nn.MaxPool2d(2) takes [1, 3, 32, 32] to [1, 3, 16, 16], each output the largest of its
-    2x2 block in the same channel."""
-    x = torch.randn(1, 3, 32, 32, device=device)
-    pooled = nn.MaxPool2d(2)(x)
-    assert pooled.shape == (1, 3, 16, 16), f"expected [1, 3, 16, 16], measured {list(pooled.shape)}"
-    assert_close(pooled, blocks_2x2(x).max(dim=-1).values, rtol=0, atol=0)
+    """p.203: nn.MaxPool2d(2) takes [1, 3, 32, 32] to [1, 3, 16, 16] (the shape dlwpt-code's notebook
+    prints, In[21]), each output the largest of its 2x2 block in the same channel."""
+    img = torch.randn(3, 32, 32, device=device)
+    output = nn.MaxPool2d(2)(img.unsqueeze(0))
+    assert str(output.shape) == "torch.Size([1, 3, 16, 16])", f"expected [1, 3, 16, 16], measured {output.shape}"
+    assert_close(output, blocks_2x2(img.unsqueeze(0)).max(dim=-1).values, rtol=0, atol=0)
 
 
 @pytest.mark.claim("ch08.avgpool2d-keeps-the-mean-of-each-block")

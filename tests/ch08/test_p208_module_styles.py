@@ -1,24 +1,61 @@
-"""Chapter 8, page 208: the book's Net as nn.Sequential, as an nn.Module subclass of submodules, and as
-a subclass with nn.functional in forward (claims.book.models.Net) is one and the same function."""
+"""Chapter 8, pages 205-210: the book's Net as nn.Sequential (which cannot run: it has no step from the
+conv part to the linear part), as an nn.Module subclass of submodules, and as a subclass with
+nn.functional in forward (claims.book.models.Net); the subclasses, and the Sequential once nn.Flatten
+fills its gap, are one and the same function."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from claims.book.models import Net, net_as_sequential
+from claims.book.models import Net, book_sequential, net_as_sequential
 from claims.book.net_styles import NetModules, sequential_state_from_net
 from claims.compat import assert_close, full_float32
 
 CLAIM = "ch08.subclass-and-sequential-nets-compute-the-same-function"
+# What the book's Sequential says when its Linear(512, 32) gets the [1, 8, 8, 8] pool output, by release:
+# torch 1.4, as dlwpt-code p1ch8/1_convolution.ipynb printed it (In[25]), and torch 1.10 to today
+# (measured on 1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1; dlwpt-code-2e prints it too, In[26]). The releases
+# between were not run here: readers' reports of that time show a third wording, which names no shapes,
+# so the shapes are also checked on what the layer receives.
+BOOK_ERROR = "size mismatch, m1: [64 x 8], m2: [512 x 32]"
+TODAYS_ERROR = "mat1 and mat2 shapes cannot be multiplied (64x8 and 512x32)"
+SHAPELESS_ERROR = "mat1 dim 1 must match mat2 dim 0"
+
+
+@pytest.mark.claim(CLAIM)
+def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
+    """p.205-207 (dlwpt-code In[23]-In[25]): the book's nn.Sequential has nothing between its second
+    pool and Linear(512, 32), so model(img.unsqueeze(0)) hands that layer the [1, 8, 8, 8] pool output,
+    which it multiplies as 64 rows of 8 by its [512 x 32] weight (transposed), and fails: torch 1.4
+    printed "size mismatch, m1: [64 x 8], m2: [512 x 32]", later releases say "mat1 and mat2 shapes
+    cannot be multiplied (64x8 and 512x32)". That is why the book writes forward by hand."""
+    model = book_sequential().to(device)
+    linear, received = model[6], []
+    linear.register_forward_pre_hook(lambda module, inputs: received.append(tuple(inputs[0].shape)))
+    img = torch.randn(3, 32, 32, device=device)
+
+    with pytest.raises(RuntimeError) as error:
+        model(img.unsqueeze(0))
+    message = str(error.value).strip().splitlines()[0]
+    evidence.record(message=message)
+    assert received == [(1, 8, 8, 8)] and tuple(linear.weight.t().shape) == (512, 32), (
+        f"expected Linear(512, 32) to receive [1, 8, 8, 8], it received {received}"
+    )
+    wordings = (BOOK_ERROR, TODAYS_ERROR, SHAPELESS_ERROR)
+    assert any(wording in message for wording in wordings), f"expected one of {wordings}, got {message!r}"
 
 
 @pytest.mark.claim(CLAIM)
 def test_three_styles_of_net_give_the_same_outputs_with_the_same_weights(device, evidence):
     """p.208-210: load one Net's weights into the all-modules subclass (same names) and into the
-    nn.Sequential (layers renamed 0, 3, 7, 9): all three return the same logits for a batch of images."""
+    nn.Sequential with nn.Flatten added (layers renamed 0, 3, 7, 9): all three return the same logits
+    for a batch of images."""
     functional = Net().to(device)
     modules, sequential = NetModules().to(device), net_as_sequential().to(device)
+    assert list(modules.state_dict()) == list(functional.state_dict()), (
+        f"expected Net's keys {list(functional.state_dict())}, NetModules has {list(modules.state_dict())}"
+    )
     modules.load_state_dict(functional.state_dict())
     sequential.load_state_dict(sequential_state_from_net(functional.state_dict()))
     x = torch.randn(8, 3, 32, 32, device=device)
@@ -32,15 +69,16 @@ def test_three_styles_of_net_give_the_same_outputs_with_the_same_weights(device,
 
 
 @pytest.mark.claim(CLAIM)
-def test_the_styles_hold_the_same_parameters(device):
-    """p.208: the three styles have the same parameter shapes in the same order (the book's 18,090
-    parameters each), and the subclass of submodules has exactly the functional Net's state_dict keys:
-    its tanh and pooling modules add none."""
-    styles = [Net().to(device), NetModules().to(device), net_as_sequential().to(device)]
+def test_the_styles_hold_the_same_parameters():
+    """p.205-210: the book's nn.Sequential, the subclass of submodules and the functional Net have the
+    same parameter shapes in the same order (the book's 18,090 parameters each; nn.Flatten adds none),
+    and the subclass of submodules has exactly the functional Net's state_dict keys: its tanh and
+    pooling modules add none."""
+    styles = [Net(), NetModules(), book_sequential(), net_as_sequential()]
     shapes = [[tuple(p.shape) for p in m.parameters()] for m in styles]
-    assert shapes[0] == shapes[1] == shapes[2], f"expected equal parameter shapes, measured {shapes}"
+    assert all(s == shapes[0] for s in shapes), f"expected equal parameter shapes, measured {shapes}"
     totals = [sum(p.numel() for p in m.parameters()) for m in styles]
-    assert totals == [18_090] * 3, f"expected 18,090 parameters in each style, counted {totals}"
+    assert totals == [18_090] * 4, f"expected 18,090 parameters in each style, counted {totals}"
     assert list(styles[1].state_dict()) == list(styles[0].state_dict()), (
         f"expected Net's keys {list(styles[0].state_dict())}, NetModules has {list(styles[1].state_dict())}"
     )

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from claims.book.models import Net, NetBatchNorm
 from claims.book.training import training_loop
 from claims.compat import full_float32
+from claims.devices import dtype_or_skip
 from fixtures.images import bars
 
 LR = 0.3  # large, so six steps move the weights well above float32 rounding of the weights
@@ -36,19 +37,20 @@ def test_model_to_moves_every_parameter_and_buffer_in_place(device):
     """p.215: model.to(device) moves every parameter and every buffer (NetBatchNorm's running statistics
     and counters) and returns the same module. With a dtype too, floating tensors convert while the
     integer counter num_batches_tracked keeps int64, so the CPU run checks the same walk over the tensors."""
+    dtype = dtype_or_skip(device)  # float64: a conversion every device but MPS can make
     model = NetBatchNorm()
-    assert model.to(device=device, dtype=torch.float64) is model, "to() should return the module itself"
+    assert model.to(device=device, dtype=dtype) is model, "to() should return the module itself"
     tensors = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     misplaced = {n: (t.device.type, t.dtype) for n, t in tensors.items() if t.device.type != device.type}
     not_converted = {
         n: t.dtype
         for n, t in tensors.items()
-        if t.dtype != (torch.int64 if n.endswith("num_batches_tracked") else torch.float64)
+        if t.dtype != (torch.int64 if n.endswith("num_batches_tracked") else dtype)
     }
     assert len(tensors) == 18 and not misplaced and not not_converted, (
         f"expected all 18 tensors on {device} (floats as float64), misplaced {misplaced}, wrong dtype {not_converted}"
     )
-    assert model(torch.randn(2, 3, 32, 32, device=device, dtype=torch.float64)).device.type == device.type
+    assert model(torch.randn(2, 3, 32, 32, device=device, dtype=dtype)).device.type == device.type
 
 
 @pytest.mark.claim("ch08.model-to-moves-every-parameter-and-buffer")
@@ -79,7 +81,7 @@ def book_steps(device, dtype, state, images, labels, n_epochs: int = 3) -> dict:
         )
     updates = {n: (p.detach().cpu().double() - state[n].double()).flatten() for n, p in model.named_parameters()}
     return {
-        "loss": torch.tensor(losses, dtype=torch.float64),
+        "loss": torch.tensor(losses, dtype=torch.float64, device="cpu"),
         "conv": torch.cat([u for n, u in updates.items() if n.startswith("conv")]),
         "fc": torch.cat([u for n, u in updates.items() if n.startswith("fc")]),
     }
