@@ -17,7 +17,7 @@ CLAIM = "ch07.dataloader-batches-and-shuffles"
 
 @pytest.mark.claim(CLAIM)
 @given(n=st.integers(1, 40), batch_size=st.integers(1, 12), drop_last=st.booleans())
-def test_batch_sizes_with_and_without_drop_last(n, batch_size, drop_last):
+def test_batch_sizes_with_and_without_drop_last(one_cpu_thread, n, batch_size, drop_last):
     """p.185: DataLoader(ds, batch_size) yields full batches and then one smaller batch with the
     remainder; drop_last=True leaves the remainder out."""
     loader = DataLoader(TensorDataset(torch.arange(n)), batch_size=batch_size, drop_last=drop_last)
