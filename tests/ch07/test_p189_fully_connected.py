@@ -160,7 +160,8 @@ def test_a_linear_layer_computing_a_convolution_holds_the_kernel_once_per_positi
     """p.189: why so many. A Linear layer that computes what Conv2d(3, 1, kernel_size=3, padding=1)
     computes at each of a 32 x 32 image's 1,024 positions must hold the kernel's 27 weights once for every
     position (each row of its [1024, 3072] weight: the kernel at that position, zeros elsewhere): 3,146,752
-    parameters, the book's count for Linear(3072, 1024), against the convolution's 28."""
+    parameters, the book's count for Linear(3072, 1024), against the convolution's 28, whose output keeps one
+    value per position (torch.Size([1, 1, 32, 32]), as the notebook printed)."""
     side = IMAGE_SIDE
     conv = nn.Conv2d(3, 1, kernel_size=3, padding=1)
     weight = torch.zeros(side, side, 3, side + 2, side + 2)  # per output position, a zero-padded image ...
@@ -180,3 +181,5 @@ def test_a_linear_layer_computing_a_convolution_holds_the_kernel_once_per_positi
     evidence.record(linear=n_linear, conv=n_conv, positions=side * side)
     assert n_linear >= side * side * n_conv, f"a copy of the conv's weights per position: {n_linear} vs {n_conv}"
     assert (n_linear, n_conv) == (3146752, 28), f"Linear(3072, 1024) and Conv2d(3, 1, 3): {n_linear}, {n_conv}"
+    shape = str(conv(x[:1]).shape)  # one output per position, as the notebook printed
+    assert shape == "torch.Size([1, 1, 32, 32])", shape
