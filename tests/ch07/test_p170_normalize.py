@@ -28,7 +28,7 @@ def stacked(dataset) -> torch.Tensor:
 
 
 @pytest.mark.claim(PER_CHANNEL)
-def test_view_3_minus_1_gives_per_channel_statistics(cifar10_generated, device):
+def test_view_3_minus_1_gives_per_channel_statistics(cifar10_generated, device, one_cpu_thread):
     """p.170: imgs.view(3, -1) keeps the channel first and lays every pixel of every image out after
     it, so .mean(dim=1) and .std(dim=1) are per-channel statistics (checked against numpy on the
     generated files, whose channels have different ranges)."""
@@ -61,7 +61,7 @@ def test_real_cifar10_mean_and_std_are_the_books(real_cifar10_stacked, device, e
 
 
 @pytest.mark.claim(NORMALIZE)
-def test_normalize_with_the_data_statistics_gives_mean_0_std_1(cifar10_generated, evidence):
+def test_normalize_with_the_data_statistics_gives_mean_0_std_1(cifar10_generated, evidence, one_cpu_thread):
     """p.170: Compose([ToTensor(), Normalize(mean, std)]) with the per-channel mean and std of the
     images gives, per channel, mean 0 and std 1 over the same images (the dataset's transforms run on the
     host, as the book's do)."""

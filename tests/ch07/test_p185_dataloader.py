@@ -47,7 +47,7 @@ def test_shuffle_visits_every_sample_once_per_epoch_in_a_new_order(evidence):
 
 
 @pytest.mark.claim(CLAIM)
-def test_dataloader_stacks_images_and_labels(cifar10_generated):
+def test_dataloader_stacks_images_and_labels(cifar10_generated, one_cpu_thread):
     """p.185: over the generated CIFAR-10 with ToTensor, DataLoader(batch_size=16) stacks images into
     [16, 3, 32, 32] and the int labels into a [16] int64 tensor; 40 images give batches 16, 16, 8."""
     gen = cifar10_generated
