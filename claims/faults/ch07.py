@@ -3,19 +3,39 @@
 torchvision's transforms call ``torchvision.transforms.functional`` (``ToTensor`` its ``to_tensor``,
 ``Normalize`` its ``normalize``), and torch's loss and pooling modules call ``torch.nn.functional``, so a
 fault patches the function there and the class follows, on torch 1.4 / torchvision 0.5 as on the newest.
+torchvision's CIFAR10 looks up ``download_and_extract_archive`` and ``check_integrity`` in its own module,
+``torchvision.datasets.cifar``, when it runs.
+
+The skeptic's faults at the end change chapter 7's experiments, not PyTorch: each sets a constant that a
+test module reads when the test runs.
 """
 
 from __future__ import annotations
 
-import pytest
+import os
+import pickle
+import warnings
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision.datasets.cifar as cifar_module
 import torchvision.transforms.functional as TF
 from torchvision import transforms
 from torchvision.datasets import CIFAR10
 
-from claims.faults import fault
+from claims.faults import fault, replace, skeptic
+
+VIEW = torch.Tensor.view
+STACK = torch.stack
+TO_TENSOR = TF.to_tensor
+NORMALIZE = TF.normalize
+CIFAR10_INIT = CIFAR10.__init__
+NLL_LOSS = F.nll_loss
+MAX = torch.max
+ADAPTIVE_MAX_POOL2D = F.adaptive_max_pool2d
+LINEAR_INIT = nn.Linear.__init__
+ADD_MODULE = nn.Module.add_module
 
 
 def _shape_args(args) -> list:
@@ -28,27 +48,23 @@ def _shape_args(args) -> list:
 @fault("view-accepts-non-contiguous-tensors")
 def view_accepts_non_contiguous_tensors():
     """Tensor.view of a layout it cannot express silently returns a copy (as reshape does) instead of raising."""
-    view = torch.Tensor.view
 
     def lenient(self, *shape):
         try:
-            return view(self, *shape)
+            return VIEW(self, *shape)
         except RuntimeError:
             return self.reshape(*shape)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "view", lenient)
-        yield
+    yield from replace(torch.Tensor, "view", lenient)
 
 
 @fault("view-reads-column-major")
 def view_reads_column_major():
     """Tensor.view lays the elements out in column-major order (numpy's order='F'), not row-major."""
-    view = torch.Tensor.view
 
     def column_major(self, *args):
         if len(args) == 1 and isinstance(args[0], torch.dtype):
-            return view(self, *args)
+            return VIEW(self, *args)
         shape = _shape_args(args)
         if -1 in shape:
             known = 1
@@ -59,18 +75,13 @@ def view_reads_column_major():
         flipped = self.permute(*reverse).reshape(shape[::-1])
         return flipped.permute(*list(range(len(shape)))[::-1])
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "view", column_major)
-        yield
+    yield from replace(torch.Tensor, "view", column_major)
 
 
 @fault("stack-ignores-its-dim")
 def stack_ignores_its_dim():
     """torch.stack(tensors, dim) stacks along a new first dim whatever dim says."""
-    stack = torch.stack
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "stack", lambda tensors, dim=0, *args, **kwargs: stack(tensors, 0, *args, **kwargs))
-        yield
+    yield from replace(torch, "stack", lambda tensors, dim=0, *args, **kwargs: STACK(tensors, 0, *args, **kwargs))
 
 
 @fault("permute-reshapes-instead")
@@ -80,40 +91,42 @@ def permute_reshapes_instead():
     def reshaped(self, *dims):
         return self.reshape([self.shape[d] for d in _shape_args(dims)])
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "permute", reshaped)
-        yield
+    yield from replace(torch.Tensor, "permute", reshaped)
 
 
 @fault("to-tensor-skips-the-scaling")
 def to_tensor_skips_the_scaling():
     """transforms.ToTensor gives the pixel values 0..255 as floats, without dividing by 255."""
-    to_tensor = TF.to_tensor
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(TF, "to_tensor", lambda pic: to_tensor(pic) * 255)
-        yield
+    yield from replace(TF, "to_tensor", lambda pic: TO_TENSOR(pic) * 255)
 
 
 @fault("to-tensor-keeps-hwc")
 def to_tensor_keeps_hwc():
     """transforms.ToTensor keeps the image's H x W x C layout instead of moving the channels first."""
-    to_tensor = TF.to_tensor
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(TF, "to_tensor", lambda pic: to_tensor(pic).permute(1, 2, 0).contiguous())
-        yield
+    yield from replace(TF, "to_tensor", lambda pic: TO_TENSOR(pic).permute(1, 2, 0).contiguous())
+
+
+@fault("to-tensor-warns-that-it-is-deprecated")
+def to_tensor_warns_that_it_is_deprecated():
+    """transforms.ToTensor warns that it is deprecated (a DeprecationWarning), as transforms.v2.ToTensor does."""
+
+    def deprecated(pic):
+        warnings.warn(
+            "ToTensor is deprecated: use ToImage and ToDtype(float32, scale=True)", DeprecationWarning, stacklevel=2
+        )
+        return TO_TENSOR(pic)
+
+    yield from replace(TF, "to_tensor", deprecated)
 
 
 @fault("normalize-uses-the-first-channels-statistics")
 def normalize_uses_the_first_channels_statistics():
     """transforms.Normalize subtracts and divides every channel by the first channel's mean and std."""
-    normalize = TF.normalize
 
     def first_channel(tensor, mean, std, inplace=False):
-        return normalize(tensor, [mean[0]] * len(mean), [std[0]] * len(std), inplace)
+        return NORMALIZE(tensor, [mean[0]] * len(mean), [std[0]] * len(std), inplace)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(TF, "normalize", first_channel)
-        yield
+    yield from replace(TF, "normalize", first_channel)
 
 
 @fault("compose-applies-in-reverse")
@@ -125,96 +138,149 @@ def compose_applies_in_reverse():
             img = t(img)
         return img
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(transforms.Compose, "__call__", reversed_call)
-        yield
+    yield from replace(transforms.Compose, "__call__", reversed_call)
 
 
 @fault("cifar10-reads-only-the-first-batch-file")
 def cifar10_reads_only_the_first_batch_file():
     """torchvision's CIFAR10(train=True) reads data_batch_1 only, not the five training files."""
-    init = CIFAR10.__init__
 
     def first_file_only(self, *args, **kwargs):
         self.train_list = type(self).train_list[:1]
-        init(self, *args, **kwargs)
+        CIFAR10_INIT(self, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(CIFAR10, "__init__", first_file_only)
-        yield
+    yield from replace(CIFAR10, "__init__", first_file_only)
 
 
 @fault("cifar10-skips-the-integrity-check")
 def cifar10_skips_the_integrity_check():
-    """torchvision's CIFAR10 skips its MD5 check of the directory and reads whatever files are there."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(CIFAR10, "_check_integrity", lambda self: True)
-        yield
+    """torchvision's CIFAR10 skips its MD5 check of the batch files and reads whatever files are there."""
+    yield from replace(CIFAR10, "_check_integrity", lambda self: True)
+
+
+@fault("cifar10-skips-the-metadata-check")
+def cifar10_skips_the_metadata_check():
+    """torchvision's CIFAR10 reads batches.meta without checking that it is there and matches its MD5."""
+
+    def unchecked(self):
+        with open(os.path.join(self.root, self.base_folder, self.meta["filename"]), "rb") as infile:
+            self.classes = pickle.load(infile, encoding="latin1")[self.meta["key"]]
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+    yield from replace(CIFAR10, "_load_meta", unchecked)
+
+
+@fault("cifar10-downloads-even-with-download-false")
+def cifar10_downloads_even_with_download_false():
+    """torchvision's CIFAR10 downloads a missing or corrupt copy whatever download= says."""
+
+    def downloading(self, root, train=True, transform=None, target_transform=None, download=False):
+        CIFAR10_INIT(self, root, train, transform, target_transform, True)
+
+    yield from replace(CIFAR10, "__init__", downloading)
+
+
+@fault("cifar10-download-fetches-nothing")
+def cifar10_download_fetches_nothing():
+    """CIFAR10(download=True) fetches nothing, not even when the copy under root is missing or corrupt."""
+    yield from replace(CIFAR10, "download", lambda self: None)
+
+
+@fault("cifar10-download-fetches-every-time")
+def cifar10_download_fetches_every_time():
+    """CIFAR10(download=True) fetches and extracts the archive again even over an intact copy."""
+
+    def every_time(self):
+        cifar_module.download_and_extract_archive(self.url, self.root, filename=self.filename, md5=self.tgz_md5)
+
+    yield from replace(CIFAR10, "download", every_time)
 
 
 @fault("nll-loss-reads-the-first-class")
 def nll_loss_reads_the_first_class():
     """F.nll_loss (and nn.NLLLoss) reads every sample's class-0 entry instead of its target class's."""
-    nll_loss = F.nll_loss
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(
-            F,
-            "nll_loss",
-            lambda input, target, *args, **kwargs: nll_loss(input, torch.zeros_like(target), *args, **kwargs),
-        )
-        yield
+
+    def class_0(input, target, *args, **kwargs):
+        return NLL_LOSS(input, torch.zeros_like(target), *args, **kwargs)
+
+    yield from replace(F, "nll_loss", class_0)
 
 
 @fault("nll-loss-mean-reduction-sums")
 def nll_loss_mean_reduction_sums():
     """F.nll_loss (and nn.NLLLoss) with the default reduction='mean' returns the sum over the batch."""
-    nll_loss = F.nll_loss
 
     def summing(input, target, *args, reduction="mean", **kwargs):
-        return nll_loss(input, target, *args, reduction="sum" if reduction == "mean" else reduction, **kwargs)
+        return NLL_LOSS(input, target, *args, reduction="sum" if reduction == "mean" else reduction, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "nll_loss", summing)
-        yield
+    yield from replace(F, "nll_loss", summing)
 
 
 @fault("max-over-a-dim-returns-the-smallest")
 def max_over_a_dim_returns_the_smallest():
     """torch.max(x, dim) returns the smallest values and their indices (what torch.min gives)."""
-    max_ = torch.max
 
     def smallest(input, *args, **kwargs):
         if "dim" in kwargs or (args and isinstance(args[0], int)):
             return torch.min(input, *args, **kwargs)
-        return max_(input, *args, **kwargs)
+        return MAX(input, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "max", smallest)
-        yield
+    yield from replace(torch, "max", smallest)
 
 
 @fault("adaptive-max-pool-sees-only-the-top-left")
 def adaptive_max_pool_sees_only_the_top_left():
     """F.adaptive_max_pool2d (and nn.AdaptiveMaxPool2d) pools only the top-left quarter of its input."""
-    pool = F.adaptive_max_pool2d
 
     def top_left(input, output_size, *args, **kwargs):
         h, w = input.shape[-2:]
-        return pool(input[..., : (h + 1) // 2, : (w + 1) // 2], output_size, *args, **kwargs)
+        return ADAPTIVE_MAX_POOL2D(input[..., : (h + 1) // 2, : (w + 1) // 2], output_size, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "adaptive_max_pool2d", top_left)
-        yield
+    yield from replace(F, "adaptive_max_pool2d", top_left)
 
 
 @fault("linear-is-built-without-bias")
 def linear_is_built_without_bias():
     """nn.Linear(n_in, n_out) is built without its bias, whatever bias= says."""
-    init = nn.Linear.__init__
 
     def without_bias(self, in_features, out_features, bias=True, *args, **kwargs):
-        init(self, in_features, out_features, False, *args, **kwargs)
+        LINEAR_INIT(self, in_features, out_features, False, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Linear, "__init__", without_bias)
-        yield
+    yield from replace(nn.Linear, "__init__", without_bias)
+
+
+@fault("add-module-accepts-anything")
+def add_module_accepts_anything():
+    """nn.Module.add_module (so nn.Sequential) keeps an object that is no Module instead of refusing it."""
+
+    def anything(self, name, module):
+        self._modules[name] = module
+
+    yield from replace(nn.Module, "add_module", anything)
+
+
+# Skeptic's faults: the experiments of chapter 7 changed so that the statement, as written, would be false.
+
+
+@skeptic("scores-too-close-to-underflow")
+def scores_too_close_to_underflow():
+    """The scores [0, 104] become [0, 10]: exp(-10) is a float32, so log(softmax(x)) no longer underflows."""
+    yield from replace("tests.ch07.test_p180_nll", "SCORE_GAP", 10.0)
+
+
+@skeptic("fully-connected-net-trained-at-both-places")
+def fully_connected_net_trained_at_both_places():
+    """The nets are trained on the pattern at the top-left and at the shifted place: nothing is new when shifted."""
+    yield from replace("tests.ch07.test_p189_fully_connected", "TRAINED_AT", (0, 8))
+
+
+@skeptic("shifted-images-hold-the-pattern-in-place")
+def shifted_images_hold_the_pattern_in_place():
+    """The 'shifted' test images hold the pattern where the training images do: a shift that cannot show."""
+    yield from replace("tests.ch07.test_p189_fully_connected", "SHIFTED_TO", 0)
+
+
+@skeptic("image-of-a-single-pixel")
+def image_of_a_single_pixel():
+    """The images shrink to 1 x 1 pixel: one position only, so there is no other position to take into account."""
+    yield from replace("tests.ch07.test_p189_fully_connected", "IMAGE_SIDE", 1)

@@ -13,7 +13,7 @@ CLAIM = "ch07.view-shares-storage-with-its-base"
 
 @pytest.mark.claim(CLAIM)
 @given(shapes=shape_and_view())
-def test_view_shares_storage_and_writes_through(device, shapes):
+def test_view_shares_storage_and_writes_through(device, one_cpu_thread, shapes):
     """p.170: a view uses the same storage as its base: same data pointer, and writes go both ways."""
     shape, target = shapes
     base = torch.arange(float(np.prod(shape)), device=device).reshape(shape)
@@ -45,7 +45,7 @@ def test_view_of_non_contiguous_tensor_raises_where_reshape_copies(device):
 
 @pytest.mark.claim(CLAIM)
 @given(shapes=shape_and_view())
-def test_view_agrees_with_numpy_reshape(device, shapes):
+def test_view_agrees_with_numpy_reshape(device, one_cpu_thread, shapes):
     """p.170: on contiguous data, view gives the same elements in the same order as np.reshape."""
     shape, target = shapes
     data = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)

@@ -13,6 +13,24 @@ CLAIM = "ch07.softmax-turns-class-scores-into-probabilities"
 
 
 @pytest.mark.claim(CLAIM)
+def test_the_books_softmax_by_hand_of_1_2_3(device, evidence):
+    """p.176: the book's softmax written by hand, torch.exp(x) / torch.exp(x).sum(), turns [1., 2., 3.] into
+    tensor([0.0900, 0.2447, 0.6652]), probabilities whose sum prints as tensor(1.): what nn.Softmax computes."""
+
+    def softmax(x):
+        return torch.exp(x) / torch.exp(x).sum()
+
+    x = torch.tensor([1.0, 2.0, 3.0], device=device)
+    probs = softmax(x)
+    total = probs.sum()
+    evidence.record(probs=probs, sum=total)
+    assert_close(probs, torch.tensor([0.0900, 0.2447, 0.6652], device=device), rtol=0, atol=5e-5)
+    # 1 exactly, as the book's CPU printed; one float32 step off it would print tensor(1.0000)
+    assert str(total.cpu()) in ("tensor(1.)", "tensor(1.0000)"), f"the probabilities sum to {total.item()!r}"
+    assert_close(nn.Softmax(dim=0)(x), probs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.claim(CLAIM)
 def test_softmax_of_1_2_3_is_the_books(device):
     """p.176: the book's softmax([1., 2., 3.]) = [0.0900, 0.2447, 0.6652], along dim=1 for a batch."""
     x = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], device=device)
@@ -23,7 +41,7 @@ def test_softmax_of_1_2_3_is_the_books(device):
 
 @pytest.mark.claim(CLAIM)
 @given(rows=logit_rows())
-def test_softmax_keeps_the_order_of_the_scores(device, rows):
+def test_softmax_keeps_the_order_of_the_scores(device, one_cpu_thread, rows):
     """p.175: softmax is monotone: a higher score always gets a higher probability, so the most
     probable class is the highest-scoring one, and the probabilities of a row sum to 1."""
     scores = torch.tensor(rows, device=device)

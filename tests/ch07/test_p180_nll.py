@@ -9,6 +9,8 @@ from claims.compat import assert_close
 NLL = "ch07.nll-is-minus-log-p-of-the-true-class-added-over-the-batch"
 TAKES_NO_LOG = "ch07.nllloss-takes-log-probabilities-so-the-model-ends-in-logsoftmax"
 
+SCORE_GAP = 104.0  # the book's scores [0, 104]: exp(-104) is below float32's smallest number (1.4e-45)
+
 
 @pytest.mark.claim(NLL)
 def test_nll_adds_minus_log_p_of_the_correct_class_over_the_batch(device, evidence):
@@ -38,6 +40,40 @@ def test_minus_log_p_is_high_when_p_is_low(device, evidence):
     assert (nll[:-1] > nll[1:]).all(), f"-log p should fall as p rises, measured {nll.tolist()}"
 
 
+@pytest.mark.claim(NLL)
+def test_the_notebooks_four_predictions(device, evidence):
+    """p.180, worked in the companion notebook (2_birds_airplanes.ipynb In[16]-In[24]): four predictions
+    of two classes whose correct classes get p = 0.6, 0.9, 0.7, 0.8 (out.gather). Their likelihood, the
+    product, is 0.3024, and its negative log, 1.1960, is the sum of -log p over the batch. Moving the first
+    prediction's p to 0.9, 0.6, 0.4, 0.1 takes the NLL through 0.7905, 1.1960, 1.6015, 2.9878 (-33.9016%
+    to +149.8121%), while the notebook's MSE goes 0.0750, 0.1500, 0.2500, 0.4750 (-50% to +216.6667%)."""
+    out = torch.tensor([[0.6, 0.4], [0.9, 0.1], [0.3, 0.7], [0.2, 0.8]], device=device)
+    class_index = torch.tensor([0, 0, 1, 1], device=device).unsqueeze(1)
+    truth = torch.zeros((4, 2), device=device).scatter_(dim=1, index=class_index, value=1.0)
+    assert str(truth.cpu()) == "tensor([[1., 0.],\n        [1., 0.],\n        [0., 1.],\n        [0., 1.]])", truth
+    p = out.gather(dim=1, index=class_index)
+    assert_close(p.squeeze(1), torch.tensor([0.6000, 0.9000, 0.7000, 0.8000], device=device), rtol=0, atol=0)
+    assert_close(p.prod(), torch.tensor(0.3024, device=device), rtol=0, atol=5e-5)
+    assert_close(-p.prod().log(), torch.tensor(1.1960, device=device), rtol=0, atol=5e-5)
+
+    batches = [
+        torch.cat([torch.tensor([first], device=device), out[1:]])
+        for first in ([0.9, 0.1], [0.6, 0.4], [0.4, 0.6], [0.1, 0.9])
+    ]
+    nll = torch.stack([nn.NLLLoss(reduction="sum")(b.log(), class_index.squeeze(1)) for b in batches])
+    mse = torch.stack([((b - truth) ** 2).sum(dim=1).mean() for b in batches])
+    evidence.record(nll=nll, mse=mse)
+    assert_close(nll, torch.tensor([0.7905, 1.1960, 1.6015, 2.9878], device=device), rtol=0, atol=5e-5)
+    assert_close(
+        (nll / nll[1] - 1) * 100, torch.tensor([-33.9016, 0.0000, 33.9016, 149.8121], device=device), rtol=0, atol=5e-4
+    )
+    assert_close(mse, torch.tensor([0.0750, 0.1500, 0.2500, 0.4750], device=device), rtol=0, atol=5e-6)
+    assert_close(
+        (mse / mse[1] - 1) * 100, torch.tensor([-50.0000, 0.0000, 66.6667, 216.6667], device=device), rtol=0, atol=5e-4
+    )
+    assert (nll[1:] > nll[:-1]).all(), f"the NLL should rise as p of the correct class falls: {nll.tolist()}"
+
+
 @pytest.mark.claim(TAKES_NO_LOG)
 def test_nllloss_does_not_take_the_log(device):
     """p.180: NLLLoss(p, y) is -mean(p[i, y_i]): it takes its input as log-probabilities and applies no
@@ -52,15 +88,25 @@ def test_nllloss_does_not_take_the_log(device):
 
 
 @pytest.mark.claim(TAKES_NO_LOG)
-def test_model_ends_in_log_softmax_which_does_not_underflow(device):
+def test_model_ends_in_log_softmax_which_does_not_underflow(device, evidence):
     """p.180: so the model's last layer is nn.LogSoftmax, not nn.Softmax: it computes the log directly.
-    log(softmax(x)) would not do: softmax([0, 104]) rounds to [0, 1] in float32, so its log is
-    [-inf, 0]; LogSoftmax gives [-104, 0], and NLLLoss of it is the true -log p, 104 for class 0."""
+    log(softmax(x)) would not do: softmax([0, 104]) rounds to [0, 1] in float32, so its log has -inf;
+    LogSoftmax gives [-104, 0], and NLLLoss of it is the true -log p, 104 for class 0."""
+    x = torch.tensor([[0.0, SCORE_GAP]], device=device)
+    log_of_softmax, log_softmax = torch.log(nn.Softmax(dim=1)(x)), nn.LogSoftmax(dim=1)(x)
+    evidence.record(log_of_softmax=log_of_softmax, log_softmax=log_softmax)
+    assert torch.isinf(log_of_softmax).any(), f"log(softmax(x)) should underflow to -inf: {log_of_softmax}"
+    assert_close(log_softmax, torch.tensor([[-SCORE_GAP, 0.0]], device=device), rtol=0, atol=0)
+    nll = nn.NLLLoss()(log_softmax, torch.tensor([0], device=device))
+    assert_close(nll, torch.tensor(SCORE_GAP, device=device), rtol=0, atol=0)
+
+
+@pytest.mark.claim(TAKES_NO_LOG)
+def test_the_books_printed_softmax_of_0_and_104(device):
+    """p.180-181: the book's printouts for x = [[0., 104.]]: softmax(x) is tensor([[0., 1.]]),
+    torch.log(softmax(x)) is tensor([[-inf, 0.]]), log_softmax(x) is tensor([[-104.,    0.]]) and
+    torch.exp(log_softmax(x)) is tensor([[0., 1.]]) again."""
     x = torch.tensor([[0.0, 104.0]], device=device)
-    assert_close(nn.Softmax(dim=1)(x), torch.tensor([[0.0, 1.0]], device=device), rtol=0, atol=0)
-    assert_close(torch.log(nn.Softmax(dim=1)(x)), torch.tensor([[-float("inf"), 0.0]], device=device), rtol=0, atol=0)
-    log_probs = nn.LogSoftmax(dim=1)(x)
-    assert_close(log_probs, torch.tensor([[-104.0, 0.0]], device=device), rtol=0, atol=0)
-    assert_close(
-        nn.NLLLoss()(log_probs, torch.tensor([0], device=device)), torch.tensor(104.0, device=device), rtol=0, atol=0
-    )
+    softmax, log_softmax = nn.Softmax(dim=1), nn.LogSoftmax(dim=1)
+    printed = [str(t.cpu()) for t in (softmax(x), torch.log(softmax(x)), log_softmax(x), torch.exp(log_softmax(x)))]
+    assert printed == ["tensor([[0., 1.]])", "tensor([[-inf, 0.]])", "tensor([[-104.,    0.]])", "tensor([[0., 1.]])"]

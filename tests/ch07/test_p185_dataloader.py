@@ -17,7 +17,7 @@ CLAIM = "ch07.dataloader-batches-and-shuffles"
 
 @pytest.mark.claim(CLAIM)
 @given(n=st.integers(1, 40), batch_size=st.integers(1, 12), drop_last=st.booleans())
-def test_batch_sizes_with_and_without_drop_last(n, batch_size, drop_last):
+def test_batch_sizes_with_and_without_drop_last(one_cpu_thread, n, batch_size, drop_last):
     """p.185: DataLoader(ds, batch_size) yields full batches and then one smaller batch with the
     remainder; drop_last=True leaves the remainder out."""
     loader = DataLoader(TensorDataset(torch.arange(n)), batch_size=batch_size, drop_last=drop_last)
@@ -47,7 +47,7 @@ def test_shuffle_visits_every_sample_once_per_epoch_in_a_new_order(evidence):
 
 
 @pytest.mark.claim(CLAIM)
-def test_dataloader_stacks_images_and_labels(cifar10_generated):
+def test_dataloader_stacks_images_and_labels(cifar10_generated, one_cpu_thread):
     """p.185: over the generated CIFAR-10 with ToTensor, DataLoader(batch_size=16) stacks images into
     [16, 3, 32, 32] and the int labels into a [16] int64 tensor; 40 images give batches 16, 16, 8."""
     gen = cifar10_generated

@@ -9,25 +9,31 @@ from hypothesis import strategies as st
 
 from claims.book.models import fc_small
 from claims.compat import assert_close, full_float32
-from tests.strategies import float_dtypes, rounding_tolerance
+from claims.devices import dtype_or_skip
+from fixtures.images import bars
+from tests.strategies import rounding_tolerance
 
 SAME_LOSS = "ch07.nllloss-of-logsoftmax-equals-cross-entropy"
 NOT_PROBABILITIES = "ch07.cross-entropy-model-outputs-are-not-probabilities"
 
 
 @pytest.mark.claim(SAME_LOSS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 @given(
     batch=st.integers(1, 8),
     n_classes=st.integers(2, 10),
     scale=st.sampled_from([1e-3, 1.0, 30.0, 1e3]),
-    dtype=float_dtypes,
     reduction=st.sampled_from(["mean", "sum", "none"]),
     weighted=st.booleans(),
     data=st.data(),
 )
-def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, scale, dtype, reduction, weighted, data):
+def test_nllloss_of_log_softmax_equals_cross_entropy(
+    device, one_cpu_thread, dtype, batch, n_classes, scale, reduction, weighted, data
+):
     """p.185: nn.NLLLoss(nn.LogSoftmax(dim=1)(logits)) == nn.CrossEntropyLoss(logits), for class-index
-    targets, any reduction, with and without class weights, for logits up to 1e3 in magnitude."""
+    targets, any reduction, with and without class weights, for logits up to 1e3 in magnitude, in float32
+    and float64 (skipped on a device without float64)."""
+    dtype = dtype_or_skip(device, dtype)
     g = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31 - 1), label="seed"))
     logits = (scale * torch.randn(batch, n_classes, generator=g, dtype=dtype)).to(device)
     target = torch.randint(n_classes, (batch,), generator=g).to(device)
@@ -40,15 +46,23 @@ def test_nllloss_of_log_softmax_equals_cross_entropy(device, batch, n_classes, s
 
 
 @pytest.mark.claim(NOT_PROBABILITIES)
-def test_outputs_without_softmax_are_scores_not_probabilities(device, evidence):
-    """p.185: the book's model without its LogSoftmax (what nn.CrossEntropyLoss trains) outputs raw scores:
-    their exp does not sum to 1 per image, so they are neither probabilities nor log-probabilities; the
-    same weights ending in LogSoftmax output log-probabilities, and softmax of the scores gives them back."""
+def test_outputs_without_softmax_are_scores_not_probabilities(device, seed, evidence, one_cpu_thread):
+    """p.185: the book's model without its LogSoftmax, trained with nn.CrossEntropyLoss (3 SGD steps on 16
+    images), outputs raw scores: their exp does not sum to 1 per image, so they are neither probabilities
+    nor log-probabilities; the same weights ending in LogSoftmax output log-probabilities, and softmax of
+    the scores gives them back."""
+    imgs, labels = bars(16, torch.Generator().manual_seed(seed))
+    x, labels = imgs.view(16, -1).to(device), labels.to(device)
     with_log_softmax = fc_small().to(device)
     scores_only = with_log_softmax[:-1]  # the same layers and weights, LogSoftmax removed
-    x = torch.rand(8, 3 * 32 * 32).to(device)
+    optimizer = torch.optim.SGD(scores_only.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss = nn.CrossEntropyLoss()(scores_only(x), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     with torch.no_grad(), full_float32():  # the two forward passes round alike on CUDA
-        scores, log_probs = scores_only(x), with_log_softmax(x)
+        scores, log_probs = scores_only(x[:8]), with_log_softmax(x[:8])
     ones = torch.ones(8, device=device)
     evidence.record(exp_scores_row_sums=scores.exp().sum(dim=1), exp_log_probs_row_sums=log_probs.exp().sum(dim=1))
     assert not torch.allclose(scores.exp().sum(dim=1), ones, atol=1e-3), f"exp of scores should not sum to 1: {scores}"

@@ -23,7 +23,7 @@ def test_max_over_dim_1_picks_the_predicted_class(device):
 
 
 @pytest.mark.claim(CLAIM)
-def test_book_accuracy_loop_counts_correct_over_total(device, evidence):
+def test_book_accuracy_loop_counts_correct_over_total(device, evidence, one_cpu_thread):
     """p.186: the book's loop over a DataLoader (correct predictions summed over the batches, over the
     total; batches of 16 and a last one of 4) on 100 samples of which 37 are labelled with their
     highest-scoring class and 63 with another one: accuracy 0.37."""
