@@ -24,6 +24,8 @@ from claims.book.models import NetResDeep, ResBlock, n_parameters
 from claims.compat import assert_close, full_float32
 from fixtures.images import bars
 
+TRAINING = True  # the gradient is measured in train mode, as the book trains (a skeptic's fault: eval mode)
+
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
@@ -108,7 +110,7 @@ def grad_ratio(seed: int, device, skip: bool, distinct: bool) -> float:
             model.resblocks = nn.Sequential(*[ResBlock(32) for _ in range(n_blocks)])
         for block in model.resblocks:
             block.skip = skip
-        model.to(device).train()
+        model.to(device).train(TRAINING)
         with full_float32():  # CUDA: no TF32; only the summation order differs from the CPU
             model(x.to(device)).mean().backward()
         norms.append(model.conv1.weight.grad.norm().item())

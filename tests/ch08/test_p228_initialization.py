@@ -61,7 +61,7 @@ def resblock_conv_weight_statistics(seed: int, device) -> dict:
     """A fresh ResBlock(32) (built from the seed) and its conv weight's mean, std and kurtosis."""
     torch.manual_seed(seed)
     block = ResBlock(32).to(device)
-    w = block.conv.weight.detach().flatten().double()
+    w = block.conv.weight.detach().flatten().cpu().double()
     return {
         "block": block,
         "mean": w.mean().item(),
