@@ -38,12 +38,12 @@ def test_netwidth_has_38386_parameters(evidence):
 @pytest.mark.claim("ch08.width-grows-capacity")
 def test_parameter_count_grows_with_width(evidence):
     """p.218: more channels is more capacity: NetWidth's count grows strictly with the width, about
-    doubling with it for small widths (fc1) and nearly quadrupling for large ones (conv2, c x c/2 kernels),
-    and follows the closed form for every even width."""
+    doubling with it for small widths (fc1: 2.05x from 8 to 16) and faster for large ones (conv2's c x c/2
+    kernels: 3.04x from 256 to 512, the test asks 2.9), and follows the closed form for every even width."""
     counts = [n_parameters(widened(c)) for c in WIDTHS]
     evidence.record(widths=WIDTHS, counts=counts)
 
     assert all(a < b for a, b in zip(counts, counts[1:])), f"not increasing with width: {counts}"
     assert 1.9 < counts[3] / counts[2] < 2.1, f"small widths grow ~linearly (fc1): {counts[2:4]}"
-    assert counts[-1] / counts[-2] > 2.9, f"large widths grow ~quadratically (conv2): {counts[-2:]}"
+    assert counts[-1] / counts[-2] > 2.9, f"large widths grow faster, toward quadratically (conv2): {counts[-2:]}"
     assert counts == [netwidth_count(c) for c in WIDTHS], f"measured {counts}"

@@ -89,9 +89,9 @@ def test_conv_bias_before_batchnorm_changes_nothing_in_train_mode(device, seed, 
 def test_the_batch_mean_not_beta_removes_the_conv_bias(device, seed, affine, evidence):
     """p.222, refuted: it is BatchNorm's subtraction of the batch mean that removes a conv bias, not its
     own bias beta. With affine=False (no beta, no weight) the conv's biases -2 to 2 still change nothing in
-    the train-mode output, and their gradient is 0 (below 1e-5 of the conv weight's). What beta does is put
-    a shift back: each channel's mean after BatchNorm is beta (here 0.5 to 3.5) with affine=True, and 0
-    without, whatever the conv bias."""
+    the train-mode output, and their gradient is 0 up to rounding (below 1e-3 of the conv weight's; 50
+    seeds: at most 1.5e-5). What beta does is put a shift back: each channel's mean after BatchNorm is beta
+    (here 0.5 to 3.5) with affine=True, and 0 without, whatever the conv bias."""
     x = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(seed)).to(device)
     conv = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False).to(device)
     bn = nn.BatchNorm2d(8, affine=affine).to(device).train(TRAINING)
@@ -111,7 +111,7 @@ def test_the_batch_mean_not_beta_removes_the_conv_bias(device, seed, affine, evi
     evidence.record(channel_means=channel_means.tolist(), bias_grad_over_weight_grad=bias_grad / weight_grad)
 
     assert_close(out.detach(), without, rtol=1e-4, atol=1e-5)
-    assert bias_grad < 1e-5 * weight_grad, f"expected no gradient for the conv bias: {bias_grad} vs {weight_grad}"
+    assert bias_grad < 1e-3 * weight_grad, f"expected no gradient for the conv bias: {bias_grad} vs {weight_grad}"
     assert_close(channel_means, beta, rtol=0, atol=1e-5)
 
 
