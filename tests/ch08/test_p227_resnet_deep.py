@@ -5,10 +5,11 @@ holds, and the first conv's gradient at 100 blocks with and without the blocks' 
 The gradient measure: 2 ``bars`` images (drawn on the CPU), train mode, loss = mean output, the norm of
 conv1's weight gradient at 100 blocks divided by the same at 10 blocks, for the book's NetResDeep (one
 shared block) and for the same network with distinct blocks. "Without skips" sets ``skip = False`` on the
-blocks, which drops their ``+ x``. 50 seeds on the CPU (torch 1.4 and 2.14): with skips 9.9-25 (shared
-block) and 1.5-6.2 (distinct blocks), the test asks within 100; without skips 82 to 1.9e7 (shared; 100
-seeds: the same lowest) and 1.7e6 to 2.4e7 (distinct), the test asks above 10 and 10,000. (In eval mode
-with fresh running statistics the picture reverses, but training runs in train mode.)
+blocks, which drops their ``+ x``. 50 seeds on the CPU, one thread (torch 1.4 and 2.14): with skips 9.9-25
+(shared block) and 1.5-6.2 (distinct blocks), the test asks within 100; without skips 80 to 1.5e7 (shared)
+and 1.7e6 to 2.2e7 (distinct), the test asks above 10 and 10,000. In eval mode with fresh running
+statistics the picture reverses (with skips 1e10 to 1e17, without exactly 0, 10 seeds), but training runs
+in train mode.
 """
 
 from __future__ import annotations
