@@ -29,6 +29,7 @@ L2 = 0.1
 L1 = 0.1
 ELASTIC = {"l1": 0.1, "l2": 0.05}  # on the two identical inputs
 ELASTIC_SPARSE = {"l1": 0.2, "l2": 0.1}  # on the 20 sparse inputs, one of them duplicated
+RIDGE_SPARSE_L2 = 0.1  # ridge alone on the same inputs, at the Elastic Net's l2
 NEAR_COPY_NOISE = 0.01  # each near-copy is z plus noise of this std of its own (correlation above 0.9997)
 DUPLICATE_NOISE = 0.0  # the duplicated input is z itself (a skeptic's fault makes it a near-copy)
 
@@ -175,7 +176,7 @@ def elastic_net_on_sparse_inputs(seed: int, device, dtype) -> dict:
     y = y.to(device)
     w0 = torch.randn(X.shape[0], X.shape[-1], generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device)
     elastic = reg.proximal_gradient(X, y, w0, steps=600, **ELASTIC_SPARSE)
-    ridge = reg.ridge(X, y, l2=ELASTIC_SPARSE["l2"])
+    ridge = reg.ridge(X, y, l2=RIDGE_SPARSE_L2)
     uninformative = slice(len(reg.INFORMATIVE), X.shape[-1] - 1)
     return {
         "elastic": elastic,
