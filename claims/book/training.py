@@ -50,3 +50,14 @@ def accuracy(model, loader, device=None) -> float:
         total += labels.shape[0]
         correct += int((predicted == labels).sum())
     return correct / total
+
+
+def validate(model, train_loader, val_loader, device=None) -> dict:
+    """Chapter 8's validate() (p1ch8/1_convolution.ipynb In[38]): the accuracy on the training and on the
+    validation set, ``{"train": ..., "val": ...}``, computed as above under ``torch.no_grad()``.
+
+    Like the book's, it never calls ``model.eval()``: it measures the model in whatever mode it is in, and
+    after the book's training loop (which never calls ``model.train()`` or ``model.eval()`` either) that is
+    the train mode a module is built in.
+    """
+    return {name: accuracy(model, loader, device) for name, loader in (("train", train_loader), ("val", val_loader))}

@@ -8,7 +8,7 @@ and the objective is the book's style of penalty added to a mean squared error::
 ``ridge`` solves the pure L2 case in closed form; ``proximal_gradient`` (ISTA) and ``coordinate_descent``
 are the two usual solvers for an L1 part, which has no gradient at 0; ``lasso_exact`` finds the exact L1
 solution of a problem with a few inputs (two nearly identical inputs make the iterative solvers crawl).
-All return ``w [B, d]``.
+All return ``w [B, d]``. ``sparse_problems`` draws the data sets of the sparsity claims.
 Everything here runs on torch 1.4 as on the newest (``claims.compat``'s ``solve`` and
 ``largest_eigenvalue`` pick the API the installed release has).
 """
@@ -21,6 +21,19 @@ import torch
 
 from claims.compat import largest_eigenvalue as _largest_eigenvalue
 from claims.compat import solve as _solve
+
+INFORMATIVE = (3.0, -2.0, 1.5)  # the weights of the first inputs of ``sparse_problems``; the others are 0
+
+
+def sparse_problems(seed: int, dtype: torch.dtype, S: int = 20, n: int = 100, d: int = 20):
+    """``S`` data sets of ``n`` samples, drawn on the CPU from ``seed``: ``d`` standard-normal inputs of which
+    only the first 3 matter (weights ``INFORMATIVE``), ``y = X w + 0.5 * noise``. Returns ``X [S, n, d]``,
+    ``y [S, n]``."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(S, n, d, generator=g, dtype=dtype)
+    w_true = torch.zeros(d, dtype=dtype)
+    w_true[: len(INFORMATIVE)] = torch.tensor(INFORMATIVE, dtype=dtype)
+    return X, X @ w_true + 0.5 * torch.randn(S, n, generator=g, dtype=dtype)
 
 
 def _t(a):

@@ -1,8 +1,9 @@
 """Chapter 8, page 222: batch normalization (nn.BatchNorm2d, as in NetBatchNorm), and why the conv before
 it takes bias=False.
 
-Inputs are drawn on the CPU and moved, so every device normalizes the same numbers. No margin here rests
-on chance: each follows from the channels' set shifts and scales or the conv's set biases.
+Inputs are drawn on the CPU and moved, so every device normalizes the same numbers; float64 statistics are
+computed on the CPU. No margin here rests on chance: each follows from the channels' set shifts and scales or
+the conv's set biases.
 """
 
 import pytest
@@ -13,6 +14,10 @@ from claims.compat import assert_close
 
 SCALES, SHIFTS = [0.1, 1.0, 10.0, 100.0], [-5.0, 0.0, 3.0, 50.0]
 DIMS = (0, 2, 3)  # batch, height, width: what BatchNorm2d averages over, per channel
+BIASES = torch.linspace(-2, 2, 8)  # a conv's 8 biases
+# What the experiments do, read when a test runs; a skeptic's fault changes one.
+TRAINING = True  # the mode the train-mode claims measure BatchNorm in
+BIAS_AFTER_BATCHNORM = False  # the book's order: the conv's bias, then BatchNorm
 
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
@@ -31,10 +36,10 @@ def test_batchnorm_gives_each_channel_mean_0_variance_1(device, seed, evidence):
     exactly var / (var + eps) of its input's, 0.99900 for the first (var 0.01, eps 1e-5). Then it applies
     weight * . + bias."""
     x = channels_with_their_own_scale(seed, device)
-    bn = nn.BatchNorm2d(4).to(device).train()
+    bn = nn.BatchNorm2d(4).to(device).train(TRAINING)
     y = bn(x)
-    in_var = x.double().var(dim=DIMS, unbiased=False)
-    mean, var = y.double().mean(dim=DIMS), y.double().var(dim=DIMS, unbiased=False)
+    in_var = x.cpu().double().var(dim=DIMS, unbiased=False)
+    mean, var = y.cpu().double().mean(dim=DIMS), y.cpu().double().var(dim=DIMS, unbiased=False)
     evidence.record(channel_means=mean.tolist(), channel_variances=var.tolist())
 
     assert_close(mean, torch.zeros_like(mean), rtol=0, atol=1e-5)
@@ -45,31 +50,69 @@ def test_batchnorm_gives_each_channel_mean_0_variance_1(device, seed, evidence):
     assert_close(bn(x), y * bn.weight[None, :, None, None] + bn.bias[None, :, None, None], rtol=1e-5, atol=1e-5)
 
 
+def conv_then_batchnorm(conv, bn, x, bias):
+    """The book's order: a conv with ``bias`` (per channel), then BatchNorm, ``bn(conv(x) + bias)``; with
+    BIAS_AFTER_BATCHNORM the bias comes after instead, ``bn(conv(x)) + bias``."""
+    out, b = conv(x), bias[None, :, None, None]
+    return bn(out) + b if BIAS_AFTER_BATCHNORM else bn(out + b)
+
+
 @pytest.mark.claim("ch08.conv-bias-before-batchnorm-is-redundant")
 def test_conv_bias_before_batchnorm_changes_nothing_in_train_mode(device, seed, evidence):
-    """p.222: the same conv weights with and without a bias give the same BatchNorm output in train mode
-    (the batch mean absorbs the bias). In eval mode the running mean has absorbed only 1 - 0.9**k of it
-    after k train batches, so the outputs differ by 0.9**k * b / sqrt(running_var + eps)."""
+    """p.222: the same conv weights with biases -2 to 2 and without give the same BatchNorm output in
+    train mode (the batch mean removes the bias). In eval mode the running mean has taken in only 1 - 0.9**k
+    of it after k train batches, so the outputs differ by 0.9**k * b / sqrt(running_var + eps) (times the
+    BatchNorm weight, 1)."""
     g = torch.Generator().manual_seed(seed)
-    with_bias = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=True).to(device)
-    no_bias = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False).to(device)
-    with torch.no_grad():
-        no_bias.weight.copy_(with_bias.weight)
-        with_bias.bias.copy_(torch.linspace(-2, 2, 8))
+    conv = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False).to(device)
+    bias, no_bias = BIASES.to(device), torch.zeros(8, device=device)
     bn_b, bn_nb = nn.BatchNorm2d(8).to(device), nn.BatchNorm2d(8).to(device)
     k = 5
     for _ in range(k):
         x = torch.rand(16, 3, 8, 8, generator=g).to(device)
-        assert_close(bn_b(with_bias(x)), bn_nb(no_bias(x)), rtol=1e-4, atol=1e-5)
+        with torch.no_grad():
+            assert_close(conv_then_batchnorm(conv, bn_b, x, bias), conv_then_batchnorm(conv, bn_nb, x, no_bias))
     bn_b.eval()
     bn_nb.eval()
     x = torch.rand(16, 3, 8, 8, generator=g).to(device)
-    gap = bn_b(with_bias(x)) - bn_nb(no_bias(x))
-    expected = 0.9**k * with_bias.bias / torch.sqrt(bn_b.running_var + bn_b.eps)
-    evidence.record(eval_gap_per_channel=gap.mean(dim=DIMS).tolist(), bias=with_bias.bias.tolist())
+    with torch.no_grad():
+        gap = conv_then_batchnorm(conv, bn_b, x, bias) - conv_then_batchnorm(conv, bn_nb, x, no_bias)
+    expected = 0.9**k * bias / torch.sqrt(bn_b.running_var + bn_b.eps)
+    evidence.record(eval_gap_per_channel=gap.mean(dim=DIMS).tolist(), bias=bias.tolist())
 
-    assert_close(gap, expected[None, :, None, None].detach().expand_as(gap), rtol=1e-3, atol=1e-4)
+    assert_close(gap, expected[None, :, None, None].expand_as(gap), rtol=1e-3, atol=1e-4)
     assert gap.abs().max() > 0.1, f"in eval mode the bias survives: gap {gap.abs().max().item()}"
+
+
+@pytest.mark.claim("ch08.batchnorm-beta-makes-the-conv-bias-redundant")
+@pytest.mark.parametrize("affine", [True, False], ids=["with-beta", "affine-false"])
+def test_the_batch_mean_not_beta_removes_the_conv_bias(device, seed, affine, evidence):
+    """p.222, refuted: it is BatchNorm's subtraction of the batch mean that removes a conv bias, not its
+    own bias beta. With affine=False (no beta, no weight) the conv's biases -2 to 2 still change nothing in
+    the train-mode output, and their gradient is 0 up to rounding (below 1e-3 of the conv weight's; 50
+    seeds: at most 1.5e-5). What beta does is put a shift back: each channel's mean after BatchNorm is beta
+    (here 0.5 to 3.5) with affine=True, and 0 without, whatever the conv bias."""
+    x = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(seed)).to(device)
+    conv = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False).to(device)
+    bn = nn.BatchNorm2d(8, affine=affine).to(device).train(TRAINING)
+    beta = torch.linspace(0.5, 3.5, 8, dtype=torch.float64, device="cpu")
+    if affine:
+        with torch.no_grad():
+            bn.bias.copy_(beta)
+    else:
+        beta = torch.zeros_like(beta)  # no beta: no shift
+    bias = BIASES.to(device).requires_grad_()
+    out = conv_then_batchnorm(conv, bn, x, bias)
+    with torch.no_grad():
+        without = conv_then_batchnorm(conv, bn, x, torch.zeros(8, device=device))
+    (out * torch.linspace(-1, 1, out.numel()).view_as(out).to(device)).sum().backward()  # any loss will do
+    bias_grad, weight_grad = bias.grad.abs().max().item(), conv.weight.grad.abs().max().item()
+    channel_means = out.detach().cpu().double().mean(dim=DIMS)
+    evidence.record(channel_means=channel_means.tolist(), bias_grad_over_weight_grad=bias_grad / weight_grad)
+
+    assert_close(out.detach(), without, rtol=1e-4, atol=1e-5)
+    assert bias_grad < 1e-3 * weight_grad, f"expected no gradient for the conv bias: {bias_grad} vs {weight_grad}"
+    assert_close(channel_means, beta, rtol=0, atol=1e-5)
 
 
 @pytest.mark.claim("ch08.batchnorm-running-stats-update-in-train-and-serve-in-eval")

@@ -16,6 +16,8 @@ from claims.book.training import accuracy, training_loop
 from claims.compat import full_float32
 from fixtures.images import bars
 
+loss_fn = torch.nn.CrossEntropyLoss()  # the training loss (a skeptic's fault trains on neither-class images too)
+
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
@@ -39,24 +41,23 @@ def neither_class(n: int, generator) -> dict[str, torch.Tensor]:
     }
 
 
+def training_batches(generator):
+    """The training set: 128 bars images in batches of 16."""
+    imgs, labels = bars(128, generator)
+    return list(zip(imgs.split(16), labels.split(16)))
+
+
 def train_and_ask(seed: int, device):
     """The book's Net trained (Adam, lr 3e-3, 10 epochs over 128 bars images in batches of 16) to tell
     horizontal from vertical bars; its validation accuracy on 64 new bars, and its softmax on 32 images of
     each kind of neither class."""
     cpu = torch.Generator().manual_seed(seed)
-    imgs, labels = bars(128, cpu)
+    batches = training_batches(cpu)
     torch.manual_seed(seed)
     model = Net().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     with full_float32(deterministic=True):
-        training_loop(
-            10,
-            optimizer,
-            model,
-            torch.nn.CrossEntropyLoss(),
-            list(zip(imgs.split(16), labels.split(16))),
-            device=device,
-        )
+        training_loop(10, optimizer, model, loss_fn, batches, device=device)
         val_accuracy = accuracy(model, [bars(64, cpu)], device=device)
         with torch.no_grad():
             probs = {kind: torch.softmax(model(x.to(device)), dim=1) for kind, x in neither_class(32, cpu).items()}

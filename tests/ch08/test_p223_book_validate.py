@@ -1,0 +1,187 @@
+"""Chapter 8, page 223, and the book's code: its validate() measures NetDropout and NetBatchNorm in train mode.
+
+The book's validate() (p1ch8/1_convolution.ipynb In[38], ``claims.book.training.validate``) runs the model
+under ``torch.no_grad()`` and never calls ``model.eval()``; its training loop never calls ``model.train()``
+or ``model.eval()`` either, and a module is built in train mode. So the accuracies the notebook printed after
+training NetDropout (In[48]) and NetBatchNorm (In[50]) were measured with dropout on and with BatchNorm
+normalizing each batch by its own statistics.
+
+Here each model is trained with the book's loop on two-class bars images (bold bars, Adam, lr 3e-3, 3 epochs
+over 128 images in batches of 16, from the test's seed; at n_chans1 = 16, half the book's width, so both train
+in well under a second: validate() is the same for any width or training), then measured by validate() as
+the book ran it, and again after ``model.eval()``. 50 seeds on the CPU, validation accuracy (128 new images):
+
+- NetDropout: validate() reported 0.55-0.80 where eval mode gives 0.63-0.82; eval mode was higher in 35 of
+  the 50 seeds, by 0.03 on average (-0.04 to 0.10); a second run of the validation set changes 10-50 of its
+  128 predictions (dropout draws anew), and 5-39 differ from eval mode's.
+- NetBatchNorm: validate() reported 0.81-1.00 where eval mode gives 0.79-1.00; the two differ in 41 of the
+  50 seeds, validate() higher in 35 (eval mode 0.02 lower on average, -0.12 to 0.02); batched by 64 or by
+  128, the same image's train-mode outputs differ by 0.0053-0.24 at most.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+
+from claims.book.models import NetBatchNorm, NetDropout
+from claims.book.training import training_loop, validate
+from claims.compat import assert_close, full_float32
+from fixtures.images import bars
+
+CLAIM = "ch08.book-validate-measures-dropout-and-batchnorm-models-in-train-mode"
+WIDTH, EPOCHS = 16, 3  # a small model trained briefly: validate() is the same whatever the width and the training
+BOLD = {"bar_length": 24, "bar_width": 6}  # bold bars, which the models tell apart after 3 epochs
+MODELS = {"NetDropout": NetDropout, "NetBatchNorm": NetBatchNorm}
+
+# Many small ops: one CPU thread (the conftest fixture says why).
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
+
+
+def trained(name: str, seed: int, device):
+    """The model trained by the book's loop, and the two loaders the book's validate() reads: the training
+    batches, and 128 new images in batches of 64 (the book's batch size). Data drawn on the CPU."""
+    cpu = torch.Generator().manual_seed(seed)
+    imgs, labels = bars(128, cpu, **BOLD)
+    val_imgs, val_labels = bars(128, cpu, **BOLD)
+    train_loader = list(zip(imgs.split(16), labels.split(16)))
+    val_loader = list(zip(val_imgs.split(64), val_labels.split(64)))
+    torch.manual_seed(seed)
+    model = MODELS[name](n_chans1=WIDTH).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    with full_float32(deterministic=True):  # CUDA: the same convolution algorithm in every pass
+        training_loop(EPOCHS, optimizer, model, nn.CrossEntropyLoss(), train_loader, device=device)
+    return model, train_loader, val_loader
+
+
+def watching(model, run):
+    """``run()``'s result, the `training` flags the Dropout2d and BatchNorm2d layers ran with inside it, and
+    the model's outputs in the order it made them (on the CPU)."""
+    modes, outputs = set(), []
+    layers = [m for m in model.modules() if isinstance(m, (nn.Dropout2d, nn.BatchNorm2d))]
+    hooks = [layer.register_forward_pre_hook(lambda module, inputs: modes.add(module.training)) for layer in layers]
+    hooks.append(model.register_forward_hook(lambda module, inputs, output: outputs.append(output.detach().cpu())))
+    try:
+        with full_float32(deterministic=True):  # CUDA: the same convolution algorithm in every pass
+            return run(), modes, outputs
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+@torch.no_grad()
+def in_one_batch(model, imgs, device):
+    """The model's outputs for all of ``imgs`` fed as one batch, on the CPU."""
+    with full_float32(deterministic=True):
+        return model(imgs.to(device)).cpu()
+
+
+def batches_tracked(model) -> list[int]:
+    """How many batches each BatchNorm2d layer has taken into its running statistics."""
+    return [int(m.num_batches_tracked) for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+
+
+def measured(name: str, seed: int, device) -> dict:
+    """validate() as the book ran it and after model.eval(): the accuracies, the layers' modes inside it, the
+    batches it took into the running statistics, and the validation outputs (batches of 64, as validate() fed
+    them) against the same 128 images fed again as one batch."""
+    model, train_loader, val_loader = trained(name, seed, device)
+    val_imgs, n_val = torch.cat([x for x, _ in val_loader]), len(val_loader)
+    before = batches_tracked(model)
+    book, modes, outputs = watching(model, lambda: validate(model, train_loader, val_loader, device))
+    taken_in = [after - earlier for after, earlier in zip(batches_tracked(model), before)]
+    train_mode = {"validate": torch.cat(outputs[-n_val:]), "again_in_one_batch": in_one_batch(model, val_imgs, device)}
+    model.eval()
+    after_eval, _, outputs = watching(model, lambda: validate(model, train_loader, val_loader, device))
+    eval_mode = {"validate": torch.cat(outputs[-n_val:]), "again_in_one_batch": in_one_batch(model, val_imgs, device)}
+    return {
+        "book": book,
+        "after_eval": after_eval,
+        "modes": modes,
+        "batches_taken_into_running_stats": taken_in,
+        "train_mode": train_mode,
+        "eval_mode": eval_mode,
+        "n_batches": len(train_loader) + n_val,
+    }
+
+
+def changed_predictions(a: torch.Tensor, b: torch.Tensor) -> int:
+    return int((a.argmax(1) != b.argmax(1)).sum())
+
+
+@pytest.mark.claim(CLAIM)
+def test_book_validate_measures_netdropout_with_dropout_on(device, seed, evidence):
+    """p.223, the book's code: inside validate() NetDropout's Dropout2d layers are in train mode, so the
+    accuracy it reports is one random draw of dropped channels: a second run of the same 128 validation
+    images changes some of the predictions, and they are not those of the model in eval mode, which are
+    the same every run. (50 seeds: 10-50 of 128 changed by a second run, 5-39 differ from eval mode's.)"""
+    run = measured("NetDropout", seed, device)
+    first, second = run["train_mode"]["validate"], run["train_mode"]["again_in_one_batch"]  # no BatchNorm here:
+    in_eval_mode = run["eval_mode"]["validate"]  # the batching changes nothing, the dropout draws do
+    evidence.record(
+        validate_as_the_book_ran_it=run["book"],
+        validate_after_eval=run["after_eval"],
+        changed_by_a_second_run=changed_predictions(first, second),
+        differing_from_eval_mode=changed_predictions(first, in_eval_mode),
+    )
+
+    assert run["modes"] == {True}, f"expected validate() to run the dropout layers in train mode: {run['modes']}"
+    assert changed_predictions(first, second) > 0, "expected dropout to redraw its channels on a second run"
+    assert changed_predictions(first, in_eval_mode) > 0, "expected other predictions than eval mode's"
+    assert_close(in_eval_mode, run["eval_mode"]["again_in_one_batch"], rtol=1e-5, atol=1e-5)  # no dropout
+
+
+@pytest.mark.claim(CLAIM)
+def test_book_validate_measures_netbatchnorm_on_batch_statistics(device, seed, evidence):
+    """p.223, the book's code: inside validate() NetBatchNorm's BatchNorm layers are in train mode, so each
+    validation batch is normalized with its own statistics: an image's output depends on the batch it is in
+    (the 128 validation images in two batches of 64 and in one of 128 give outputs up to 0.0053-0.24
+    apart over 50 seeds; the test asks 1e-3), where in eval mode it does not; and validate() takes every batch it
+    measures into the running statistics (10: 8 training batches and 2 validation batches)."""
+    run = measured("NetBatchNorm", seed, device)
+    by_64, by_128 = run["train_mode"]["validate"], run["train_mode"]["again_in_one_batch"]
+    batch_effect = (by_64 - by_128).abs().max().item()
+    evidence.record(
+        validate_as_the_book_ran_it=run["book"],
+        validate_after_eval=run["after_eval"],
+        train_mode_output_change_with_the_batch=batch_effect,
+        differing_from_eval_mode=changed_predictions(by_64, run["eval_mode"]["validate"]),
+    )
+
+    assert run["modes"] == {True}, f"expected validate() to run BatchNorm in train mode: {run['modes']}"
+    taken_in = run["batches_taken_into_running_stats"]
+    assert taken_in == [run["n_batches"]] * 2, f"expected each BatchNorm to take in the 10 batches, took {taken_in}"
+    assert batch_effect > 1e-3, f"expected the outputs to depend on the batch in train mode: {batch_effect}"
+    eval_mode = run["eval_mode"]
+    assert_close(eval_mode["validate"], eval_mode["again_in_one_batch"], rtol=1e-5, atol=1e-5)  # running statistics
+
+
+@pytest.mark.sweep
+def test_sweep_book_validate_against_eval_mode(device):
+    """validate()'s validation accuracy in train mode against eval mode, over 50 seeds, for both models."""
+    ranges = {}
+    for name in MODELS:
+        runs = [measured(name, seed, device) for seed in range(50)]
+        gaps = [r["after_eval"]["val"] - r["book"]["val"] for r in runs]
+        train, again = ([r["train_mode"][key] for r in runs] for key in ("validate", "again_in_one_batch"))
+        flips = [changed_predictions(t, r["eval_mode"]["validate"]) for t, r in zip(train, runs)]
+        repeat = [changed_predictions(t, a) for t, a in zip(train, again)]
+        batch = [(t - a).abs().max().item() for t, a in zip(train, again)]
+        ranges[name] = {
+            "book_val": (min(r["book"]["val"] for r in runs), max(r["book"]["val"] for r in runs)),
+            "eval_val": (min(r["after_eval"]["val"] for r in runs), max(r["after_eval"]["val"] for r in runs)),
+            "eval_minus_book": (min(gaps), sum(gaps) / len(gaps), max(gaps)),
+            "eval_higher": sum(g > 0 for g in gaps),
+            "differ": sum(g != 0 for g in gaps),
+            "flips_vs_eval": (min(flips), max(flips)),
+            "flips_second_run": (min(repeat), max(repeat)),
+            "batch_dependence": (min(batch), max(batch)),
+        }
+        assert all(r["modes"] == {True} for r in runs), name
+    print(ranges)
+    assert ranges["NetDropout"]["flips_second_run"][0] > 0 and ranges["NetDropout"]["flips_vs_eval"][0] > 0, ranges
+    assert ranges["NetBatchNorm"]["batch_dependence"][0] > 1e-3, ranges
+    # The accuracies: validate()'s below eval mode's for NetDropout in most seeds (35 of 50), NetBatchNorm's
+    # other than eval mode's in most (41 of 50).
+    assert ranges["NetDropout"]["eval_higher"] >= 30 and ranges["NetBatchNorm"]["differ"] >= 30, ranges
