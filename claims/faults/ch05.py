@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from claims.book import thermometer
-from claims.faults import fault
+from claims.faults import fault, replace, replace_code
 
 # -- the book's code (claims.book.thermometer) --------------------------------------------------------
 
@@ -29,25 +29,19 @@ def _grad_fn_without_the_2(t_u, t_c, t_p, w, b):
 @fault("book-loss-fn-sums-the-squares")
 def book_loss_fn_sums_the_squares():
     """The book's loss_fn returns the sum of the squared differences instead of their mean."""
-    with pytest.MonkeyPatch.context() as mp:  # its code, so every module that imported it sees the change
-        mp.setattr(thermometer.loss_fn, "__code__", _summed_loss_fn.__code__)
-        yield
+    yield from replace_code(thermometer.loss_fn, _summed_loss_fn)  # tests import it by name
 
 
 @fault("book-grad-fn-drops-the-factor-2")
 def book_grad_fn_drops_the_factor_2():
     """The book's hand-written grad_fn forgets the 2 of d(x**2)/dx: it returns half the gradient."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(thermometer.grad_fn, "__code__", _grad_fn_without_the_2.__code__)
-        yield
+    yield from replace_code(thermometer.grad_fn, _grad_fn_without_the_2)
 
 
 @fault("thermometer-t-un-is-the-raw-t-u")
 def thermometer_t_un_is_the_raw_t_u():
     """The normalized input t_un is the raw t_u (the book's 0.1 * is forgotten)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(thermometer.Thermometer, "t_un", property(lambda self: self.t_u))
-        yield
+    yield from replace(thermometer.Thermometer, "t_un", property(lambda self: self.t_u))
 
 
 # -- losses and element-wise operations ---------------------------------------------------------------
@@ -56,17 +50,13 @@ def thermometer_t_un_is_the_raw_t_u():
 @fault("mse-loss-computes-the-absolute-error")
 def mse_loss_computes_the_absolute_error():
     """F.mse_loss (and nn.MSELoss) computes the absolute error, F.l1_loss, instead of the squared one."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "mse_loss", lambda input, target, *args, **kwargs: F.l1_loss(input, target, *args, **kwargs))
-        yield
+    yield from replace(F, "mse_loss", lambda input, target, *args, **kwargs: F.l1_loss(input, target, *args, **kwargs))
 
 
 @fault("abs-is-smoothed-near-zero")
 def abs_is_smoothed_near_zero():
     """Tensor.abs computes sqrt(x**2 + 1e-8), whose gradient shrinks to 0 near 0 as the square's does."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "abs", lambda self: torch.sqrt(self * self + 1e-8))
-        yield
+    yield from replace(torch.Tensor, "abs", lambda self: torch.sqrt(self * self + 1e-8))
 
 
 @fault("ones-of-empty-shape-is-one-dim")
@@ -80,9 +70,7 @@ def ones_of_empty_shape_is_one_dim():
             return ones(1, **kwargs)
         return ones(*size, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "ones", one_dim)
-        yield
+    yield from replace(torch, "ones", one_dim)
 
 
 @fault("tensor-size-reverses-its-dims")
@@ -95,9 +83,7 @@ def tensor_size_reverses_its_dims():
             return size(self, *args, **kwargs)
         return torch.Size(reversed(size(self)))
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "size", reversed_size)
-        yield
+    yield from replace(torch.Tensor, "size", reversed_size)
 
 
 @fault("broadcast-product-drops-size-one-dims")
@@ -111,9 +97,7 @@ def broadcast_product_drops_size_one_dims():
             return out.squeeze()
         return out
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "__mul__", squeezing)
-        yield
+    yield from replace(torch.Tensor, "__mul__", squeezing)
 
 
 @fault("in-place-mul-resizes-its-left-operand")
@@ -126,9 +110,7 @@ def in_place_mul_resizes_its_left_operand():
             return self.set_(mul_(self.expand(torch.broadcast_tensors(self, other)[0].shape).clone(), other))
         return mul_(self, other)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "mul_", resizing)
-        yield
+    yield from replace(torch.Tensor, "mul_", resizing)
 
 
 # -- autograd --------------------------------------------------------------------------------------------
@@ -177,36 +159,28 @@ def no_grad_does_not_stop_tracking():
         def __exit__(self, *exc):
             return False
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "no_grad", tracking)
-        yield
+    yield from replace(torch, "no_grad", tracking)
 
 
 @fault("set-grad-enabled-false-keeps-tracking")
 def set_grad_enabled_false_keeps_tracking():
     """torch.set_grad_enabled(False), as a call or a context manager, leaves autograd on."""
     set_grad_enabled = torch.set_grad_enabled
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "set_grad_enabled", lambda mode: set_grad_enabled(True))
-        yield
+    yield from replace(torch, "set_grad_enabled", lambda mode: set_grad_enabled(True))
 
 
 @fault("detach-copies")
 def detach_copies():
     """Tensor.detach() returns a copy of the data instead of a tensor on the same storage."""
     detach = torch.Tensor.detach
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "detach", lambda self: detach(self).clone())
-        yield
+    yield from replace(torch.Tensor, "detach", lambda self: detach(self).clone())
 
 
 @fault("detach-keeps-tracking")
 def detach_keeps_tracking():
     """Tensor.detach() of a tensor that requires grad returns a tracked view of it instead of an untracked one."""
     detach = torch.Tensor.detach
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "detach", lambda self: self.view_as(self) if self.requires_grad else detach(self))
-        yield
+    yield from replace(torch.Tensor, "detach", lambda self: self.view_as(self) if self.requires_grad else detach(self))
 
 
 # -- optimizers ------------------------------------------------------------------------------------------
@@ -224,9 +198,7 @@ def _during_step(optimizer_class, change):
         finally:
             undo()
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(optimizer_class, "step", changed)
-        yield
+    yield from replace(optimizer_class, "step", changed)
 
 
 def _set_in_groups(optimizer, key, values):
@@ -285,9 +257,7 @@ def adam_ignores_weight_decay():
 def randperm_does_not_shuffle():
     """torch.randperm(n) returns 0..n-1 in order."""
     randperm = torch.randperm
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
-        yield
+    yield from replace(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
 
 
 @fault("tanh-is-linear")
@@ -302,9 +272,7 @@ def tanh_is_linear():
 @fault("dropout-drops-nothing")
 def dropout_drops_nothing():
     """F.dropout (and nn.Dropout) in training mode returns its input unchanged: no unit is dropped."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "dropout", lambda input, p=0.5, training=True, inplace=False: input)
-        yield
+    yield from replace(F, "dropout", lambda input, p=0.5, training=True, inplace=False: input)
 
 
 @fault("global-randn-returns-zeros")
@@ -316,14 +284,10 @@ def global_randn_returns_zeros():
         drawn = randn(*args, **kwargs)
         return drawn if kwargs.get("generator") is not None else torch.zeros_like(drawn)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "randn", zeros)
-        yield
+    yield from replace(torch, "randn", zeros)
 
 
 @fault("tensor-zero-does-nothing")
 def tensor_zero_does_nothing():
     """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "zero_", lambda self: self)
-        yield
+    yield from replace(torch.Tensor, "zero_", lambda self: self)
