@@ -20,13 +20,15 @@ exactly as it would alone. What one of them computes is the book's loop (pages 1
 that network 0 of a batch follows it epoch by epoch.
 
 The data are noisy readings of a straight line, like the thermometer's: x uniform in [-1, 1],
-y = x + 0.3 * noise (``curved=True``: y = sin(pi x) + 0.1 * noise). Each network has its own training
-points, its own 128 validation points and its own initialization. The first layer starts wide, uniform
-in [-5, 5], so that its tanh units can bend sharply enough to chase the noise within 150 epochs of
+y = x + 0.3 * noise (``truth="sine"``: y = sin(pi x) + 0.1 * noise, a curve). Each network has its own
+training points, its own 128 validation points and its own initialization. The first layer starts wide,
+uniform in [-5, 5], so that its tanh units can bend sharply enough to chase the noise within 150 epochs of
 full-batch Adam (lr 3e-2); the output layer starts as nn.Linear(32, 1) does, uniform in
 [-1/sqrt(32), 1/sqrt(32)]. Every remedy reuses the baseline's points and initialization (the smaller
 model keeps the first units of the full one, the larger sample the first 16 points), so each comparison
-is paired, network by network.
+is paired, network by network. ``repeats`` trains on the same points repeated (more samples, no new data);
+``input_noise`` augments the data: every epoch ``noisy_copies`` copies of each point, each with fresh noise
+on its input.
 
 Every random number (data, initialization, input noise, dropout masks) is drawn on the CPU and moved to
 the device, so a CUDA run sees the same numbers as the CPU run; the training is in full float32 (no TF32).
@@ -55,13 +57,9 @@ EVERY = 10  # record the losses every 10 epochs
 LR = 3e-2
 GRID = 201  # points of [-1, 1] on which the fitted curves are compared
 
-# The page-131 remedies, each one change from the baseline.
-REMEDIES = {
-    "more_data": {"n_train": N_MAX},
-    "regularization": {"weight_decay": 2e-3},  # Adam's weight_decay: the loss plus 1e-3 * sum of squared weights
-    "noise_augmentation": {"input_noise": 0.2},  # fresh noise (std 0.2) on the training inputs every epoch
-    "smaller_model": {"hidden": 4},
-    "dropout": {"dropout": 0.5},  # on the hidden units while training
+TRUTHS = {  # the relation the points are drawn from, and the noise's standard deviation
+    "line": (lambda x: x, 0.3),
+    "sine": (lambda x: torch.sin(math.pi * x), 0.1),
 }
 
 
@@ -99,15 +97,16 @@ class Curves:
         return self.total_variation.mean().item()
 
 
-def make_data(seed: int, n_train: int = N_TRAIN, curved: bool = False):
-    """Every network's training and validation points, on the CPU: x [networks, points, 1] and y."""
+def make_data(seed: int, n_train: int = N_TRAIN, truth: str = "line", repeats: int = 1):
+    """Every network's training and validation points, on the CPU: x [networks, points, 1] and y; the first
+    ``n_train`` points, each ``repeats`` times."""
     g = torch.Generator().manual_seed(seed)
-    truth, sigma = (lambda x: torch.sin(math.pi * x), 0.1) if curved else (lambda x: x, 0.3)
+    relation, sigma = TRUTHS[truth]
     x = torch.rand(N_NETS, N_MAX, 1, generator=g) * 2 - 1
     x_val = torch.rand(N_NETS, N_VAL, 1, generator=g) * 2 - 1
-    y = truth(x) + sigma * torch.randn(x.shape, generator=g)
-    y_val = truth(x_val) + sigma * torch.randn(x_val.shape, generator=g)
-    return x[:, :n_train], y[:, :n_train], x_val, y_val
+    y = relation(x) + sigma * torch.randn(x.shape, generator=g)
+    y_val = relation(x_val) + sigma * torch.randn(x_val.shape, generator=g)
+    return x[:, :n_train].repeat(1, repeats, 1), y[:, :n_train].repeat(1, repeats, 1), x_val, y_val
 
 
 def init_params(seed: int, hidden: int = HIDDEN):
@@ -134,9 +133,11 @@ def train(
     seed: int = 0,
     hidden: int = HIDDEN,
     n_train: int = N_TRAIN,
-    curved: bool = False,
+    truth: str = "line",
+    repeats: int = 1,
     weight_decay: float = 0.0,
     input_noise: float = 0.0,
+    noisy_copies: int = 1,
     dropout: float = 0.0,
 ) -> Curves:
     """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting (the
@@ -144,21 +145,24 @@ def train(
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
         # tensors of a few thousand elements: on the CPU the thread pool costs more than it saves
         torch.manual_seed(seed + 2)  # the CPU stream of the input noise and the dropout masks
-        return _train(device, seed, hidden, n_train, curved, weight_decay, input_noise, dropout)
+        data, noise = (n_train, truth, repeats), (input_noise, noisy_copies)
+        return _train(device, seed, hidden, data, weight_decay, noise, dropout)
 
 
-def _train(device, seed, hidden, n_train, curved, weight_decay, input_noise, dropout) -> Curves:
-    x, y, x_val, y_val = (t.to(device) for t in make_data(seed, n_train, curved))
+def _train(device, seed, hidden, data, weight_decay, noise, dropout) -> Curves:
+    x, y, x_val, y_val = (t.to(device) for t in make_data(seed, *data))
     params = [p.to(device).requires_grad_() for p in init_params(seed, hidden)]
     w1, b1, w2, b2 = params
     optimizer = torch.optim.Adam([{"params": [w1, w2], "weight_decay": weight_decay}, {"params": [b1, b2]}], lr=LR)
     train_curve, val_curve = [], []
+    input_noise, copies = noise
+    x_fit, y_fit = (x.repeat(1, copies, 1), y.repeat(1, copies, 1)) if input_noise else (x, y)
     for epoch in range(1, EPOCHS + 1):
-        x_in = x + (input_noise * torch.randn(x.shape)).to(device) if input_noise else x
+        x_in = x_fit + (input_noise * torch.randn(x_fit.shape)).to(device) if input_noise else x_fit
         h = torch.tanh(torch.baddbmm(b1, x_in, w1))
         if dropout:  # nn.Dropout's mask (zeros with probability p, 1 / (1 - p) elsewhere), drawn on the CPU
             h = h * F.dropout(torch.ones(h.shape), p=dropout, training=True).to(device)
-        losses = ((torch.baddbmm(b2, h, w2) - y) ** 2).mean(dim=(1, 2))  # one loss per network
+        losses = ((torch.baddbmm(b2, h, w2) - y_fit) ** 2).mean(dim=(1, 2))  # one loss per network
         optimizer.zero_grad()
         losses.sum().backward()
         optimizer.step()
@@ -202,11 +206,6 @@ def _book_loop(net, seed, hidden):
     return curve
 
 
-def page_131_runs(device, seed: int = 0) -> dict:
-    """Every setting the page-131 claims compare, on data seed ``seed``: the baseline, each remedy, and
-    on the curved data one tanh unit and 32; Curves by name."""
-    runs = {"baseline": train(device, seed)}
-    runs.update({name: train(device, seed, **change) for name, change in REMEDIES.items()})
-    runs["curve_1_unit"] = train(device, seed, hidden=1, curved=True)
-    runs["curve_32_units"] = train(device, seed, curved=True)
-    return runs
+def runs(device, settings: dict, seed: int = 0) -> dict:
+    """Curves by name, one per setting: ``settings`` maps a name to the keyword arguments of ``train``."""
+    return {name: train(device, seed, **setting) for name, setting in settings.items()}

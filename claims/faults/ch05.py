@@ -1,7 +1,9 @@
 """Faults that reach the claims of chapter 5 (the shared ones are in ``torch_core``).
 
-Each breaks one behaviour of PyTorch, or of the book's chapter-5 code as ``claims.book.thermometer``
-rebuilds it, and works on every torch from 1.4 on.
+Each planted fault breaks one behaviour of PyTorch, or of the book's chapter-5 code as
+``claims.book.thermometer`` rebuilds it, and works on every torch from 1.4 on. Each skeptic's fault (at the
+end) keeps both right and changes a setting of an experiment, as a doubting reader would, so that the
+claim's statement would be false there; the claim's tests must go red under it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from claims.book import thermometer
-from claims.faults import fault, replace, replace_code
+from claims.faults import fault, replace, replace_code, skeptic
 
 # -- the book's code (claims.book.thermometer) --------------------------------------------------------
 
@@ -260,6 +262,12 @@ def randperm_does_not_shuffle():
     yield from replace(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
 
 
+@fault("roll-does-not-shift")
+def roll_does_not_shift():
+    """torch.roll returns a copy of its input, not shifted."""
+    yield from replace(torch, "roll", lambda input, shifts, dims=None: input.clone())
+
+
 @fault("tanh-is-linear")
 def tanh_is_linear():
     """torch.tanh (and nn.Tanh) returns its input: a network of such units computes a straight line."""
@@ -291,3 +299,56 @@ def global_randn_returns_zeros():
 def tensor_zero_does_nothing():
     """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
     yield from replace(torch.Tensor, "zero_", lambda self: self)
+
+
+# -- skeptic's faults: page 131, the settings of tests/ch05/test_p131_overfitting.py ---------------------------
+
+P131 = "tests.ch05.test_p131_overfitting"
+
+
+@skeptic("overfitting-net-has-2-units")
+def overfitting_net_has_2_units():
+    """The network that should overfit has 2 hidden units, too few to chase the noise of its 16 points."""
+    yield from replace(P131, "BASELINE", {"hidden": 2})
+
+
+@skeptic("more-data-is-the-same-points-repeated")
+def more_data_is_the_same_points_repeated():
+    """The 64 training samples of "more data" are the 16 points, each 4 times: more samples, no new data."""
+    yield from replace(P131, "MORE_DATA", {"n_train": 16, "repeats": 4})
+
+
+@skeptic("weight-decay-so-strong-it-underfits")
+def weight_decay_so_strong_it_underfits():
+    """The L2 penalty is Adam's weight_decay 10 instead of 2e-3: the curve is flattened below the line's slope."""
+    yield from replace(P131, "REGULARIZATION", {"weight_decay": 10.0})
+
+
+@skeptic("input-noise-so-strong-it-underfits")
+def input_noise_so_strong_it_underfits():
+    """The augmenting noise on the inputs has std 0.6 instead of 0.15, as wide as the inputs' own spread."""
+    yield from replace(P131, "NOISE_AUGMENTATION", {"input_noise": 0.6, "noisy_copies": 8})
+
+
+@skeptic("dropout-so-strong-it-underfits")
+def dropout_so_strong_it_underfits():
+    """Dropout drops 90% of the hidden units while training instead of 50%."""
+    yield from replace(P131, "DROPOUT", {"dropout": 0.9})
+
+
+@skeptic("smaller-model-so-small-it-underfits")
+def smaller_model_so_small_it_underfits():
+    """The simpler model keeps 1 hidden unit instead of 4: too few to fit even the line's points."""
+    yield from replace(P131, "SMALLER_MODEL", {"hidden": 1})
+
+
+@skeptic("curve-is-a-line-one-unit-fits")
+def curve_is_a_line_one_unit_fits():
+    """Step 1's data are the straight line's instead of sin(pi x): a relation one tanh unit already fits."""
+    yield from replace(P131, "CURVE", "line")
+
+
+@skeptic("translations-change-the-label")
+def translations_change_the_label():
+    """The label is the half of the signal its bump sits in: a task where translating a signal changes its label."""
+    yield from replace("tests.ch05.test_p131_translations", "TASK", "where")
