@@ -301,6 +301,15 @@ def tensor_zero_does_nothing():
     yield from replace(torch.Tensor, "zero_", lambda self: self)
 
 
+# -- skeptic's faults: page 119 -------------------------------------------------------------------------------
+
+
+@skeptic("inputs-of-one-scale")
+def inputs_of_one_scale():
+    """The many inputs of the per-parameter experiment all have scale 1: one shared rate serves them all."""
+    yield from replace("tests.ch05.test_p119_normalization", "DECADES", 0.0)
+
+
 # -- skeptic's faults: page 131, the settings of tests/ch05/test_p131_overfitting.py ---------------------------
 
 P131 = "tests.ch05.test_p131_overfitting"

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from claims.compat import assert_close
 from claims.experiments import overfitting
+from claims.experiments.sweep import missed_bounds
 
 # The settings compared, each one change from the baseline (keywords of overfitting.train). They are read when
 # the runs are made, so that a skeptic's fault (claims/faults/ch05.py) can change one.
@@ -289,17 +290,6 @@ PAGE_131_BOUNDS = {
 }
 
 
-def check_ranges(measured: dict, bounds: dict) -> list:
-    """Print each statistic's range over the seeds; the statistics that missed a bound at some seed."""
-    missed = []
-    for name, values in measured.items():
-        low, high = bounds.get(name, (None, None))
-        inside = all((low is None or v >= low) and (high is None or v < high) for v in values)
-        print(f"{name:48s} {min(values):.4g} to {max(values):.4g}  (bounds {low}, {high}){'' if inside else ' MISSED'}")
-        missed += [] if inside else [name]
-    return missed
-
-
 @pytest.mark.sweep
 def test_page_131_margins_hold_for_50_data_seeds():
     """The margins above at data seeds 0-49 on the CPU (the suite runs seed 0)."""
@@ -307,5 +297,5 @@ def test_page_131_margins_hold_for_50_data_seeds():
     for seed in range(50):
         for name, value in page_131_statistics(overfitting.runs(torch.device("cpu"), settings(), seed)).items():
             measured.setdefault(name, []).append(value)
-    missed = check_ranges(measured, PAGE_131_BOUNDS)
+    missed = missed_bounds(measured, PAGE_131_BOUNDS)
     assert not missed, f"margins missed at some seed: {missed}"

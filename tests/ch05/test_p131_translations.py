@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from claims.experiments import translation
+from claims.experiments.sweep import missed_bounds
 
 TASK = "which"  # the label is which motif a signal holds, wherever it sits (read at run time: a skeptic's fault)
 
@@ -69,9 +70,5 @@ def test_translation_margins_hold_for_50_data_seeds():
             measured.setdefault(name, []).append(value)
     bounds = {"plain val / train": (OVERFITS, None), "val ratio": (None, TRANSLATED_VAL)}
     bounds["error ratio"] = (None, TRANSLATED_ERROR)
-    missed = []
-    for name, values in measured.items():
-        low, high = bounds[name]
-        print(f"{name:24s} {min(values):.4g} to {max(values):.4g}  (bounds {low}, {high})")
-        missed += [name] if any((low and v < low) or (high and v >= high) for v in values) else []
+    missed = missed_bounds(measured, bounds)
     assert not missed, f"margins missed at some seed: {missed}"
