@@ -301,7 +301,13 @@ def tensor_zero_does_nothing():
     yield from replace(torch.Tensor, "zero_", lambda self: self)
 
 
-# -- skeptic's faults: page 119 -------------------------------------------------------------------------------
+# -- skeptic's faults: pages 114-119 --------------------------------------------------------------------------
+
+
+@skeptic("model-has-one-parameter")
+def model_has_one_parameter():
+    """The models whose gradients are counted have one parameter: the rate of change costs no more than autograd."""
+    yield from replace("tests.ch05.test_p114_analytic_gradient", "PARAMETER_COUNTS", (1,))
 
 
 @skeptic("inputs-of-one-scale")

@@ -42,9 +42,9 @@ def test_lr_1e_2_converges_on_normalized_input(thermometer_run, thermometer, dev
     and within 1e-6 of its loss."""
     short = thermometer_run("by_hand", 100, 1e-2, "t_un")
     long = thermometer_run("by_hand", 5000, 1e-2, "t_un")
-    x = torch.stack([thermometer.t_un, torch.ones_like(thermometer.t_un)], dim=1).double()
-    best = lstsq(x.cpu(), thermometer.t_c.double().cpu().unsqueeze(1)).squeeze(1)
-    best_loss = ((x.cpu() @ best - thermometer.t_c.double().cpu()) ** 2).mean().item()
+    x = torch.stack([thermometer.t_un, torch.ones_like(thermometer.t_un)], dim=1).cpu().double()  # on the CPU
+    best = lstsq(x, thermometer.t_c.cpu().double().unsqueeze(1)).squeeze(1)
+    best_loss = ((x @ best - thermometer.t_c.cpu().double()) ** 2).mean().item()
     evidence.record(
         params_100=short.params.tolist(),
         loss_100=short.final_loss,
