@@ -144,18 +144,19 @@ def book_run(data: Thermometer, route: str, n_epochs: int, learning_rate: float,
 
 
 def split_indices(n_samples: int, generator: torch.Generator | None = None, device=None):
-    """Page 134: shuffle the sample indices and keep the last 20% for validation.
+    """Page 134 (3_optimizers.ipynb In[12]): shuffle the sample indices and keep the last 20% for validation.
 
-    Returns ``(train_indices, val_indices)`` as the book builds them::
+    Returns ``(train_indices, val_indices)`` exactly as the book builds them::
 
         n_val = int(0.2 * n_samples)
         shuffled_indices = torch.randperm(n_samples)
         train_indices = shuffled_indices[:-n_val]
         val_indices = shuffled_indices[-n_val:]
 
-    (written with ``n_samples - n_val`` so that fewer than 5 samples, where n_val is 0, keep every
-    sample for training instead of the book's empty ``[:-0]``).
+    (Below 5 samples n_val is 0, and then ``[:-0]`` is empty and ``[-0:]`` is every index.)
     """
     n_val = int(0.2 * n_samples)
     shuffled_indices = torch.randperm(n_samples, generator=generator, device=device)
-    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val :]
+    train_indices = shuffled_indices[:-n_val]
+    val_indices = shuffled_indices[-n_val:]
+    return train_indices, val_indices

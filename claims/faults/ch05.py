@@ -40,6 +40,18 @@ def book_grad_fn_drops_the_factor_2():
     yield from replace_code(thermometer.grad_fn, _grad_fn_without_the_2)
 
 
+def _split_by_count(n_samples, generator=None, device=None):
+    n_val = int(0.2 * n_samples)
+    shuffled_indices = torch.randperm(n_samples, generator=generator, device=device)
+    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val :]
+
+
+@fault("book-split-slices-by-count")
+def book_split_slices_by_count():
+    """The book's split slices [:n - n_val] and [n - n_val:] instead of [:-n_val] and [-n_val:]."""
+    yield from replace_code(thermometer.split_indices, _split_by_count)
+
+
 @fault("thermometer-t-un-is-the-raw-t-u")
 def thermometer_t_un_is_the_raw_t_u():
     """The normalized input t_un is the raw t_u (the book's 0.1 * is forgotten)."""
