@@ -322,10 +322,40 @@ def model_has_one_parameter():
     yield from replace("tests.ch05.test_p114_analytic_gradient", "PARAMETER_COUNTS", (1,))
 
 
+@skeptic("large-rate-small-enough-to-converge")
+def large_rate_small_enough_to_converge():
+    """The "too large" learning rate on the raw t_u is 1e-4 instead of 1e-2: below 2 / 5884, where descent is stable."""
+    yield from replace("tests.ch05.test_p118_learning_rate", "LARGE_LR", 1e-4)
+
+
+@skeptic("small-rate-above-the-stability-limit")
+def small_rate_above_the_stability_limit():
+    """The "small" learning rate on the raw t_u is 5e-4 instead of 1e-4: above 2 / 5884, the largest curvature."""
+    yield from replace("tests.ch05.test_p118_learning_rate", "SMALL_LR", 5e-4)
+
+
+@skeptic("normalized-input-rate-too-large")
+def normalized_input_rate_too_large():
+    """The rate tried on t_un is 1e-1 instead of 1e-2: above 2 / 61, t_un's largest curvature, as 1e-2 is on t_u."""
+    yield from replace("tests.ch05.test_p119_normalization", "NORMALIZED_LR", 1e-1)
+
+
 @skeptic("inputs-of-one-scale")
 def inputs_of_one_scale():
     """The many inputs of the per-parameter experiment all have scale 1: one shared rate serves them all."""
     yield from replace("tests.ch05.test_p119_normalization", "DECADES", 0.0)
+
+
+@skeptic("adam-eps-as-large-as-the-gradients")
+def adam_eps_as_large_as_the_gradients():
+    """Adam's eps is 1 instead of 1e-8: as large as the gradients, so its step g / (|g| + eps) scales with g."""
+    yield from replace("tests.ch05.test_p130_adam_scale", "ADAM_EPS", 1.0)
+
+
+@skeptic("raw-input-already-normalized")
+def raw_input_already_normalized():
+    """The "raw" input given to SGD and Adam is t_un: an input whose scale already suits lr=1e-2."""
+    yield from replace("tests.ch05.test_p130_adam", "RAW_INPUT", "t_un")
 
 
 # -- skeptic's faults: page 131, the settings of tests/ch05/test_p131_overfitting.py ---------------------------
