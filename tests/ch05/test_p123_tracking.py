@@ -15,7 +15,8 @@ def test_results_of_tracked_leaves_carry_a_grad_fn(thermometer, device):
     """p.123: params = torch.tensor([1.0, 0.0], requires_grad=True) is a leaf with .grad None; the loss
     computed from it requires grad and has a grad_fn; the same loss from untracked params has neither."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
-    assert params.is_leaf and params.grad is None and params.grad_fn is None
+    assert params.grad is None, "2_autograd.ipynb In[6] printed True for params.grad is None"
+    assert params.is_leaf and params.grad_fn is None
 
     loss = loss_fn(model(thermometer.t_u, *params), thermometer.t_c)
     assert loss.requires_grad and loss.grad_fn is not None, f"tracked loss: grad_fn {loss.grad_fn}"
