@@ -51,7 +51,7 @@ def test_book_printed_the_diverging_run(thermometer_run, evidence):
 @pytest.mark.claim("ch05.small-learning-rate-converges-slowly")
 def test_small_rate_is_stable_but_slow(thermometer_run, thermometer, evidence):
     """p.118: with lr=1e-4 on t_u the descent is stable, the loss falls every one of 100 epochs, but slow:
-    it ends near 29, ten times the best line's 2.93, b hardly moved towards the line's -17.3 (its gradient is
+    it ends near 29, about ten times the best line's 2.93, b hardly moved towards the line's -17.3 (its gradient is
     55 times smaller than w's)."""
     run = thermometer_run("by_hand", 100, SMALL_LR, "t_u")
     best = least_squares_loss(thermometer.t_u.unsqueeze(1), thermometer.t_c)  # 2.9276, float64 on the CPU
@@ -59,7 +59,7 @@ def test_small_rate_is_stable_but_slow(thermometer_run, thermometer, evidence):
 
     rises = [epoch for epoch, (a, b) in enumerate(zip(run.losses, run.losses[1:]), start=2) if not b < a]
     assert not rises, f"the loss should fall every epoch; it does not at epochs {rises[:5]}...: {run.losses[:4]}..."
-    assert run.final_loss > 5 * best, f"still far above the best line's loss {best}: {run.final_loss}"
+    assert run.final_loss > 9 * best, f"still about ten times the best line's loss {best}: {run.final_loss}"
     assert abs(run.params[1].item()) < 0.01 * 17.3, f"b should hardly move: {run.params.tolist()}"
 
 

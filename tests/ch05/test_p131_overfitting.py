@@ -247,8 +247,8 @@ def test_fewer_units_fit_a_bit_worse_and_predict_new_data_better(runs, evidence)
     evidence.record(ratios=r)
 
     low, high = SMALLER_TRAIN
-    assert low < r["train"] < high, f"training loss 4 / 32 units: {r['train']:.3f}, expected a bit worse"
-    assert r["val"] < SMALLER_VAL, f"validation loss 4 / 32 units: {r['val']:.3f}, expected < {SMALLER_VAL}"
+    assert low < r["train"] < high, f"training loss, smaller / 32 units: {r['train']:.3f}, expected a bit worse"
+    assert r["val"] < SMALLER_VAL, f"validation loss, smaller / 32 units: {r['val']:.3f}, expected < {SMALLER_VAL}"
 
 
 @pytest.mark.claim("ch05.dropout-reduces-overfitting")
@@ -286,8 +286,8 @@ def test_step_2_scale_it_down_until_it_stops_overfitting(runs, evidence):
 
     noise_variance = overfitting.TRUTHS["line"][1] ** 2
     assert max(train_losses.values()) < noise_variance, f"both should fit below the noise 0.09: {train_losses}"
-    assert r["train"] < SMALLER_TRAIN[1], f"training loss 4 / 32 units: {r['train']:.3f}, expected a bit worse"
-    assert r["val"] < SMALLER_VAL, f"validation loss 4 / 32 units: {r['val']:.3f}, expected < {SMALLER_VAL}"
+    assert r["train"] < SMALLER_TRAIN[1], f"training loss, smaller / 32 units: {r['train']:.3f}, expected a bit worse"
+    assert r["val"] < SMALLER_VAL, f"validation loss, smaller / 32 units: {r['val']:.3f}, expected < {SMALLER_VAL}"
 
 
 @pytest.mark.devices("cpu", reason="a check of the experiment, made once: the book's loop on the CPU")
