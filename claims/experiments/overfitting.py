@@ -4,7 +4,10 @@
 network: every weight has a leading network dimension (W1 is [networks, 1, hidden]), the forward pass
 is ``torch.baddbmm`` instead of ``nn.Linear``, and the objective is the sum of the networks' mean squared
 errors, so each network gets exactly the gradient it would get alone, and Adam (element-wise) treats it
-exactly as it would alone. What one of them computes is the book's loop (pages 129 and 133) on
+exactly as it would alone. ``runs`` goes further: the settings whose networks fit as many points per epoch
+are one batch (a smaller model's missing units are weights held at 0; a setting with weight decay has its
+weights in an Adam group of their own), which costs a third less than training them one after the other.
+What one of them computes is the book's loop (pages 129 and 133) on
 ``nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1))``::
 
     optimizer = optim.Adam(model.parameters(), lr=3e-2)
@@ -128,53 +131,138 @@ def forward(params, x):
     return torch.baddbmm(b2, torch.tanh(torch.baddbmm(b1, x, w1)), w2)
 
 
-def train(
-    device,
-    seed: int = 0,
-    hidden: int = HIDDEN,
-    n_train: int = N_TRAIN,
-    truth: str = "line",
-    repeats: int = 1,
-    weight_decay: float = 0.0,
-    input_noise: float = 0.0,
-    noisy_copies: int = 1,
-    dropout: float = 0.0,
-) -> Curves:
-    """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting (the
-    baseline, or one remedy's change to it); their Curves."""
+DEFAULTS = {  # train's keywords: the baseline
+    "hidden": HIDDEN,
+    "n_train": N_TRAIN,
+    "truth": "line",
+    "repeats": 1,
+    "weight_decay": 0.0,
+    "input_noise": 0.0,
+    "noisy_copies": 1,
+    "dropout": 0.0,
+}
+
+
+def train(device, seed: int = 0, **setting) -> Curves:
+    """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting, the baseline
+    changed by ``setting`` (keywords of DEFAULTS: ``hidden`` units, ``n_train`` points of ``truth`` each seen
+    ``repeats`` times, Adam's ``weight_decay`` on the weights, ``input_noise`` on ``noisy_copies`` copies of
+    the points every epoch, ``dropout`` on the hidden units); their Curves."""
+    return train_together(device, [setting], seed)[0]
+
+
+def runs(device, settings: dict, seed: int = 0) -> dict:
+    """Curves by name, one per setting of ``settings`` (name -> ``train``'s keywords). For speed, settings
+    whose networks fit as many points per epoch are trained together, as one batch."""
+    batches: dict = {}
+    for name, setting in settings.items():
+        batches.setdefault(_points({**DEFAULTS, **setting}), []).append(name)
+    found = {}
+    for names in batches.values():
+        found.update(zip(names, train_together(device, [settings[name] for name in names], seed)))
+    return {name: found[name] for name in settings}
+
+
+def _points(setting: dict) -> int:
+    """The points each network fits every epoch."""
+    return setting["n_train"] * setting["repeats"] * (setting["noisy_copies"] if setting["input_noise"] else 1)
+
+
+def train_together(device, settings: list, seed: int = 0) -> list:
+    """``train`` for several settings at once, as one batch of ``N_NETS`` networks per setting: each network
+    gets the gradient and the Adam step it would get alone (a setting with fewer hidden units has the others
+    at 0, where they stay: no gradient reaches them). Their Curves, in the order of ``settings``."""
+    settings = [{**DEFAULTS, **setting} for setting in settings]
+    unknown = set().union(*settings) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    if len({_points(setting) for setting in settings}) > 1:
+        raise ValueError("settings trained together must fit as many points per epoch")
+    # networks of the same weight decay side by side: their weights are one tensor, in Adam's group for it
+    order = sorted(range(len(settings)), key=lambda i: settings[i]["weight_decay"])
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
         # tensors of a few thousand elements: on the CPU the thread pool costs more than it saves
         torch.manual_seed(seed + 2)  # the CPU stream of the input noise and the dropout masks
-        data, noise = (n_train, truth, repeats), (input_noise, noisy_copies)
-        return _train(device, seed, hidden, data, weight_decay, noise, dropout)
+        curves = _train(device, seed, [settings[i] for i in order])
+    return [curves[order.index(i)] for i in range(len(settings))]
 
 
-def _train(device, seed, hidden, data, weight_decay, noise, dropout) -> Curves:
-    x, y, x_val, y_val = (t.to(device) for t in make_data(seed, *data))
-    params = [p.to(device).requires_grad_() for p in init_params(seed, hidden)]
-    w1, b1, w2, b2 = params
-    optimizer = torch.optim.Adam([{"params": [w1, w2], "weight_decay": weight_decay}, {"params": [b1, b2]}], lr=LR)
+def _train(device, seed, settings) -> list:
+    data, params = [], []
+    for setting in settings:
+        x, y, x_val, y_val = make_data(seed, setting["n_train"], setting["truth"], setting["repeats"])
+        copies = setting["noisy_copies"] if setting["input_noise"] else 1
+        data.append((x.repeat(1, copies, 1), y.repeat(1, copies, 1), x_val, y_val))
+        params.append(_padded(init_params(seed, setting["hidden"])))
+    x, y, x_val, y_val = (torch.cat(part).to(device) for part in zip(*data))
+    b1, b2 = (torch.cat(part).to(device).requires_grad_() for part in list(zip(*params))[1::2])
+    groups = [{"params": [b1, b2]}]
+    w1_parts, w2_parts = [], []
+    for decay in sorted({setting["weight_decay"] for setting in settings}):
+        rows = [i for i, setting in enumerate(settings) if setting["weight_decay"] == decay]
+        w1, w2 = (torch.cat([params[i][k] for i in rows]).to(device).requires_grad_() for k in (0, 2))
+        groups.append({"params": [w1, w2], "weight_decay": decay})
+        w1_parts.append(w1)
+        w2_parts.append(w2)
+    optimizer = torch.optim.Adam(groups, lr=LR)
     train_curve, val_curve = [], []
-    input_noise, copies = noise
-    x_fit, y_fit = (x.repeat(1, copies, 1), y.repeat(1, copies, 1)) if input_noise else (x, y)
     for epoch in range(1, EPOCHS + 1):
-        x_in = x_fit + (input_noise * torch.randn(x_fit.shape)).to(device) if input_noise else x_fit
-        h = torch.tanh(torch.baddbmm(b1, x_in, w1))
-        if dropout:  # nn.Dropout's mask (zeros with probability p, 1 / (1 - p) elsewhere), drawn on the CPU
-            h = h * F.dropout(torch.ones(h.shape), p=dropout, training=True).to(device)
-        losses = ((torch.baddbmm(b2, h, w2) - y_fit) ** 2).mean(dim=(1, 2))  # one loss per network
+        weights = [torch.cat(w1_parts), b1, torch.cat(w2_parts), b2]
+        x_in = x + _input_noise(settings, x.shape).to(device) if any(s["input_noise"] for s in settings) else x
+        h = torch.tanh(torch.baddbmm(b1, x_in, weights[0]))
+        if any(s["dropout"] for s in settings):
+            h = h * _dropout_masks(settings, h.shape).to(device)
+        losses = ((torch.baddbmm(b2, h, weights[2]) - y) ** 2).mean(dim=(1, 2))  # one loss per network
         optimizer.zero_grad()
         losses.sum().backward()
         optimizer.step()
         if epoch % EVERY == 0:
             with torch.no_grad():
-                train_curve.append(((forward(params, x) - y) ** 2).mean(dim=(1, 2)))
-                val_curve.append(((forward(params, x_val) - y_val) ** 2).mean(dim=(1, 2)))
+                weights = [torch.cat(w1_parts), b1, torch.cat(w2_parts), b2]  # as updated by the step
+                train_curve.append(((forward(weights, x) - y) ** 2).mean(dim=(1, 2)))
+                val_curve.append(((forward(weights, x_val) - y_val) ** 2).mean(dim=(1, 2)))
     with torch.no_grad():
-        grid = torch.linspace(-1, 1, GRID, device=device).view(1, -1, 1).expand(N_NETS, GRID, 1)
-        curve = forward(params, grid).squeeze(2)
+        grid = torch.linspace(-1, 1, GRID, device=device).view(1, -1, 1).expand(len(x), GRID, 1)
+        curve = forward([torch.cat(w1_parts), b1, torch.cat(w2_parts), b2], grid).squeeze(2)
         total_variation = (curve[:, 1:] - curve[:, :-1]).abs().sum(dim=1)
-    return Curves(torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu(), total_variation.cpu())
+    train_curve, val_curve = torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu()
+    return [
+        Curves(train_curve[:, part], val_curve[:, part], total_variation.cpu()[part])
+        for part in (slice(i * N_NETS, (i + 1) * N_NETS) for i in range(len(settings)))
+    ]
+
+
+def _input_noise(settings, shape) -> torch.Tensor:
+    """Noise augmentation, drawn on the CPU afresh every epoch: for the networks of a setting with input
+    noise, normal noise of that standard deviation on every input; zeros for the others."""
+    noise = torch.zeros(shape)
+    for i, setting in enumerate(settings):
+        if setting["input_noise"]:
+            noise[i * N_NETS : (i + 1) * N_NETS] = setting["input_noise"] * torch.randn(N_NETS, *shape[1:])
+    return noise
+
+
+def _dropout_masks(settings, shape) -> torch.Tensor:
+    """nn.Dropout's masks, drawn on the CPU: for the networks of a setting with dropout p, zeros with
+    probability p and 1 / (1 - p) elsewhere; ones for the others."""
+    mask = torch.ones(shape)
+    for i, setting in enumerate(settings):
+        if setting["dropout"]:
+            ones = torch.ones(N_NETS, *shape[1:])
+            mask[i * N_NETS : (i + 1) * N_NETS] = F.dropout(ones, p=setting["dropout"], training=True)
+    return mask
+
+
+def _padded(params):
+    """[W1, b1, W2, b2] of networks with fewer than HIDDEN units, with the missing units' weights at 0."""
+    w1, b1, w2, b2 = params
+    missing = HIDDEN - w1.shape[2]
+    return [
+        F.pad(w1, (0, missing)),
+        F.pad(b1, (0, missing)),
+        torch.cat([w2, torch.zeros(w2.shape[0], missing, 1)], dim=1),
+        b2,
+    ]
 
 
 def book_loop(net: int, seed: int = 0, hidden: int = HIDDEN) -> list[tuple[float, float]]:
@@ -204,8 +292,3 @@ def _book_loop(net, seed, hidden):
             with torch.no_grad():
                 curve.append((loss_fn(model(x), y).item(), loss_fn(model(x_val), y_val).item()))
     return curve
-
-
-def runs(device, settings: dict, seed: int = 0) -> dict:
-    """Curves by name, one per setting: ``settings`` maps a name to the keyword arguments of ``train``."""
-    return {name: train(device, seed, **setting) for name, setting in settings.items()}

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from claims.compat import full_float32
 from claims.experiments.threads import one_cpu_thread
 
-N_NETS = 24
+N_NETS = 12
 LENGTH = 16
 N_TRAIN = 16
 N_VAL = 256

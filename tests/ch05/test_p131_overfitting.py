@@ -31,7 +31,7 @@ from claims.experiments.sweep import missed_bounds
 BASELINE: dict = {}  # 1-32-1 tanh networks, 16 points of the line
 MORE_DATA = {"n_train": 64}  # the same 16 points and 48 more
 REGULARIZATION = {"weight_decay": 2e-3}  # Adam's weight_decay: the loss plus 1e-3 * the sum of squared weights
-NOISE_AUGMENTATION = {"input_noise": 0.15, "noisy_copies": 8}  # every epoch 8 copies of each point, fresh noise
+NOISE_AUGMENTATION = {"input_noise": 0.15, "noisy_copies": 4}  # every epoch 4 copies of each point, fresh noise
 SMALLER_MODEL = {"hidden": 4}  # the first 4 of the 32 units
 DROPOUT = {"dropout": 0.5}  # on the hidden units while training
 CURVE = "sine"  # step 1 of sizing a network: a relation one tanh unit cannot draw
@@ -45,8 +45,8 @@ MORE_DATA_GAP = 0.5  # gap, 64 points / 16: 0.123-0.340
 REGULARIZED_VARIATION = 0.95  # total variation of the fitted curve, weight decay / none: 0.745-0.904
 REGULARIZED_VAL = 0.95  # validation loss, weight decay / none: 0.704-0.902
 REGULARIZED_GAP = 0.8  # gap, weight decay / none: 0.388-0.696
-NOISE_VAL = 0.985  # validation loss, noisy copies / clean: 0.745-0.971
-NOISE_GAP = 0.9  # gap, noisy copies / clean: 0.482-0.841
+NOISE_VAL = 0.985  # validation loss, noisy copies / clean: 0.757-0.972
+NOISE_GAP = 0.9  # gap, noisy copies / clean: 0.480-0.836
 SMALLER_TRAIN = (1.05, 1.5)  # training loss, 4 units / 32 ("a bit worse"): 1.114-1.305
 SMALLER_VAL = 0.98  # validation loss, 4 units / 32 ("less error on new data"): 0.760-0.960
 DROPOUT_VAL = 0.97  # validation loss, dropout / none: 0.747-0.943
@@ -228,10 +228,11 @@ def test_weight_decay_smooths_the_fit_and_lowers_the_error_on_new_data(runs, evi
 
 @pytest.mark.claim("ch05.noise-augmentation-reduces-overfitting")
 def test_noisy_copies_of_the_points_lower_the_error_on_new_data(runs, evidence):
-    """p.131: augmenting the training data with noise, 8 copies of each point every epoch with fresh noise
-    (std 0.15) on their inputs, lowers the validation loss and narrows the gap. (With one noisy copy per
-    epoch, std 0.2, the validation loss fell on average but not at every data seed: 0.81-1.09 of the
-    baseline's over seeds 0-49.)"""
+    """p.131: augmenting the training data with noise, 4 copies of each point every epoch with fresh noise
+    (std 0.15) on their inputs, lowers the validation loss and narrows the gap. The effect is small at some
+    data seeds: at seed 31, the closest (0.972), ten other draws of the noise give 0.96-1.03, and 16 copies
+    0.97-0.99. (One noisy copy per epoch, std 0.2, lowered the validation loss on average but not at every
+    data seed: 0.81-1.09 of the baseline's over seeds 0-49.)"""
     r = ratios(runs, "noise_augmentation")
     evidence.record(ratios=r)
 
