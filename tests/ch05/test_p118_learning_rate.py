@@ -20,7 +20,7 @@ SMALL_LR = 1e-4
 
 
 @pytest.mark.claim("ch05.too-large-learning-rate-diverges")
-def test_too_large_a_rate_overshoots_further_every_epoch(thermometer_run, evidence):
+def test_lr_1e_2_on_raw_input_blows_up(thermometer_run, evidence):
     """p.118: with lr=1e-2 on the raw t_u every update overshoots the minimum further than the last: the loss
     grows more than 100-fold each epoch until it overflows float32 to inf at epoch 11."""
     run = thermometer_run("by_hand", 11, LARGE_LR, "t_u")
