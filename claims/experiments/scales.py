@@ -50,13 +50,6 @@ def least_squares_loss(x, y) -> float:
     return ((a @ best - y.double().cpu()) ** 2).mean().item()
 
 
-def share_that_fits(x, y, rates) -> float:
-    """The share of the rows of ``rates`` whose descent ends within ``FITS`` of the least-squares loss (a run
-    that blew up to inf or nan does not fit)."""
-    final = descend(x, y, rates)[-1] / least_squares_loss(x, y)
-    return (final < FITS).float().mean().item()
-
-
 def guesses(ideal: torch.Tensor, n_guesses: int, seed: int) -> torch.Tensor:
     """``n_guesses`` rows of rates, each rate its ideal value times 10**u, u uniform in [-1, 1] for every rate
     on its own: rates known only to within a decade, as when each must be tuned by hand. [guesses, rates]."""
