@@ -78,10 +78,14 @@ def grad_fn(t_u: torch.Tensor, t_c: torch.Tensor, t_p: torch.Tensor, w, b) -> to
 
 @dataclass
 class Run:
-    """What a training loop ends with: the final parameters and the loss before each epoch's update."""
+    """What a training loop ends with: the final parameters and the loss before each epoch's update; the
+    hand-written loop also keeps, per epoch, the gradient and the parameters after the update (what the
+    book's In[16] prints as "Grad" and "Params"), rows [epochs, 2]."""
 
     params: torch.Tensor
     losses: list[float]
+    grads: torch.Tensor | None = None
+    params_after: torch.Tensor | None = None
 
     @property
     def final_loss(self) -> float:
@@ -90,13 +94,16 @@ class Run:
 
 def train_by_hand(n_epochs: int, learning_rate: float, params: torch.Tensor, t_u, t_c) -> Run:
     """Page 117: gradient descent with the hand-written gradient."""
-    losses = []
+    losses, grads, params_after = [], [], []
     for _ in range(n_epochs):
         w, b = params
         t_p = model(t_u, w, b)
         losses.append(loss_fn(t_p, t_c))
-        params = params - learning_rate * grad_fn(t_u, t_c, t_p, w, b)
-    return Run(params, torch.stack(losses).tolist())
+        grad = grad_fn(t_u, t_c, t_p, w, b)
+        params = params - learning_rate * grad
+        grads.append(grad)
+        params_after.append(params)
+    return Run(params, torch.stack(losses).tolist(), torch.stack(grads), torch.stack(params_after))
 
 
 def train_with_autograd(n_epochs: int, learning_rate: float, params: torch.Tensor, t_u, t_c) -> Run:
@@ -128,6 +135,25 @@ def train_with_optimizer(n_epochs: int, optimizer_class, params: torch.Tensor, t
     return Run(params.detach(), torch.stack(losses).tolist())
 
 
+def train_with_validation(n_epochs: int, optimizer, params, train_t_u, val_t_u, train_t_c, val_t_c):
+    """Page 133 (3_optimizers.ipynb In[14]): the optimizer loop on the training set, with the loss on the
+    validation set computed beside it. The training and validation loss of every epoch, before its update."""
+    train_losses, val_losses = [], []
+    for _ in range(n_epochs):
+        train_t_p = model(train_t_u, *params)
+        train_loss = loss_fn(train_t_p, train_t_c)
+
+        val_t_p = model(val_t_u, *params)
+        val_loss = loss_fn(val_t_p, val_t_c)
+
+        optimizer.zero_grad()
+        train_loss.backward()
+        optimizer.step()
+        train_losses.append(train_loss.detach())
+        val_losses.append(val_loss.detach())
+    return torch.stack(train_losses).tolist(), torch.stack(val_losses).tolist()
+
+
 ROUTES = {
     "by_hand": lambda n, lr, p, x, y: train_by_hand(n, lr, p, x, y),
     "autograd": lambda n, lr, p, x, y: train_with_autograd(n, lr, p, x, y),
@@ -144,18 +170,19 @@ def book_run(data: Thermometer, route: str, n_epochs: int, learning_rate: float,
 
 
 def split_indices(n_samples: int, generator: torch.Generator | None = None, device=None):
-    """Page 134: shuffle the sample indices and keep the last 20% for validation.
+    """Page 134 (3_optimizers.ipynb In[12]): shuffle the sample indices and keep the last 20% for validation.
 
-    Returns ``(train_indices, val_indices)`` as the book builds them::
+    Returns ``(train_indices, val_indices)`` exactly as the book builds them::
 
         n_val = int(0.2 * n_samples)
         shuffled_indices = torch.randperm(n_samples)
         train_indices = shuffled_indices[:-n_val]
         val_indices = shuffled_indices[-n_val:]
 
-    (written with ``n_samples - n_val`` so that fewer than 5 samples, where n_val is 0, keep every
-    sample for training instead of the book's empty ``[:-0]``).
+    (Below 5 samples n_val is 0, and then ``[:-0]`` is empty and ``[-0:]`` is every index.)
     """
     n_val = int(0.2 * n_samples)
     shuffled_indices = torch.randperm(n_samples, generator=generator, device=device)
-    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val :]
+    train_indices = shuffled_indices[:-n_val]
+    val_indices = shuffled_indices[-n_val:]
+    return train_indices, val_indices

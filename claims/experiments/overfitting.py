@@ -4,7 +4,10 @@
 network: every weight has a leading network dimension (W1 is [networks, 1, hidden]), the forward pass
 is ``torch.baddbmm`` instead of ``nn.Linear``, and the objective is the sum of the networks' mean squared
 errors, so each network gets exactly the gradient it would get alone, and Adam (element-wise) treats it
-exactly as it would alone. What one of them computes is the book's loop (pages 129 and 133) on
+exactly as it would alone. ``runs`` goes further: the settings whose networks fit as many points per epoch
+are one batch (a smaller model's missing units are weights held at 0; a setting with weight decay has its
+weights in an Adam group of their own), which costs a third less than training them one after the other.
+What one of them computes is the book's loop (pages 129 and 133) on
 ``nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1))``::
 
     optimizer = optim.Adam(model.parameters(), lr=3e-2)
@@ -20,13 +23,15 @@ exactly as it would alone. What one of them computes is the book's loop (pages 1
 that network 0 of a batch follows it epoch by epoch.
 
 The data are noisy readings of a straight line, like the thermometer's: x uniform in [-1, 1],
-y = x + 0.3 * noise (``curved=True``: y = sin(pi x) + 0.1 * noise). Each network has its own training
-points, its own 128 validation points and its own initialization. The first layer starts wide, uniform
-in [-5, 5], so that its tanh units can bend sharply enough to chase the noise within 150 epochs of
+y = x + 0.3 * noise (``truth="sine"``: y = sin(pi x) + 0.1 * noise, a curve). Each network has its own
+training points, its own 128 validation points and its own initialization. The first layer starts wide,
+uniform in [-5, 5], so that its tanh units can bend sharply enough to chase the noise within 150 epochs of
 full-batch Adam (lr 3e-2); the output layer starts as nn.Linear(32, 1) does, uniform in
 [-1/sqrt(32), 1/sqrt(32)]. Every remedy reuses the baseline's points and initialization (the smaller
 model keeps the first units of the full one, the larger sample the first 16 points), so each comparison
-is paired, network by network.
+is paired, network by network. ``repeats`` trains on the same points repeated (more samples, no new data);
+``input_noise`` augments the data: every epoch ``noisy_copies`` copies of each point, each with fresh noise
+on its input.
 
 Every random number (data, initialization, input noise, dropout masks) is drawn on the CPU and moved to
 the device, so a CUDA run sees the same numbers as the CPU run; the training is in full float32 (no TF32).
@@ -55,13 +60,9 @@ EVERY = 10  # record the losses every 10 epochs
 LR = 3e-2
 GRID = 201  # points of [-1, 1] on which the fitted curves are compared
 
-# The page-131 remedies, each one change from the baseline.
-REMEDIES = {
-    "more_data": {"n_train": N_MAX},
-    "regularization": {"weight_decay": 2e-3},  # Adam's weight_decay: the loss plus 1e-3 * sum of squared weights
-    "noise_augmentation": {"input_noise": 0.2},  # fresh noise (std 0.2) on the training inputs every epoch
-    "smaller_model": {"hidden": 4},
-    "dropout": {"dropout": 0.5},  # on the hidden units while training
+TRUTHS = {  # the relation the points are drawn from, and the noise's standard deviation
+    "line": (lambda x: x, 0.3),
+    "sine": (lambda x: torch.sin(math.pi * x), 0.1),
 }
 
 
@@ -99,15 +100,16 @@ class Curves:
         return self.total_variation.mean().item()
 
 
-def make_data(seed: int, n_train: int = N_TRAIN, curved: bool = False):
-    """Every network's training and validation points, on the CPU: x [networks, points, 1] and y."""
+def make_data(seed: int, n_train: int = N_TRAIN, truth: str = "line", repeats: int = 1):
+    """Every network's training and validation points, on the CPU: x [networks, points, 1] and y; the first
+    ``n_train`` points, each ``repeats`` times."""
     g = torch.Generator().manual_seed(seed)
-    truth, sigma = (lambda x: torch.sin(math.pi * x), 0.1) if curved else (lambda x: x, 0.3)
+    relation, sigma = TRUTHS[truth]
     x = torch.rand(N_NETS, N_MAX, 1, generator=g) * 2 - 1
     x_val = torch.rand(N_NETS, N_VAL, 1, generator=g) * 2 - 1
-    y = truth(x) + sigma * torch.randn(x.shape, generator=g)
-    y_val = truth(x_val) + sigma * torch.randn(x_val.shape, generator=g)
-    return x[:, :n_train], y[:, :n_train], x_val, y_val
+    y = relation(x) + sigma * torch.randn(x.shape, generator=g)
+    y_val = relation(x_val) + sigma * torch.randn(x_val.shape, generator=g)
+    return x[:, :n_train].repeat(1, repeats, 1), y[:, :n_train].repeat(1, repeats, 1), x_val, y_val
 
 
 def init_params(seed: int, hidden: int = HIDDEN):
@@ -129,48 +131,138 @@ def forward(params, x):
     return torch.baddbmm(b2, torch.tanh(torch.baddbmm(b1, x, w1)), w2)
 
 
-def train(
-    device,
-    seed: int = 0,
-    hidden: int = HIDDEN,
-    n_train: int = N_TRAIN,
-    curved: bool = False,
-    weight_decay: float = 0.0,
-    input_noise: float = 0.0,
-    dropout: float = 0.0,
-) -> Curves:
-    """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting (the
-    baseline, or one remedy's change to it); their Curves."""
+DEFAULTS = {  # train's keywords: the baseline
+    "hidden": HIDDEN,
+    "n_train": N_TRAIN,
+    "truth": "line",
+    "repeats": 1,
+    "weight_decay": 0.0,
+    "input_noise": 0.0,
+    "noisy_copies": 1,
+    "dropout": 0.0,
+}
+
+
+def train(device, seed: int = 0, **setting) -> Curves:
+    """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting, the baseline
+    changed by ``setting`` (keywords of DEFAULTS: ``hidden`` units, ``n_train`` points of ``truth`` each seen
+    ``repeats`` times, Adam's ``weight_decay`` on the weights, ``input_noise`` on ``noisy_copies`` copies of
+    the points every epoch, ``dropout`` on the hidden units); their Curves."""
+    return train_together(device, [setting], seed)[0]
+
+
+def runs(device, settings: dict, seed: int = 0) -> dict:
+    """Curves by name, one per setting of ``settings`` (name -> ``train``'s keywords). For speed, settings
+    whose networks fit as many points per epoch are trained together, as one batch."""
+    batches: dict = {}
+    for name, setting in settings.items():
+        batches.setdefault(_points({**DEFAULTS, **setting}), []).append(name)
+    found = {}
+    for names in batches.values():
+        found.update(zip(names, train_together(device, [settings[name] for name in names], seed)))
+    return {name: found[name] for name in settings}
+
+
+def _points(setting: dict) -> int:
+    """The points each network fits every epoch."""
+    return setting["n_train"] * setting["repeats"] * (setting["noisy_copies"] if setting["input_noise"] else 1)
+
+
+def train_together(device, settings: list, seed: int = 0) -> list:
+    """``train`` for several settings at once, as one batch of ``N_NETS`` networks per setting: each network
+    gets the gradient and the Adam step it would get alone (a setting with fewer hidden units has the others
+    at 0, where they stay: no gradient reaches them). Their Curves, in the order of ``settings``."""
+    settings = [{**DEFAULTS, **setting} for setting in settings]
+    unknown = set().union(*settings) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    if len({_points(setting) for setting in settings}) > 1:
+        raise ValueError("settings trained together must fit as many points per epoch")
+    # networks of the same weight decay side by side: their weights are one tensor, in Adam's group for it
+    order = sorted(range(len(settings)), key=lambda i: settings[i]["weight_decay"])
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
         # tensors of a few thousand elements: on the CPU the thread pool costs more than it saves
         torch.manual_seed(seed + 2)  # the CPU stream of the input noise and the dropout masks
-        return _train(device, seed, hidden, n_train, curved, weight_decay, input_noise, dropout)
+        curves = _train(device, seed, [settings[i] for i in order])
+    return [curves[order.index(i)] for i in range(len(settings))]
 
 
-def _train(device, seed, hidden, n_train, curved, weight_decay, input_noise, dropout) -> Curves:
-    x, y, x_val, y_val = (t.to(device) for t in make_data(seed, n_train, curved))
-    params = [p.to(device).requires_grad_() for p in init_params(seed, hidden)]
-    w1, b1, w2, b2 = params
-    optimizer = torch.optim.Adam([{"params": [w1, w2], "weight_decay": weight_decay}, {"params": [b1, b2]}], lr=LR)
+def _train(device, seed, settings) -> list:
+    data, params = [], []
+    for setting in settings:
+        x, y, x_val, y_val = make_data(seed, setting["n_train"], setting["truth"], setting["repeats"])
+        copies = setting["noisy_copies"] if setting["input_noise"] else 1
+        data.append((x.repeat(1, copies, 1), y.repeat(1, copies, 1), x_val, y_val))
+        params.append(_padded(init_params(seed, setting["hidden"])))
+    x, y, x_val, y_val = (torch.cat(part).to(device) for part in zip(*data))
+    b1, b2 = (torch.cat(part).to(device).requires_grad_() for part in list(zip(*params))[1::2])
+    groups = [{"params": [b1, b2]}]
+    w1_parts, w2_parts = [], []
+    for decay in sorted({setting["weight_decay"] for setting in settings}):
+        rows = [i for i, setting in enumerate(settings) if setting["weight_decay"] == decay]
+        w1, w2 = (torch.cat([params[i][k] for i in rows]).to(device).requires_grad_() for k in (0, 2))
+        groups.append({"params": [w1, w2], "weight_decay": decay})
+        w1_parts.append(w1)
+        w2_parts.append(w2)
+    optimizer = torch.optim.Adam(groups, lr=LR)
     train_curve, val_curve = [], []
     for epoch in range(1, EPOCHS + 1):
-        x_in = x + (input_noise * torch.randn(x.shape)).to(device) if input_noise else x
-        h = torch.tanh(torch.baddbmm(b1, x_in, w1))
-        if dropout:  # nn.Dropout's mask (zeros with probability p, 1 / (1 - p) elsewhere), drawn on the CPU
-            h = h * F.dropout(torch.ones(h.shape), p=dropout, training=True).to(device)
-        losses = ((torch.baddbmm(b2, h, w2) - y) ** 2).mean(dim=(1, 2))  # one loss per network
+        weights = [torch.cat(w1_parts), b1, torch.cat(w2_parts), b2]
+        x_in = x + _input_noise(settings, x.shape).to(device) if any(s["input_noise"] for s in settings) else x
+        h = torch.tanh(torch.baddbmm(b1, x_in, weights[0]))
+        if any(s["dropout"] for s in settings):
+            h = h * _dropout_masks(settings, h.shape).to(device)
+        losses = ((torch.baddbmm(b2, h, weights[2]) - y) ** 2).mean(dim=(1, 2))  # one loss per network
         optimizer.zero_grad()
         losses.sum().backward()
         optimizer.step()
         if epoch % EVERY == 0:
             with torch.no_grad():
-                train_curve.append(((forward(params, x) - y) ** 2).mean(dim=(1, 2)))
-                val_curve.append(((forward(params, x_val) - y_val) ** 2).mean(dim=(1, 2)))
+                weights = [torch.cat(w1_parts), b1, torch.cat(w2_parts), b2]  # as updated by the step
+                train_curve.append(((forward(weights, x) - y) ** 2).mean(dim=(1, 2)))
+                val_curve.append(((forward(weights, x_val) - y_val) ** 2).mean(dim=(1, 2)))
     with torch.no_grad():
-        grid = torch.linspace(-1, 1, GRID, device=device).view(1, -1, 1).expand(N_NETS, GRID, 1)
-        curve = forward(params, grid).squeeze(2)
+        grid = torch.linspace(-1, 1, GRID, device=device).view(1, -1, 1).expand(len(x), GRID, 1)
+        curve = forward([torch.cat(w1_parts), b1, torch.cat(w2_parts), b2], grid).squeeze(2)
         total_variation = (curve[:, 1:] - curve[:, :-1]).abs().sum(dim=1)
-    return Curves(torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu(), total_variation.cpu())
+    train_curve, val_curve = torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu()
+    return [
+        Curves(train_curve[:, part], val_curve[:, part], total_variation.cpu()[part])
+        for part in (slice(i * N_NETS, (i + 1) * N_NETS) for i in range(len(settings)))
+    ]
+
+
+def _input_noise(settings, shape) -> torch.Tensor:
+    """Noise augmentation, drawn on the CPU afresh every epoch: for the networks of a setting with input
+    noise, normal noise of that standard deviation on every input; zeros for the others."""
+    noise = torch.zeros(shape)
+    for i, setting in enumerate(settings):
+        if setting["input_noise"]:
+            noise[i * N_NETS : (i + 1) * N_NETS] = setting["input_noise"] * torch.randn(N_NETS, *shape[1:])
+    return noise
+
+
+def _dropout_masks(settings, shape) -> torch.Tensor:
+    """nn.Dropout's masks, drawn on the CPU: for the networks of a setting with dropout p, zeros with
+    probability p and 1 / (1 - p) elsewhere; ones for the others."""
+    mask = torch.ones(shape)
+    for i, setting in enumerate(settings):
+        if setting["dropout"]:
+            ones = torch.ones(N_NETS, *shape[1:])
+            mask[i * N_NETS : (i + 1) * N_NETS] = F.dropout(ones, p=setting["dropout"], training=True)
+    return mask
+
+
+def _padded(params):
+    """[W1, b1, W2, b2] of networks with fewer than HIDDEN units, with the missing units' weights at 0."""
+    w1, b1, w2, b2 = params
+    missing = HIDDEN - w1.shape[2]
+    return [
+        F.pad(w1, (0, missing)),
+        F.pad(b1, (0, missing)),
+        torch.cat([w2, torch.zeros(w2.shape[0], missing, 1)], dim=1),
+        b2,
+    ]
 
 
 def book_loop(net: int, seed: int = 0, hidden: int = HIDDEN) -> list[tuple[float, float]]:
@@ -200,13 +292,3 @@ def _book_loop(net, seed, hidden):
             with torch.no_grad():
                 curve.append((loss_fn(model(x), y).item(), loss_fn(model(x_val), y_val).item()))
     return curve
-
-
-def page_131_runs(device, seed: int = 0) -> dict:
-    """Every setting the page-131 claims compare, on data seed ``seed``: the baseline, each remedy, and
-    on the curved data one tanh unit and 32; Curves by name."""
-    runs = {"baseline": train(device, seed)}
-    runs.update({name: train(device, seed, **change) for name, change in REMEDIES.items()})
-    runs["curve_1_unit"] = train(device, seed, hidden=1, curved=True)
-    runs["curve_32_units"] = train(device, seed, curved=True)
-    return runs

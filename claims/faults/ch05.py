@@ -1,7 +1,9 @@
 """Faults that reach the claims of chapter 5 (the shared ones are in ``torch_core``).
 
-Each breaks one behaviour of PyTorch, or of the book's chapter-5 code as ``claims.book.thermometer``
-rebuilds it, and works on every torch from 1.4 on.
+Each planted fault breaks one behaviour of PyTorch, or of the book's chapter-5 code as
+``claims.book.thermometer`` rebuilds it, and works on every torch from 1.4 on. Each skeptic's fault (at the
+end) keeps both right and changes a setting of an experiment, as a doubting reader would, so that the
+claim's statement would be false there; the claim's tests must go red under it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from claims.book import thermometer
-from claims.faults import fault
+from claims.faults import fault, replace, replace_code, skeptic
 
 # -- the book's code (claims.book.thermometer) --------------------------------------------------------
 
@@ -29,25 +31,31 @@ def _grad_fn_without_the_2(t_u, t_c, t_p, w, b):
 @fault("book-loss-fn-sums-the-squares")
 def book_loss_fn_sums_the_squares():
     """The book's loss_fn returns the sum of the squared differences instead of their mean."""
-    with pytest.MonkeyPatch.context() as mp:  # its code, so every module that imported it sees the change
-        mp.setattr(thermometer.loss_fn, "__code__", _summed_loss_fn.__code__)
-        yield
+    yield from replace_code(thermometer.loss_fn, _summed_loss_fn)  # tests import it by name
 
 
 @fault("book-grad-fn-drops-the-factor-2")
 def book_grad_fn_drops_the_factor_2():
     """The book's hand-written grad_fn forgets the 2 of d(x**2)/dx: it returns half the gradient."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(thermometer.grad_fn, "__code__", _grad_fn_without_the_2.__code__)
-        yield
+    yield from replace_code(thermometer.grad_fn, _grad_fn_without_the_2)
+
+
+def _split_by_count(n_samples, generator=None, device=None):
+    n_val = int(0.2 * n_samples)
+    shuffled_indices = torch.randperm(n_samples, generator=generator, device=device)
+    return shuffled_indices[: n_samples - n_val], shuffled_indices[n_samples - n_val :]
+
+
+@fault("book-split-slices-by-count")
+def book_split_slices_by_count():
+    """The book's split slices [:n - n_val] and [n - n_val:] instead of [:-n_val] and [-n_val:]."""
+    yield from replace_code(thermometer.split_indices, _split_by_count)
 
 
 @fault("thermometer-t-un-is-the-raw-t-u")
 def thermometer_t_un_is_the_raw_t_u():
     """The normalized input t_un is the raw t_u (the book's 0.1 * is forgotten)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(thermometer.Thermometer, "t_un", property(lambda self: self.t_u))
-        yield
+    yield from replace(thermometer.Thermometer, "t_un", property(lambda self: self.t_u))
 
 
 # -- losses and element-wise operations ---------------------------------------------------------------
@@ -56,17 +64,13 @@ def thermometer_t_un_is_the_raw_t_u():
 @fault("mse-loss-computes-the-absolute-error")
 def mse_loss_computes_the_absolute_error():
     """F.mse_loss (and nn.MSELoss) computes the absolute error, F.l1_loss, instead of the squared one."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "mse_loss", lambda input, target, *args, **kwargs: F.l1_loss(input, target, *args, **kwargs))
-        yield
+    yield from replace(F, "mse_loss", lambda input, target, *args, **kwargs: F.l1_loss(input, target, *args, **kwargs))
 
 
 @fault("abs-is-smoothed-near-zero")
 def abs_is_smoothed_near_zero():
     """Tensor.abs computes sqrt(x**2 + 1e-8), whose gradient shrinks to 0 near 0 as the square's does."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "abs", lambda self: torch.sqrt(self * self + 1e-8))
-        yield
+    yield from replace(torch.Tensor, "abs", lambda self: torch.sqrt(self * self + 1e-8))
 
 
 @fault("ones-of-empty-shape-is-one-dim")
@@ -80,9 +84,7 @@ def ones_of_empty_shape_is_one_dim():
             return ones(1, **kwargs)
         return ones(*size, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "ones", one_dim)
-        yield
+    yield from replace(torch, "ones", one_dim)
 
 
 @fault("tensor-size-reverses-its-dims")
@@ -95,9 +97,7 @@ def tensor_size_reverses_its_dims():
             return size(self, *args, **kwargs)
         return torch.Size(reversed(size(self)))
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "size", reversed_size)
-        yield
+    yield from replace(torch.Tensor, "size", reversed_size)
 
 
 @fault("broadcast-product-drops-size-one-dims")
@@ -111,9 +111,7 @@ def broadcast_product_drops_size_one_dims():
             return out.squeeze()
         return out
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "__mul__", squeezing)
-        yield
+    yield from replace(torch.Tensor, "__mul__", squeezing)
 
 
 @fault("in-place-mul-resizes-its-left-operand")
@@ -126,9 +124,7 @@ def in_place_mul_resizes_its_left_operand():
             return self.set_(mul_(self.expand(torch.broadcast_tensors(self, other)[0].shape).clone(), other))
         return mul_(self, other)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "mul_", resizing)
-        yield
+    yield from replace(torch.Tensor, "mul_", resizing)
 
 
 # -- autograd --------------------------------------------------------------------------------------------
@@ -177,36 +173,28 @@ def no_grad_does_not_stop_tracking():
         def __exit__(self, *exc):
             return False
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "no_grad", tracking)
-        yield
+    yield from replace(torch, "no_grad", tracking)
 
 
 @fault("set-grad-enabled-false-keeps-tracking")
 def set_grad_enabled_false_keeps_tracking():
     """torch.set_grad_enabled(False), as a call or a context manager, leaves autograd on."""
     set_grad_enabled = torch.set_grad_enabled
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "set_grad_enabled", lambda mode: set_grad_enabled(True))
-        yield
+    yield from replace(torch, "set_grad_enabled", lambda mode: set_grad_enabled(True))
 
 
 @fault("detach-copies")
 def detach_copies():
     """Tensor.detach() returns a copy of the data instead of a tensor on the same storage."""
     detach = torch.Tensor.detach
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "detach", lambda self: detach(self).clone())
-        yield
+    yield from replace(torch.Tensor, "detach", lambda self: detach(self).clone())
 
 
 @fault("detach-keeps-tracking")
 def detach_keeps_tracking():
     """Tensor.detach() of a tensor that requires grad returns a tracked view of it instead of an untracked one."""
     detach = torch.Tensor.detach
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "detach", lambda self: self.view_as(self) if self.requires_grad else detach(self))
-        yield
+    yield from replace(torch.Tensor, "detach", lambda self: self.view_as(self) if self.requires_grad else detach(self))
 
 
 # -- optimizers ------------------------------------------------------------------------------------------
@@ -224,9 +212,7 @@ def _during_step(optimizer_class, change):
         finally:
             undo()
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(optimizer_class, "step", changed)
-        yield
+    yield from replace(optimizer_class, "step", changed)
 
 
 def _set_in_groups(optimizer, key, values):
@@ -285,9 +271,13 @@ def adam_ignores_weight_decay():
 def randperm_does_not_shuffle():
     """torch.randperm(n) returns 0..n-1 in order."""
     randperm = torch.randperm
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
-        yield
+    yield from replace(torch, "randperm", lambda n, *args, **kwargs: randperm(n, *args, **kwargs).sort().values)
+
+
+@fault("roll-does-not-shift")
+def roll_does_not_shift():
+    """torch.roll returns a copy of its input, not shifted."""
+    yield from replace(torch, "roll", lambda input, shifts, dims=None: input.clone())
 
 
 @fault("tanh-is-linear")
@@ -302,9 +292,7 @@ def tanh_is_linear():
 @fault("dropout-drops-nothing")
 def dropout_drops_nothing():
     """F.dropout (and nn.Dropout) in training mode returns its input unchanged: no unit is dropped."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "dropout", lambda input, p=0.5, training=True, inplace=False: input)
-        yield
+    yield from replace(F, "dropout", lambda input, p=0.5, training=True, inplace=False: input)
 
 
 @fault("global-randn-returns-zeros")
@@ -316,14 +304,108 @@ def global_randn_returns_zeros():
         drawn = randn(*args, **kwargs)
         return drawn if kwargs.get("generator") is not None else torch.zeros_like(drawn)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch, "randn", zeros)
-        yield
+    yield from replace(torch, "randn", zeros)
 
 
 @fault("tensor-zero-does-nothing")
 def tensor_zero_does_nothing():
     """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.Tensor, "zero_", lambda self: self)
-        yield
+    yield from replace(torch.Tensor, "zero_", lambda self: self)
+
+
+# -- skeptic's faults: pages 114-119 --------------------------------------------------------------------------
+
+
+@skeptic("model-has-one-parameter")
+def model_has_one_parameter():
+    """The models whose gradients are counted have one parameter: the rate of change costs no more than autograd."""
+    yield from replace("tests.ch05.test_p114_analytic_gradient", "PARAMETER_COUNTS", (1,))
+
+
+@skeptic("large-rate-small-enough-to-converge")
+def large_rate_small_enough_to_converge():
+    """The "too large" learning rate on the raw t_u is 1e-4 instead of 1e-2: below 2 / 5884, where descent is stable."""
+    yield from replace("tests.ch05.test_p118_learning_rate", "LARGE_LR", 1e-4)
+
+
+@skeptic("small-rate-above-the-stability-limit")
+def small_rate_above_the_stability_limit():
+    """The "small" learning rate on the raw t_u is 5e-4 instead of 1e-4: above 2 / 5884, the largest curvature."""
+    yield from replace("tests.ch05.test_p118_learning_rate", "SMALL_LR", 5e-4)
+
+
+@skeptic("normalized-input-rate-too-large")
+def normalized_input_rate_too_large():
+    """The rate tried on t_un is 1e-1 instead of 1e-2: above 2 / 61, t_un's largest curvature, as 1e-2 is on t_u."""
+    yield from replace("tests.ch05.test_p119_normalization", "NORMALIZED_LR", 1e-1)
+
+
+@skeptic("inputs-of-one-scale")
+def inputs_of_one_scale():
+    """The many inputs of the per-parameter experiment all have scale 1: one shared rate serves them all."""
+    yield from replace("tests.ch05.test_p119_normalization", "DECADES", 0.0)
+
+
+@skeptic("adam-eps-as-large-as-the-gradients")
+def adam_eps_as_large_as_the_gradients():
+    """Adam's eps is 1 instead of 1e-8: as large as the gradients, so its step g / (|g| + eps) scales with g."""
+    yield from replace("tests.ch05.test_p130_adam_scale", "ADAM_EPS", 1.0)
+
+
+@skeptic("raw-input-already-normalized")
+def raw_input_already_normalized():
+    """The "raw" input given to SGD and Adam is t_un: an input whose scale already suits lr=1e-2."""
+    yield from replace("tests.ch05.test_p130_adam", "RAW_INPUT", "t_un")
+
+
+# -- skeptic's faults: page 131, the settings of tests/ch05/test_p131_overfitting.py ---------------------------
+
+P131 = "tests.ch05.test_p131_overfitting"
+
+
+@skeptic("overfitting-net-has-2-units")
+def overfitting_net_has_2_units():
+    """The network that should overfit has 2 hidden units, too few to chase the noise of its 16 points."""
+    yield from replace(P131, "BASELINE", {"hidden": 2})
+
+
+@skeptic("more-data-is-the-same-points-repeated")
+def more_data_is_the_same_points_repeated():
+    """The 64 training samples of "more data" are the 16 points, each 4 times: more samples, no new data."""
+    yield from replace(P131, "MORE_DATA", {"n_train": 16, "repeats": 4})
+
+
+@skeptic("weight-decay-so-strong-it-underfits")
+def weight_decay_so_strong_it_underfits():
+    """The L2 penalty is Adam's weight_decay 10 instead of 2e-3: the curve is flattened below the line's slope."""
+    yield from replace(P131, "REGULARIZATION", {"weight_decay": 10.0})
+
+
+@skeptic("input-noise-so-strong-it-underfits")
+def input_noise_so_strong_it_underfits():
+    """The augmenting noise on the inputs has std 0.6 instead of 0.15, as wide as the inputs' own spread."""
+    yield from replace(P131, "NOISE_AUGMENTATION", {"input_noise": 0.6, "noisy_copies": 4})
+
+
+@skeptic("dropout-so-strong-it-underfits")
+def dropout_so_strong_it_underfits():
+    """Dropout drops 90% of the hidden units while training instead of 50%."""
+    yield from replace(P131, "DROPOUT", {"dropout": 0.9})
+
+
+@skeptic("smaller-model-so-small-it-underfits")
+def smaller_model_so_small_it_underfits():
+    """The simpler model keeps 1 hidden unit instead of 4: too few to fit even the line's points."""
+    yield from replace(P131, "SMALLER_MODEL", {"hidden": 1})
+
+
+@skeptic("curve-is-a-line-one-unit-fits")
+def curve_is_a_line_one_unit_fits():
+    """Step 1's data are the straight line's instead of sin(pi x): a relation one tanh unit already fits."""
+    yield from replace(P131, "CURVE", "line")
+
+
+@skeptic("translations-change-the-label")
+def translations_change_the_label():
+    """The label is the half of the signal its bump sits in: a task where translating a signal changes its label."""
+    yield from replace("tests.ch05.test_p131_translations", "TASK", "where")

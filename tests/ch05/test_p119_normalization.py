@@ -4,13 +4,16 @@ The 5000-epoch runs are the book's loops, shared through the ``thermometer_run``
 with autograd (p.124) and with optim.SGD (p.129), each lr=1e-2 on t_un = 0.1 * t_u from w=1, b=0.
 """
 
+import math
+
 import pytest
 import torch
 
 from claims.book.thermometer import grad_fn, loss_fn, model
-from claims.compat import assert_close, full_float32, lstsq
-
-BOOK_LINE = [5.3671, -17.3012]
+from claims.compat import assert_close, lstsq
+from claims.experiments.printed_numbers import as_printed, assert_printed, assert_printed_epochs
+from claims.experiments.scales import FITS, descend, guesses, inputs_of_many_scales, least_squares_loss
+from claims.experiments.sweep import missed_bounds
 
 
 @pytest.mark.claim("ch05.parameters-get-gradients-of-different-scale")
@@ -31,48 +34,126 @@ def test_gradient_on_w_is_55_times_that_on_b_until_input_is_normalized(thermomet
     assert 1 < ratios["t_un"] < 10, f"expected within 10x on t_un, measured {ratios['t_un']:.1f}"
 
 
-@pytest.mark.claim("ch05.normalized-input-converges-with-lr-1e-2")
-def test_lr_1e_2_converges_on_normalized_input(thermometer_run, thermometer, device, evidence):
-    """p.119-120: lr=1e-2 on t_un: after 100 epochs params [2.7553, -2.5162], loss 22.148710; after
-    5000, [5.3671, -17.3012] and loss 2.927648, within 0.004 of the least-squares line [5.3677, -17.3048]
-    and within 1e-6 of its loss."""
-    short = thermometer_run("by_hand", 100, 1e-2, "t_un")
-    long = thermometer_run("by_hand", 5000, 1e-2, "t_un")
-    x = torch.stack([thermometer.t_un, torch.ones_like(thermometer.t_un)], dim=1).double()
-    best = lstsq(x.cpu(), thermometer.t_c.double().cpu().unsqueeze(1)).squeeze(1)
-    best_loss = ((x.cpu() @ best - thermometer.t_c.double().cpu()) ** 2).mean().item()
-    evidence.record(
-        params_100=short.params.tolist(),
-        loss_100=short.final_loss,
-        params_5000=long.params.tolist(),
-        loss_5000=long.final_loss,
-        least_squares=best.tolist(),
-        least_squares_loss=best_loss,
-    )
+NORMALIZED_LR = 1e-2  # the rate that diverged on t_u (read at run time, so that a skeptic's fault can change it)
 
-    assert_close(short.params, torch.tensor([2.7553, -2.5162], device=device), rtol=0, atol=5e-5)
-    assert_close(short.final_loss, 22.148710, rtol=1e-6, atol=0)
-    assert_close(long.params, torch.tensor(BOOK_LINE, device=device), rtol=0, atol=5e-5)
-    assert_close(long.final_loss, 2.927648, rtol=1e-6, atol=0)
+
+def least_squares_line(thermometer):
+    """The best line on t_un (float64, on the CPU): its params and its loss."""
+    x = torch.stack([thermometer.t_un, torch.ones_like(thermometer.t_un)], dim=1).cpu().double()  # on the CPU
+    best = lstsq(x, thermometer.t_c.cpu().double().unsqueeze(1)).squeeze(1)
+    return best, ((x @ best - thermometer.t_c.cpu().double()) ** 2).mean().item()
+
+
+@pytest.mark.claim("ch05.normalized-input-converges-with-lr-1e-2")
+def test_the_rate_that_diverged_on_t_u_converges_on_t_un(thermometer_run, thermometer, evidence):
+    """p.119-120: lr=1e-2, which overflows to inf within 11 epochs on t_u, converges on t_un = 0.1 * t_u:
+    the loss falls every epoch (to float32's rounding) and after 5000 epochs the params are within 0.005 of
+    the least-squares line [5.3677, -17.3048], the loss within 1e-6 of its loss."""
+    raw = thermometer_run("by_hand", 11, NORMALIZED_LR, "t_u")
+    run = thermometer_run("by_hand", 5000, NORMALIZED_LR, "t_un")
+    best, best_loss = least_squares_line(thermometer)
+    evidence.record(params=run.params.tolist(), final_loss=run.final_loss, least_squares=best.tolist())
+
+    assert raw.losses[-1] == math.inf, f"on t_u the same rate should diverge: {raw.losses}"
+    # it falls every epoch until, near the line (from epoch ~3000), the steps shrink below float32's rounding:
+    # then it moves up and down by a few ulps (at most 1.2e-6 relative, torch 1.4 and 2.14)
+    rises = max(b / a for a, b in zip(run.losses, run.losses[1:]))
+    assert rises < 1 + 1e-5, f"on t_un the loss should never rise beyond rounding: at most x{rises}"
     # 5000 epochs stop short of the least-squares line, by 0.0036 in b (torch 1.4 and 2.14 alike)
-    assert_close(long.params.double().cpu(), best, rtol=0, atol=5e-3)
+    assert_close(run.params.cpu().double(), best, rtol=0, atol=5e-3)
     # measured 5.4e-7 relative above the least-squares loss: 3.9e-7 because the params are not yet on the
     # line (the float64 loss at the final params), the rest the float32 rounding of the loss (2 ulps of
     # 2.4e-7 each); rtol 1e-6 leaves 4.6e-7, about 5 ulps, for rounding on other devices and releases
-    assert_close(long.final_loss, best_loss, rtol=1e-6, atol=0)
+    assert_close(run.final_loss, best_loss, rtol=1e-6, atol=0)
+
+
+@pytest.mark.claim("ch05.normalized-input-converges-with-lr-1e-2")
+def test_book_printed_the_normalized_run(thermometer_run, evidence):
+    """1_parameter_estimation.ipynb In[20], lr=1e-2 on t_un: the loss, params and grad the book printed at
+    epochs 1, 2, 3, 10, 11, 99 and 100, and the params it returned, [2.7553, -2.5162] (loss 22.148710); and
+    In[21]'s 5000 epochs: [5.3671, -17.3012], loss 2.927648. Half a unit of the last digit and 1e-6 relative
+    (torch 2.x prints 37.574913 for the book's 37.574917: float32 sums in another order)."""
+    run = thermometer_run("by_hand", 100, 1e-2, "t_un")
+    printed = {
+        "epochs": [1, 2, 3, 10, 11, 99, 100],
+        "loss": ["80.364342", "37.574917", "30.871077", "29.030487", "28.941875", "22.214186", "22.148710"],
+        "params": ["1.7761", "0.1064", "2.0848", "0.1303", "2.2094", "0.1217", "2.3232", "-0.0710"]
+        + ["2.3284", "-0.1003", "2.7508", "-2.4910", "2.7553", "-2.5162"],
+        "grad": ["-77.6140", "-10.6400", "-30.8623", "-2.3864", "-12.4631", "0.8587", "-0.5355", "2.9295"]
+        + ["-0.5240", "2.9264", "-0.4453", "2.5208", "-0.4446", "2.5165"],
+    }
+    evidence.record(printed_today=assert_printed_epochs(run, printed, rtol=1e-6))
+    assert_printed(run.params, ["2.7553", "-2.5162"], rtol=1e-6, what="params returned")
+    long = thermometer_run("by_hand", 5000, 1e-2, "t_un")
+    assert_printed([long.final_loss, *long.params.tolist()], ["2.927648", "5.3671", "-17.3012"], rtol=1e-6)
+
+
+# The 5000-epoch runs on t_un, lr=1e-2, as each notebook printed them: the loss at some epochs, and the params
+# the loop returned: 1_parameter_estimation.ipynb In[21], 2_autograd.ipynb In[10], 3_optimizers.ipynb In[10].
+PRINTED_5000 = {
+    "by_hand": (
+        {
+            1: "80.364342",
+            2: "37.574917",
+            3: "30.871077",
+            10: "29.030487",
+            11: "28.941875",
+            99: "22.214186",
+            100: "22.148710",
+            4000: "2.927680",
+            5000: "2.927648",
+        },
+        ["5.3671", "-17.3012"],
+    ),
+    "autograd": (
+        {
+            500: "7.860116",
+            1000: "3.828538",
+            1500: "3.092191",
+            2000: "2.957697",
+            2500: "2.933134",
+            3000: "2.928648",
+            3500: "2.927830",
+            4000: "2.927679",
+            4500: "2.927652",
+            5000: "2.927647",
+        },
+        ["5.3671", "-17.3012"],
+    ),
+    "sgd": (
+        {
+            500: "7.860118",
+            1000: "3.828538",
+            1500: "3.092191",
+            2000: "2.957697",
+            2500: "2.933134",
+            3000: "2.928648",
+            3500: "2.927830",
+            4000: "2.927680",
+            4500: "2.927651",
+            5000: "2.927648",
+        },
+        ["5.3671", "-17.3012"],
+    ),
+}
 
 
 @pytest.mark.claim("ch05.three-routes-reach-the-same-line")
-@pytest.mark.parametrize("route, printed_loss", [("by_hand", 2.927648), ("autograd", 2.927647), ("sgd", 2.927648)])
-def test_each_route_reaches_the_book_line(thermometer_run, device, evidence, route, printed_loss):
+@pytest.mark.parametrize("route", ["by_hand", "autograd", "sgd"])
+def test_each_route_reaches_the_book_line(thermometer_run, evidence, route):
     """p.119/124/129: the hand-written gradient, autograd and optim.SGD each reach [5.3671, -17.3012]
-    after 5000 epochs; the book printed the final loss 2.927648 (autograd's run: 2.927647)."""
+    after 5000 epochs, every loss the notebooks printed on the way as printed: half a unit of the last digit
+    and 1e-6 relative (torch 1.4 gives the printed digits; torch 2.14's optim.SGD prints 2.927647 for the
+    book's 2.927648 at epoch 5000, 3 float32 ulps, and 7.860120 for 7.860118 at epoch 500)."""
+    losses, params = PRINTED_5000[route]
     run = thermometer_run(route, 5000, 1e-2, "t_un")
-    evidence.record(params=run.params.tolist(), final_loss=run.final_loss)
-    # torch 1.4 gives 2.9276476 by hand and with optim.SGD, 2.9276469 with autograd: the printed digits. torch
-    # 2.14's optim.SGD gives 2.9276469 (2.927647): float32 rounding, 3 ulps (7e-7); rtol 1e-6 takes either
-    assert_close(run.params, torch.tensor(BOOK_LINE, device=device), rtol=0, atol=5e-5)
-    assert_close(run.final_loss, printed_loss, rtol=1e-6, atol=0)
+    measured = [run.losses[epoch - 1] for epoch in losses]
+    evidence.record(
+        params=run.params.tolist(),
+        printed_today={epoch: as_printed(value, losses[epoch]) for epoch, value in zip(losses, measured)},
+    )
+    assert_printed(measured, list(losses.values()), rtol=1e-6, what=f"{route}: losses at epochs {list(losses)}")
+    assert_printed(run.params, params, rtol=1e-6, what=f"{route}: params returned")
 
 
 @pytest.mark.claim("ch05.three-routes-reach-the-same-line")
@@ -112,81 +193,155 @@ def test_rates_for_w_and_b_on_t_u_are_the_normalization_done_by_hand(thermometer
     assert_close(losses[-1].item(), 22.148710, rtol=1e-6, atol=0)
 
 
-def inputs_of_many_scales(n_inputs: int, seed: int = 0, n_samples: int = 256):
-    """Inputs whose scales span three decades (0.03 to 32), each mattering as much to y = x @ w + 1 + noise;
-    drawn on the CPU, so every device sees the same numbers."""
-    g = torch.Generator().manual_seed(seed)
-    scales = 10 ** torch.linspace(-1.5, 1.5, n_inputs)
-    x = torch.randn(n_samples, n_inputs, generator=g) * scales
-    y = x @ (torch.randn(n_inputs, generator=g) / scales) + 1 + 0.1 * torch.randn(n_samples, generator=g)
-    return x, y
-
-
-def descend(x, y, rates, epochs=200):
-    """Gradient descent (the book's p.124 loop) on the MSE of y ~ x @ w + b from w = b = 0, for every row of
-    ``rates`` at once: one rate per parameter, the weights' then b's. The loss of every row at every epoch,
-    [epochs + 1, rows] (the last after the last update)."""
-    params = torch.zeros(rates.shape, device=x.device, requires_grad=True)
-    losses = []
-    with full_float32():  # no TF32 on CUDA: the per-parameter and normalized runs must agree to float32 rounding
-        for _ in range(epochs + 1):
-            loss = ((x @ params[:, :-1].t() + params[:, -1] - y.unsqueeze(1)) ** 2).mean(dim=0)
-            losses.append(loss.detach())
-            params.grad = None
-            loss.sum().backward()
-            with torch.no_grad():
-                params -= rates * params.grad
-    return torch.stack(losses)
-
-
-def least_squares_loss(x, y) -> float:
-    a = torch.cat([x, torch.ones(len(x), 1, device=x.device)], dim=1).double().cpu()
-    best = lstsq(a, y.double().cpu().unsqueeze(1)).squeeze(1)
-    return ((a @ best - y.double().cpu()) ** 2).mean().item()
-
-
 ONE_RATE = 0.1  # the rate the normalized inputs share
 RATES = 10 ** torch.arange(-8.0, 1.5, 0.5)  # the shared rates tried on the raw inputs, 1e-8 to 10
+DECADES = 3.0  # the inputs' scales span 3 decades, 0.03 to 32 (read at run time: a skeptic's fault sets 0)
+SIZES = (2, 8, 32)  # numbers of inputs
+GUESSES = 64  # rate vectors guessed per size
+
+# margins, each with the range that data seeds 0-49 gave (the sweep below)
+SHARED_RATE_FAILS = 10  # the best shared rate's final loss / the least-squares loss, stays above: 897-3599
+PER_INPUT_IS_NORMALIZING = 1e-4  # per-input rates against normalized inputs, relative difference: 1.6e-6-4.1e-6
+GUESSED_FIT_AT_2 = 0.6  # share of guessed per-parameter rates that fit with 2 inputs: 0.766-0.984
+GUESSED_FIT_FALLS = 0.3  # share of guessed per-parameter rates that fit, 32 inputs / 2 inputs: 0.016-0.228
+NORMALIZED_GUESS_FITS = 0.45  # share of guessed single rates that fit, normalized, at the worst size: 0.516-0.813
+
+
+def rates_per_input(scale):
+    """The per-parameter rates that normalizing implies: ONE_RATE / scale**2 for each weight, ONE_RATE for b."""
+    return torch.cat([ONE_RATE / scale**2, torch.tensor([ONE_RATE], device=scale.device)])
+
+
+def descents(device, seed: int = 0) -> dict:
+    """Every descent the per-parameter tests read, by number of inputs, run as one batch of rows per input
+    (``scales.descend``: the rows never mix): the loss of every row at every epoch, [epochs + 1, rows], on the
+    raw inputs (GUESSES guessed per-parameter rate vectors; with 32 inputs then every shared rate of RATES, the
+    per-input rates, and the same rates given to the wrong inputs) and on the normalized inputs x / scale
+    (ONE_RATE, then GUESSES guessed single rates); and the least-squares loss."""
+    found = {}
+    for n in SIZES:
+        x, y = (t.to(device) for t in inputs_of_many_scales(n, seed, DECADES))
+        scale, per_input = x.std(dim=0), rates_per_input(x.std(dim=0))
+        raw = [guesses(per_input.cpu(), GUESSES, seed + 1).to(device)]
+        if n == SIZES[-1]:
+            swapped = torch.cat([per_input[:-1].flip(0), per_input[-1:]])
+            raw += [RATES.to(device).unsqueeze(1).expand(-1, n + 1), torch.stack([per_input, swapped])]
+        one_rate = torch.cat([torch.tensor([[ONE_RATE]]), guesses(torch.tensor([ONE_RATE]), GUESSES, seed + 1)])
+        found[n] = {
+            "raw": descend(x, y, torch.cat(raw)),
+            "normalized": descend(x / scale, y, one_rate.to(device).expand(-1, n + 1)),
+            "least squares": least_squares_loss(x, y),
+        }
+    return found
+
+
+@pytest.fixture
+def many_scales(device, session_cache, one_cpu_thread):
+    """The per-parameter descents of data seed 0 on the test's device, once per session."""
+    decades = DECADES
+    return session_cache(("page-119 scales", str(device), decades), lambda: descents(device))
+
+
+def per_input_statistics(found) -> dict:
+    """The 32-input problem: every shared rate on the raw inputs, the per-input rates (and the same rates given
+    to the wrong inputs) against ONE_RATE on the normalized inputs; ONE_RATE on the normalized inputs of every
+    size. Final losses over the least-squares loss."""
+    largest = found[SIZES[-1]]
+    best, raw, normalized = largest["least squares"], largest["raw"][:, GUESSES:], largest["normalized"][:, 0]
+    shared, per_input, swapped = raw[-1, : len(RATES)] / best, raw[:, len(RATES)], raw[:, len(RATES) + 1]
+    return {
+        "best shared rate / least squares": shared[~torch.isnan(shared)].min().item(),
+        "shared rates": dict(zip(RATES.tolist(), shared.tolist())),
+        "per-input vs normalized": ((per_input - normalized).abs() / normalized).max().item(),
+        "per-input / least squares": (per_input[-1] / best).item(),
+        "swapped / least squares": (swapped[-1] / best).item(),
+        "normalized / least squares": {
+            n: (d["normalized"][-1, 0] / d["least squares"]).item() for n, d in found.items()
+        },
+    }
 
 
 @pytest.mark.claim(PER_PARAMETER)
-def test_raw_inputs_need_a_rate_per_input_and_normalized_ones_share_one(device, evidence, one_cpu_thread):
+def test_raw_inputs_need_a_rate_per_input_and_normalized_ones_share_one(many_scales, evidence):
     """p.119: with 32 inputs on scales from 0.03 to 32, no single rate from 1e-8 to 10 fits the raw inputs
     in 200 epochs (a rate small enough for the largest input leaves the smallest unlearned); rates per
     parameter fit only when each is set from its input's scale (ONE_RATE / scale**2), and then they are the
     descent with ONE_RATE on the normalized inputs x / scale, epoch by epoch; the same rates given to the
     wrong inputs blow up. ONE_RATE on normalized inputs fits with 2, 8 and 32 inputs alike."""
-    x, y = (t.to(device) for t in inputs_of_many_scales(32))
-    best = least_squares_loss(x, y)
-    scale = x.std(dim=0)
-    per_input = torch.cat([ONE_RATE / scale**2, torch.tensor([ONE_RATE], device=device)])
-    swapped = torch.cat([per_input[:-1].flip(0), per_input[-1:]])
+    found = per_input_statistics(many_scales)
+    evidence.record(**found)
 
-    shared_raw = descend(x, y, RATES.to(device).unsqueeze(1).expand(-1, 33))[-1] / best
-    per_parameter = descend(x, y, torch.stack([per_input, swapped]))
-    normalized = descend(x / scale, y, torch.full((1, 33), ONE_RATE, device=device))
-    sizes = {
-        n: (
-            descend(xs / xs.std(dim=0), ys, torch.full((1, n + 1), ONE_RATE, device=device))[-1, 0]
-            / least_squares_loss(xs, ys)
-        ).item()
-        for n, (xs, ys) in ((n, [t.to(device) for t in inputs_of_many_scales(n)]) for n in (2, 8))
-    }
-    sizes[32] = (normalized[-1, 0] / best).item()
-    evidence.record(
-        least_squares_loss=best,
-        shared_rate_final_over_best=dict(zip(RATES.tolist(), shared_raw.tolist())),
-        per_input_final_over_best=(per_parameter[-1, 0] / best).item(),
-        swapped_final_over_best=(per_parameter[-1, 1] / best).item(),
-        normalized_final_over_best=sizes,
-    )
-
-    # seeds 0-49: the best shared rate ends 900-3600 times above the least-squares loss (nan is worse still)
-    fits = shared_raw < 10  # a run that blew up to nan never fits: nan < 10 is False
-    assert not fits.any(), f"shared rates that fit the raw inputs: {RATES[fits.cpu()].tolist()}"
-    # float32 rounding apart the two are one descent: seeds 0-49, 1.4e-6 to 3.2e-6 relative at most (CPU)
-    assert_close(per_parameter[:, 0], normalized[:, 0], rtol=1e-4, atol=0)
-    assert per_parameter[-1, 0] / best < 1.01, f"per-input rates: {per_parameter[-1, 0].item() / best:.4f} x best"
-    assert not per_parameter[-1, 1] / best < 10, f"swapped rates: {per_parameter[-1, 1].item() / best:.4g} x best"
-    for n, ratio in sizes.items():  # seeds 0-49: within 1.000001 of the least-squares loss
+    best_shared = found["best shared rate / least squares"]
+    assert best_shared > SHARED_RATE_FAILS, f"a shared rate fits the raw inputs: {found['shared rates']}"
+    # float32 rounding apart, the two are one descent
+    assert found["per-input vs normalized"] < PER_INPUT_IS_NORMALIZING, f"per-input rates vs normalized: {found}"
+    assert found["per-input / least squares"] < 1.01, f"per-input rates should fit: {found}"
+    assert not found["swapped / least squares"] < 10, f"swapped rates should not fit (nan counts): {found}"
+    for n, ratio in found["normalized / least squares"].items():  # seeds 0-49: within 1.000001
         assert ratio < 1.01, f"{n} normalized inputs with lr {ONE_RATE}: {ratio:.4f} x the least-squares loss"
+
+
+def guessed_shares(found) -> dict:
+    """Per number of inputs, the share of GUESSES rate vectors that fit (end within 1% of the least-squares
+    loss; a run that blew up does not): every per-parameter rate guessed on its own within a decade of its
+    right value (ONE_RATE / scale**2) on the raw inputs, or one rate guessed within a decade of ONE_RATE on
+    the normalized inputs."""
+    shares: dict = {"per-parameter": {}, "normalized": {}}
+    for n, d in found.items():
+        best = d["least squares"]
+        shares["per-parameter"][n] = (d["raw"][-1, :GUESSES] / best < FITS).float().mean().item()
+        shares["normalized"][n] = (d["normalized"][-1, 1:] / best < FITS).float().mean().item()
+    return shares
+
+
+@pytest.mark.claim(PER_PARAMETER)
+def test_per_parameter_rates_get_harder_to_set_as_the_model_grows(many_scales, evidence):
+    """p.119: per-parameter rates do not scale with the model: every one of them must be right. Guessing
+    each rate on its own within a decade of its right value, as tuning by hand does, most guesses fit with 2
+    inputs (over 60%) and few with 32 (under 30% of the 2-input share); one rate guessed the same way on the
+    normalized inputs fits about half the time or more at every size."""
+    shares = guessed_shares(many_scales)
+    evidence.record(**shares)
+
+    per_parameter, normalized = shares["per-parameter"], shares["normalized"]
+    assert per_parameter[SIZES[0]] > GUESSED_FIT_AT_2, f"guessed per-parameter rates that fit: {per_parameter}"
+    falls = per_parameter[SIZES[-1]] / per_parameter[SIZES[0]]
+    assert falls < GUESSED_FIT_FALLS, f"guessed per-parameter rates that fit, by inputs: {per_parameter}"
+    assert min(normalized.values()) > NORMALIZED_GUESS_FITS, f"one guessed rate, normalized, fits: {normalized}"
+
+
+def inf_for_nan(value: float) -> float:
+    return float("inf") if math.isnan(value) else value
+
+
+@pytest.mark.sweep
+def test_page_119_margins_hold_for_50_data_seeds(one_cpu_thread):
+    """The page-119 per-parameter claim's margins at data seeds 0-49 on the CPU (the suite runs seed 0)."""
+    measured: dict = {}
+    for seed in range(50):
+        runs = descents(torch.device("cpu"), seed)
+        found, shares = per_input_statistics(runs), guessed_shares(runs)
+        values = {
+            "best shared rate / least squares": found["best shared rate / least squares"],
+            "per-input vs normalized": found["per-input vs normalized"],
+            "per-input / least squares": found["per-input / least squares"],
+            "swapped / least squares (nan counts as inf)": inf_for_nan(found["swapped / least squares"]),
+            "normalized / least squares, largest": max(found["normalized / least squares"].values()),
+            "guessed per-parameter share, 2 inputs": shares["per-parameter"][2],
+            "guessed per-parameter share, 32 / 2 inputs": shares["per-parameter"][32] / shares["per-parameter"][2],
+            "guessed single rate share, normalized, smallest": min(shares["normalized"].values()),
+        }
+        for name, value in values.items():
+            measured.setdefault(name, []).append(value)
+    bounds = {
+        "best shared rate / least squares": (SHARED_RATE_FAILS, None),
+        "per-input vs normalized": (None, PER_INPUT_IS_NORMALIZING),
+        "per-input / least squares": (None, 1.01),
+        "swapped / least squares (nan counts as inf)": (10.0, None),
+        "normalized / least squares, largest": (None, 1.01),
+        "guessed per-parameter share, 2 inputs": (GUESSED_FIT_AT_2, None),
+        "guessed per-parameter share, 32 / 2 inputs": (None, GUESSED_FIT_FALLS),
+        "guessed single rate share, normalized, smallest": (NORMALIZED_GUESS_FITS, None),
+    }
+    missed = missed_bounds(measured, bounds)
+    assert not missed, f"margins missed at some seed: {missed}"

@@ -15,7 +15,8 @@ def test_results_of_tracked_leaves_carry_a_grad_fn(thermometer, device):
     """p.123: params = torch.tensor([1.0, 0.0], requires_grad=True) is a leaf with .grad None; the loss
     computed from it requires grad and has a grad_fn; the same loss from untracked params has neither."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
-    assert params.is_leaf and params.grad is None and params.grad_fn is None
+    assert params.grad is None, "2_autograd.ipynb In[6] printed True for params.grad is None"
+    assert params.is_leaf and params.grad_fn is None
 
     loss = loss_fn(model(thermometer.t_u, *params), thermometer.t_c)
     assert loss.requires_grad and loss.grad_fn is not None, f"tracked loss: grad_fn {loss.grad_fn}"
@@ -72,10 +73,12 @@ def test_detach_shares_storage_and_clone_copies(device, evidence):
 
 
 @pytest.mark.claim("ch05.detach-removes-grad-tracking")
-def test_detach_drops_tracking_and_can_replace_no_grad_in_the_update(thermometer, device):
-    """p.123: what detach() returns does not require grad and has no grad_fn, and nothing computed from it
-    is tracked; so the update can be written params = (params - lr * params.grad).detach().requires_grad_(),
-    which gives the same new leaf as the update under no_grad."""
+def test_detach_cuts_the_recorded_update_loose_from_the_graph(thermometer, device):
+    """p.123: what detach() returns does not require grad and has no grad_fn, and nothing computed from it is
+    tracked. The update params - lr * params.grad outside no_grad IS recorded (a SubBackward0 node back to the
+    old params); .detach() cuts the result loose, and .requires_grad_() makes it a fresh leaf, with the values
+    of the update under no_grad. The next backward stops at that leaf; without the detach it would run on
+    through the update into the old params' .grad."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     detached = params.detach()
     assert not detached.requires_grad and detached.grad_fn is None, f"detached: {detached}"
@@ -83,9 +86,21 @@ def test_detach_drops_tracking_and_can_replace_no_grad_in_the_update(thermometer
     assert params.requires_grad, "the original keeps tracking"
 
     loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
-    updated = (params - 1e-4 * params.grad).detach().requires_grad_()
+    old_grad = params.grad.clone()
+    recorded = params - 1e-4 * params.grad
+    assert type(recorded.grad_fn).__name__ == "SubBackward0", f"the update is recorded: {recorded.grad_fn}"
+    updated = recorded.detach().requires_grad_()
     assert updated.is_leaf and updated.grad_fn is None, "the updated params should be a fresh leaf"
+    with torch.no_grad():
+        under_no_grad = params - 1e-4 * params.grad
+    assert under_no_grad.grad_fn is None, "under no_grad the same update is not recorded at all"
+    assert_close(updated.detach(), under_no_grad, rtol=0, atol=0)
     assert_close(updated.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)
+
+    loss_fn(model(thermometer.t_u, *updated), thermometer.t_c).backward()
+    assert updated.grad is not None and torch.equal(params.grad, old_grad), "backward stops at the detached leaf"
+    loss_fn(model(thermometer.t_u, *recorded), thermometer.t_c).backward()
+    assert not torch.equal(params.grad, old_grad), "without detach, backward runs on into the old params"
 
 
 @pytest.mark.claim("ch05.set-grad-enabled-switches-tracking")

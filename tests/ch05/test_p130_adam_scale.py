@@ -13,6 +13,7 @@ from claims.book.thermometer import loss_fn, model
 from claims.compat import assert_close
 
 CLAIM = "ch05.adam-update-ignores-gradient-scale"
+ADAM_EPS = 1e-8  # Adam's default eps (read at run time, so that a skeptic's fault can change it)
 
 
 def displacement(optimizer_class, gradients, **kwargs):
@@ -34,8 +35,8 @@ def test_adam_steps_do_not_change_when_gradients_are_scaled(device, scale, n_ste
     signs = torch.randint(0, 2, (n_steps, 3), generator=g) * 2 - 1
     gradients = (signs * (0.5 + 1.5 * torch.rand(n_steps, 3, generator=g))).to(device)
 
-    adam = displacement(torch.optim.Adam, gradients, lr=0.1)
-    adam_scaled = displacement(torch.optim.Adam, scale * gradients, lr=0.1)
+    adam = displacement(torch.optim.Adam, gradients, lr=0.1, eps=ADAM_EPS)
+    adam_scaled = displacement(torch.optim.Adam, scale * gradients, lr=0.1, eps=ADAM_EPS)
     assert_close(adam_scaled, adam, rtol=1e-4, atol=1e-7)
     sgd = displacement(torch.optim.SGD, gradients, lr=0.1)
     sgd_scaled = displacement(torch.optim.SGD, scale * gradients, lr=0.1)
@@ -49,9 +50,13 @@ def test_adam_first_step_moves_w_and_b_alike_despite_55x_gradients(thermometer, 
     lr=0.1, moves both by 0.1 to [0.9, -0.1], while SGD's first step moves each by lr times its own
     gradient, w 55x further than b."""
     steps, grads = {}, {}
-    for name, cls, lr in (("adam", torch.optim.Adam, 0.1), ("sgd", torch.optim.SGD, 1e-5)):
+    optimizers = {
+        "adam": lambda params: torch.optim.Adam(params, lr=0.1, eps=ADAM_EPS),
+        "sgd": lambda params: torch.optim.SGD(params, lr=1e-5),
+    }
+    for name, make in optimizers.items():
         params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
-        optimizer = cls([params], lr=lr)
+        optimizer = make([params])
         loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
         grads[name] = params.grad.clone()
         optimizer.step()

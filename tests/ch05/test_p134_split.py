@@ -52,7 +52,23 @@ def test_book_split_of_the_eleven_readings(thermometer, device, generator, evide
 @pytest.mark.claim("ch05.split-gives-disjoint-train-and-validation-sets")
 @given(n=st.integers(1, 200), seed=st.integers(0, 2**31 - 1))
 def test_split_is_disjoint_and_covers_every_sample(device, n, seed):
-    """p.134: for any n the split is disjoint, covers 0..n-1 and keeps int(0.2 * n) for validation."""
+    """p.134: for any n the book's split is disjoint and covers 0..n-1; from 5 samples on it keeps
+    int(0.2 * n) for validation and the rest for training. Below 5, n_val = int(0.2 * n) is 0 and the book's
+    slices [:-0] and [-0:] leave the training set empty and put every sample into validation."""
     train, val = split_indices(n, generator=torch.Generator(device=device).manual_seed(seed), device=device)
-    assert len(val) == int(0.2 * n) and len(train) == n - int(0.2 * n), f"n={n}: {len(train)} + {len(val)}"
+    expected = (n - int(0.2 * n), int(0.2 * n)) if n >= 5 else (0, n)
+    assert (len(train), len(val)) == expected, f"n={n}: {len(train)} for training, {len(val)} for validation"
     assert torch.equal(torch.cat([train, val]).sort().values, torch.arange(n, device=device))
+
+
+@pytest.mark.claim("ch05.split-gives-disjoint-train-and-validation-sets")
+def test_below_5_samples_the_book_split_trains_on_nothing(device, generator, evidence):
+    """p.134, the book's code: with 4 samples n_val = int(0.8) = 0; shuffled_indices[:-0] is
+    shuffled_indices[:0], empty, and shuffled_indices[-0:] is shuffled_indices[0:], all 4."""
+    sizes = {}
+    for n in range(1, 6):
+        train, val = split_indices(n, generator=generator, device=device)
+        sizes[n] = (len(train), len(val))
+    evidence.record(train_and_val_sizes=sizes)
+
+    assert sizes == {1: (0, 1), 2: (0, 2), 3: (0, 3), 4: (0, 4), 5: (4, 1)}, f"(train, val) by n: {sizes}"
