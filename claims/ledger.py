@@ -52,6 +52,7 @@ class DeviceResult:
     skip_reasons: Counter = field(default_factory=Counter)
     not_run_reasons: Counter = field(default_factory=Counter)
     evidence: dict = field(default_factory=dict)
+    host: set = field(default_factory=set)  # the test ids among ``outcomes`` that take no device (under cpu)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes.values() if o == outcome)
@@ -100,21 +101,27 @@ def environment() -> dict:
     }
 
 
-def result_entry(claim: Claim, result: DeviceResult, torch_version: str) -> dict:
+def result_entry(claim: Claim, result: DeviceResult, torch_version: str, host_tests: int = 0) -> dict:
     """One claim on one device: its verdict, how many tests passed, failed, were skipped or not run (and
-    why), whether the verdict rests on only some of them (``partial``), the seconds and the evidence."""
+    why), whether the verdict rests on only some of them (``partial``), the seconds and the evidence.
+
+    ``host_tests`` counts, on a device other than cpu, the claim's tests that take no device: they ran on
+    the host and their results are under cpu, so this device's verdict rests on the others only (partial)."""
     v = verdict(claim, result.outcomes.values(), torch_version)
     counts = {
         k: result.count(o)
         for k, o in (("passed", "passed"), ("failed", "failed"), ("skipped", "skipped"), ("not_run", "not-run"))
     }
+    elsewhere = counts["skipped"] + counts["not_run"] + host_tests
     entry = {
         "verdict": v,
         "tests": len(result.outcomes),
         **counts,
-        "partial": counts["passed"] > 0 and counts["failed"] == 0 and (counts["skipped"] + counts["not_run"]) > 0,
+        "partial": counts["passed"] > 0 and counts["failed"] == 0 and elsewhere > 0,
         "seconds": round(result.seconds, 3),
     }
+    if host_tests:
+        entry["host_tests"] = host_tests
     if result.skip_reasons:
         entry["skip_reasons"] = dict(result.skip_reasons.most_common())
     if result.not_run_reasons:
@@ -177,7 +184,7 @@ def build(
         claim_entry(
             claim,
             {
-                dev: result_entry(claim, r, env["torch"])
+                dev: result_entry(claim, r, env["torch"], _host_tests(results.get(claim.id, {}), dev))
                 for dev, r in sorted(results.get(claim.id, {}).items(), key=_device_item)
             },
             checked_by.get(claim.id, []),
@@ -193,6 +200,12 @@ def build(
         "summary": summarize(entries),
         **({"printed": printed} if printed and printed.get("outputs") else {}),
     }
+
+
+def _host_tests(by_device: dict[str, DeviceResult], device: str) -> int:
+    """How many of a claim's tests ran on the host (recorded under cpu), seen from another device."""
+    cpu = by_device.get("cpu")
+    return len(cpu.host) if cpu is not None and device != "cpu" else 0
 
 
 def _device_item(item) -> tuple:

@@ -91,7 +91,8 @@ def cell(result: dict | None) -> str:
     if result is None:
         return "-"
     if result.get("partial"):
-        return f"{result['verdict']} ({result.get('passed', '?')}/{result.get('tests', '?')})"
+        tests = result.get("tests", 0) + result.get("host_tests", 0)  # a host test is one of the claim's too
+        return f"{result['verdict']} ({result.get('passed', '?')}/{tests or '?'})"
     return result["verdict"]
 
 
@@ -114,10 +115,12 @@ def notes(document: dict) -> list[str]:
         for device, result in claim["results"].items():
             if result.get("partial"):
                 reasons = {**result.get("skip_reasons", {}), **result.get("not_run_reasons", {})}
+                if result.get("host_tests"):
+                    reasons["ran on the host (their result is under cpu)"] = result["host_tests"]
                 why = "; ".join(f"{n} {r}" for r, n in reasons.items())
                 lines.append(
-                    f"partial: {claim['id']} on {device}: {result.get('passed')} of {result.get('tests')} "
-                    f"tests ran ({why})"
+                    f"partial: {claim['id']} on {device}: {result.get('passed')} of "
+                    f"{result.get('tests', 0) + result.get('host_tests', 0)} tests ran ({why})"
                 )
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for claim in document["claims"]:

@@ -19,6 +19,7 @@ class Collected:
     name: str  # test function plus its non-device parameters: "test_remedy[dropout]"
     function: str  # "tests/ch05/test_p131_overfitting.py::test_remedy"
     fault: str | None = None
+    host: bool = False  # takes no device: runs on the host, recorded under cpu
 
 
 class Collection:
@@ -48,6 +49,7 @@ class Collection:
             )
         callspec = getattr(item, "callspec", None)  # only a parametrized pytest.Function has one
         params = dict(callspec.params) if callspec is not None else {}
+        host = "device" not in params
         device = str(params.pop("device", "cpu"))  # a test with no device fixture runs on the host CPU
         fault = params.pop("planted_fault", None)
         original = getattr(item, "originalname", item.name)
@@ -57,7 +59,7 @@ class Collection:
             path = path.relative_to(self.config.rootpath)
         except ValueError:
             pass
-        return Collected(ids[0], device, name, f"{path.as_posix()}::{original}", fault)
+        return Collected(ids[0], device, name, f"{path.as_posix()}::{original}", fault, host)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         devices = self.settings.devices

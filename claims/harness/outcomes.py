@@ -108,6 +108,8 @@ class Outcomes:
             self.tally.add(described.claim, described.fault, described.name, info["falsify"], info.get("detail"))
         if report.when == "teardown":
             result.outcomes[report.nodeid] = self.finished.get(report.nodeid, "skipped")
+            if described.host:
+                result.host.add(report.nodeid)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.interrupted = True

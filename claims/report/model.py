@@ -418,6 +418,8 @@ def cell_for(record: dict | None, device: str) -> Cell:
             detail.append(shown)
         for reason, n in (result.get("skip_reasons") or {}).items():
             detail.append(f"skipped ({n}): {reason}")
+        if result.get("host_tests"):
+            detail.append(f"{result['host_tests']} more ran on the host (under cpu)")
     hover = []
     if result.get("tests") is not None:
         hover.append(f"{result['tests']} test{'' if result['tests'] == 1 else 's'}")

@@ -242,3 +242,37 @@ def test_a_run_that_collects_nothing_is_marked_as_checking_nothing(project):
     run = project.ledger()["run"]
     assert run["executed"] is False and run["problem"] == "1 error during collection"
     result.stdout.fnmatch_lines(["*this run checked nothing (1 error during collection)*"])
+
+
+def test_a_claim_with_a_host_test_is_partial_on_a_device_where_only_its_other_tests_ran():
+    from claims.ledger import DeviceResult, build
+    from claims.registry import Claim
+
+    claim = Claim("ch05.mixed-claim", 5, 110, "s", "110 - s")
+    cpu = DeviceResult(
+        outcomes={"t.py::test_host": "passed", "t.py::test_dev[cpu]": "passed"}, host={"t.py::test_host"}
+    )
+    cuda = DeviceResult(outcomes={"t.py::test_dev[cuda]": "passed"})
+    env = {"torch": "2.14.1"}
+    results = build({claim.id: claim}, {claim.id: {"cpu": cpu, "cuda": cuda}}, env, {})["claims"][0]["results"]
+    assert results["cpu"]["partial"] is False and "host_tests" not in results["cpu"]
+    assert results["cuda"]["partial"] is True and results["cuda"]["host_tests"] == 1
+    assert results["cuda"]["verdict"] == "holds"
+
+
+def test_the_host_tests_of_a_claim_are_counted_on_its_other_devices(project):
+    project.write_tests("""
+        import pytest
+
+        @pytest.mark.claim("ch05.plain-claim")
+        def test_counts_on_the_host():
+            pass
+
+        @pytest.mark.claim("ch05.plain-claim")
+        def test_computes_on_the_device(device):
+            pass
+    """)
+    project.run("--device", "cpu,cuda")
+    results = project.ledger()["claims"][0]["results"]
+    assert "host_tests" not in results["cpu"] and results["cpu"]["tests"] == 2
+    assert results["cuda"]["host_tests"] == 1 and results["cuda"]["tests"] == 1
