@@ -71,7 +71,8 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
 @pytest.mark.parametrize("edition", list(BOOK_LINEAR_MODEL))
 def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     """p.153-155, both sides of 1.11: nn.Linear takes a single sample [in_features] without a batch
-    dimension and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0)). The
+    dimension and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or
+    among other samples. The
     book's linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such
     rows; with the weight and bias it printed, the layer gives those numbers again."""
     book = BOOK_LINEAR_MODEL[edition]
@@ -94,11 +95,13 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
         assert_close(out.cpu(), printed, rtol=0, atol=tolerance)
 
     wide = nn.Linear(3, 2).to(device)  # a single sample that cannot be mistaken for a batch of one-feature rows
-    sample = torch.randn(3, device=device)
+    sample, others = torch.randn(3, device=device), torch.randn(4, 3, device=device)
     with full_float32():
         out, as_a_batch_of_one = wide(sample), wide(sample.unsqueeze(0))
+        among_others = wide(torch.cat([others[:2], sample.unsqueeze(0), others[2:]]))
     assert out.shape == (2,), f"a single [3] sample should give [2], measured {list(out.shape)}"
-    assert_close(out, as_a_batch_of_one[0], rtol=1e-6, atol=1e-6)
+    assert_close(as_a_batch_of_one[0], out, rtol=1e-6, atol=1e-6)
+    assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.claim(SINGLE_SAMPLE)

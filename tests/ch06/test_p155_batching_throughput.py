@@ -13,7 +13,7 @@ The CPU bound is the suite's, set from measurements. On this 2-core CPU the MLP'
 5.9-7.5x with six other processes busy; on two threads of an idle machine 2.5-3.8x and 3.7-8.5x. With every
 batch run one sample at a time (the fault ``modules-run-a-batch-one-sample-at-a-time``) it was 0.94-1.24x
 either way (over 90 runs), and with a batch of one sample, the same call both ways (the skeptic's fault
-``a-batch-of-one-sample``), 1.17-1.31x (5 runs, torch 1.4 and 2.14): what this measurement reads where
+``a-batch-of-one-sample``), 1.06-1.31x (13 runs, torch 1.4 and 2.14): what this measurement reads where
 batching can gain nothing. The bound, 1.5x, sits between the two. Re-measured with eight other processes
 busy (load 8.5): 2.0-2.4x on torch 1.4 and 4.1-6.5x on 2.14, one thread (4 runs each). The conv nets gain
 less on a CPU, 1.2-2.4x on one thread here, too close to that noise to draw a line, so they are measured on
