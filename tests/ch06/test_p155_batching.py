@@ -72,9 +72,8 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
 def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     """p.153-155, both sides of 1.11: nn.Linear takes a single sample [in_features] without a batch
     dimension and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or
-    among other samples. The
-    book's linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such
-    rows; with the weight and bias it printed, the layer gives those numbers again."""
+    among other samples. The book's linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a
+    batch of ten ones ten such rows; with the weight and bias it printed, the layer gives those numbers again."""
     book = BOOK_LINEAR_MODEL[edition]
     linear_model = nn.Linear(1, 1).to(device)
     with torch.no_grad():
@@ -91,7 +90,7 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     tolerance = 3 * HALF_A_UNIT_OF_4_DECIMALS + 1e-6
     for name, out in (("torch.ones(1)", single), ("torch.ones(10, 1)", ten)):
         printed = printed_tensor(book[name])
-        assert out.shape == printed.shape, f"linear_model({name}): printed shape {list(printed.shape)}, measured"
+        assert out.shape == printed.shape, f"linear_model({name}): printed {list(printed.shape)}, got {list(out.shape)}"
         assert_close(out.cpu(), printed, rtol=0, atol=tolerance)
 
     wide = nn.Linear(3, 2).to(device)  # a single sample that cannot be mistaken for a batch of one-feature rows
