@@ -34,6 +34,43 @@ def thermometer_named_seq(hidden: int = 8) -> nn.Sequential:
     )
 
 
+class SubclassModel(nn.Module):
+    """p1ch6/3_nn_module_subclassing.ipynb In[4]: the thermometer network as an nn.Module subclass, its
+    layers assigned as attributes (13 hidden units)."""
+
+    def __init__(self):
+        super().__init__()
+
+        self.hidden_linear = nn.Linear(1, 13)
+        self.hidden_activation = nn.Tanh()
+        self.output_linear = nn.Linear(13, 1)
+
+    def forward(self, input):
+        hidden_t = self.hidden_linear(input)
+        activated_t = self.hidden_activation(hidden_t)
+        output_t = self.output_linear(activated_t)
+
+        return output_t
+
+
+class SubclassFunctionalModel(nn.Module):
+    """p1ch6/3_nn_module_subclassing.ipynb In[6]: the same with torch.tanh called in forward instead of a Tanh
+    module (14 hidden units)."""
+
+    def __init__(self):
+        super().__init__()
+
+        self.hidden_linear = nn.Linear(1, 14)
+        self.output_linear = nn.Linear(14, 1)
+
+    def forward(self, input):
+        hidden_t = self.hidden_linear(input)
+        activated_t = torch.tanh(hidden_t)
+        output_t = self.output_linear(activated_t)
+
+        return output_t
+
+
 # Chapter 7 -------------------------------------------------------------------------------------
 
 

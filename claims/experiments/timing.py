@@ -1,10 +1,14 @@
 """Timing for the p.155 batching claim: several alternating rounds, every call timed once per round.
 
 Each round times every call once, in turn, so that within a round all of them see the same machine; the
-comparison is made round by round (one call's time over the other's) and the median of those ratios is
-the estimate, the same for both sides. Other work on a shared machine slows a whole round, not one side of
-it, so the ratio of the two is steadier than either time. Every call has one untimed warm-up call first
-(first calls allocate memory and pick kernels).
+comparison is made round by round (one call's time over the other's). Other work on a shared machine slows a
+whole round, not one side of it, so the ratio of the two is steadier than either time. Every call has one
+untimed warm-up call first (first calls allocate memory and pick kernels).
+
+Which round to believe: with one thread's CPU time (or on a GPU) the rounds are steady, and the median ratio is
+the estimate. With the wall clock and several threads on a busy CPU a round's ratio swings either way: where
+the two calls did the same work it read 0.02-1.96x, the median round up to 1.96x. A caller that must not
+report a gain where there is none takes the round least favourable to it there (0.02-1.01x in those runs).
 
 The clock:
 - on a GPU, wall time from the call's start until the device has finished (``claims.devices.synchronize``);

@@ -1,36 +1,37 @@
 """Faults that reach the claims of chapter 6 (the shared ones are in ``torch_core``).
 
-Each patches one behaviour of ``torch.nn`` where the book's code reaches it: ``nn.Linear`` calls
+Planted faults patch one behaviour of ``torch.nn`` where the book's code reaches it: ``nn.Linear`` calls
 ``F.linear``, ``nn.ReLU`` calls ``F.relu``, ``nn.Softmax`` calls ``F.softmax``, ``nn.Conv2d`` calls
 ``F.conv2d``, so patching the function in ``torch.nn.functional`` changes the module too (on torch 1.4
 as on the newest).
+
+The skeptic's faults at the end keep PyTorch right and change a setting the chapter's tests read when they
+run (a module-level constant of the test module), so that the claim's statement would be false.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from claims.faults import fault
+from claims.faults import fault, replace, skeptic
 
 
 @fault("linear-forgets-the-bias")
 def linear_forgets_the_bias():
     """F.linear (and nn.Linear) computes x @ W.T and leaves out the bias."""
     linear = F.linear
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "linear", lambda input, weight, bias=None: linear(input, weight))
-        yield
+    yield from replace(F, "linear", lambda input, weight, bias=None: linear(input, weight))
 
 
 @fault("tanh-module-is-the-identity")
 def tanh_module_is_the_identity():
     """nn.Tanh returns its input unchanged: a network's tanh layer adds no nonlinearity."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Tanh, "forward", lambda self, input: input * 1)
-        yield
+    yield from replace(nn.Tanh, "forward", lambda self, input: input * 1)
 
 
 @fault("softmax-skips-the-normalization")
@@ -62,33 +63,43 @@ def _relu_with_backward(backward):
     return relu
 
 
+def _nan_at_zero(grad_output, input):
+    grad = grad_output * (input > 0).to(grad_output.dtype)
+    return torch.where(input == 0, torch.full_like(grad, float("nan")), grad)
+
+
 @fault("relu-gradient-is-nan-at-zero")
 def relu_gradient_is_nan_at_zero():
     """F.relu (and nn.ReLU) has no gradient at its kink: backward gives NaN where the input is exactly 0."""
-
-    def backward(grad_output, input):
-        grad = grad_output * (input > 0).to(grad_output.dtype)
-        return torch.where(input == 0, torch.full_like(grad, float("nan")), grad)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "relu", _relu_with_backward(backward))
-        yield
+    yield from replace(F, "relu", _relu_with_backward(_nan_at_zero))
 
 
 @fault("relu-passes-no-gradient")
 def relu_passes_no_gradient():
     """F.relu (and nn.ReLU) is treated as not differentiable: its backward passes a zero gradient."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "relu", _relu_with_backward(lambda grad_output, input: torch.zeros_like(grad_output)))
-        yield
+    yield from replace(F, "relu", _relu_with_backward(lambda grad_output, input: torch.zeros_like(grad_output)))
 
 
 @fault("relu-leaks-negative-inputs")
 def relu_leaks_negative_inputs():
     """F.relu (and nn.ReLU) lets negative inputs through scaled by 0.01 (a leaky ReLU)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "relu", lambda input, inplace=False: F.leaky_relu(input, 0.01, inplace))
-        yield
+    yield from replace(F, "relu", lambda input, inplace=False: F.leaky_relu(input, 0.01, inplace))
+
+
+class _StraightThroughSign(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        return input.sign()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+@fault("sign-passes-its-gradient-straight-through")
+def sign_passes_its_gradient_straight_through():
+    """torch.sign's backward passes the incoming gradient on unchanged (a straight-through estimator), not 0."""
+    yield from replace(torch, "sign", _StraightThroughSign.apply)
 
 
 @fault("module-setattr-skips-registration")
@@ -102,17 +113,13 @@ def module_setattr_skips_registration():
         else:
             setattr_(self, name, value)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "__setattr__", unregistered)
-        yield
+    yield from replace(nn.Module, "__setattr__", unregistered)
 
 
 @fault("module-call-skips-hooks")
 def module_call_skips_hooks():
     """Calling a module (model(x)) runs forward directly, without the forward pre-hooks and hooks."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "__call__", lambda self, *args, **kwargs: self.forward(*args, **kwargs))
-        yield
+    yield from replace(nn.Module, "__call__", lambda self, *args, **kwargs: self.forward(*args, **kwargs))
 
 
 def _conv2d_takes_unbatched_input() -> bool:
@@ -140,9 +147,7 @@ def conv2d_flips_unbatched_support():
             )
         return conv2d(input.unsqueeze(0), weight, *args, **kwargs)[0]
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "conv2d", flipped)
-        yield
+    yield from replace(F, "conv2d", flipped)
 
 
 @fault("linear-reads-a-1d-input-as-a-batch")
@@ -155,9 +160,20 @@ def linear_reads_a_1d_input_as_a_batch():
             input = input.unsqueeze(1)
         return linear(input, weight, bias)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "linear", lenient)
-        yield
+    yield from replace(F, "linear", lenient)
+
+
+@fault("linear-refuses-a-single-sample")
+def linear_refuses_a_single_sample():
+    """F.linear (and nn.Linear) refuses a 1-D input [in_features]: only a batch [n, in_features] is taken."""
+    linear = F.linear
+
+    def batches_only(input, weight, bias=None):
+        if input.dim() == 1:
+            raise RuntimeError(f"Expected a 2-D input [batch, {weight.shape[1]}], got {list(input.shape)}")
+        return linear(input, weight, bias)
+
+    yield from replace(F, "linear", batches_only)
 
 
 @fault("modules-run-a-batch-one-sample-at-a-time")
@@ -176,9 +192,7 @@ def modules_run_a_batch_one_sample_at_a_time():
         finally:
             inside.pop()
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "__call__", one_at_a_time)
-        yield
+    yield from replace(nn.Module, "__call__", one_at_a_time)
 
 
 @fault("sequential-applies-its-modules-in-reverse")
@@ -190,18 +204,14 @@ def sequential_applies_its_modules_in_reverse():
             input = module(input)
         return input
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Sequential, "forward", reversed_forward)
-        yield
+    yield from replace(nn.Sequential, "forward", reversed_forward)
 
 
 @fault("parameters-returns-a-list")
 def parameters_returns_a_list():
     """Module.parameters() returns a list instead of a generator."""
     parameters = nn.Module.parameters
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "parameters", lambda self, *args, **kwargs: list(parameters(self, *args, **kwargs)))
-        yield
+    yield from replace(nn.Module, "parameters", lambda self, *args, **kwargs: list(parameters(self, *args, **kwargs)))
 
 
 @fault("named-parameters-drop-the-module-prefix")
@@ -213,6 +223,78 @@ def named_parameters_drop_the_module_prefix():
         for name, p in named_parameters(self, *args, **kwargs):
             yield name.rsplit(".", 1)[-1], p
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Module, "named_parameters", unprefixed)
-        yield
+    yield from replace(nn.Module, "named_parameters", unprefixed)
+
+
+class _FormattableShape(tuple):
+    """A shape that prints like torch.Size and, unlike it, takes a format spec (as its str)."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+@fault("torch-size-takes-a-format-spec")
+def torch_size_takes_a_format_spec():
+    """A tensor's shape formats like its str under a format spec (f"{t.shape:19}") instead of raising TypeError."""
+    # torch.Size itself is an immutable C type, so the fault gives tensors (and Parameters) a shape that formats
+    yield from replace(torch.Tensor, "shape", property(lambda self: _FormattableShape(self.size())))
+
+
+# Skeptic's faults: the experiment changed, PyTorch left right ------------------------------------------------
+
+
+def _linear_activation() -> nn.Module:
+    """A LeakyReLU with slope 1 on both sides: an activation module that computes the identity, a linear map."""
+    return nn.LeakyReLU(negative_slope=1.0)
+
+
+@skeptic("the-activation-between-the-layers-is-linear")
+def the_activation_between_the_layers_is_linear():
+    """The stack's activation is linear (LeakyReLU of slope 1): the extra layer and the training stay, the bend goes."""
+    yield from replace("tests.ch06.test_p145_activation", "ACTIVATION", _linear_activation)
+
+
+@skeptic("a-linear-activation-among-the-types")
+def a_linear_activation_among_the_types():
+    """The activation types tried include a linear one (LeakyReLU with slope 1), not a nonlinearity at all."""
+    module = importlib.import_module("tests.ch06.test_p145_activation")
+    yield from replace(module, "ACTIVATION_TYPES", {**module.ACTIVATION_TYPES, "LeakyReLU(1.0)": _linear_activation})
+
+
+@skeptic("relu-inputs-all-on-the-kink")
+def relu_inputs_all_on_the_kink():
+    """The layer before ReLU starts at zero weight and bias: every input lands on the kink (gradient 0 there)."""
+    yield from replace("tests.ch06.test_p147_activations", "FIRST_LAYER_INIT", nn.init.zeros_)
+
+
+@skeptic("a-steep-smooth-step-instead-of-sign")
+def a_steep_smooth_step_instead_of_sign():
+    """The step activation is tanh(10 x): shaped like sign, but differentiable with a nonzero gradient everywhere."""
+    yield from replace("tests.ch06.test_p147_activations", "STEP", lambda x: torch.tanh(10 * x))
+
+
+@skeptic("per-sample-normalization")
+def per_sample_normalization():
+    """The normalization layer is LayerNorm, with statistics over each sample's own features instead of the batch."""
+    yield from replace("tests.ch06.test_p155_batching", "NORMALIZATION", lambda features: nn.LayerNorm(features))
+
+
+@skeptic("batchnorm-keeps-no-running-statistics")
+def batchnorm_keeps_no_running_statistics():
+    """The BatchNorm keeps no running statistics (track_running_stats=False): eval mode uses the batch's own too."""
+    yield from replace(
+        "tests.ch06.test_p155_batching",
+        "NORMALIZATION",
+        lambda features: nn.BatchNorm1d(features, track_running_stats=False),
+    )
+
+
+@skeptic("a-batch-of-one-sample")
+def a_batch_of_one_sample():
+    """The batch holds one sample: the same call both ways, so no gain; what the timing reads then is its own bias."""
+    yield from replace("tests.ch06.test_p155_batching_throughput", "BATCH", 1)

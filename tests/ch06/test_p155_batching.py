@@ -1,4 +1,7 @@
-"""Chapter 6, page 155: modules expect a batch dimension; batch statistics tie samples together."""
+"""Chapter 6, page 155: modules take the zeroth dimension as the batch; a single sample, whether a layer takes it as
+it is; batch statistics tie samples together."""
+
+from __future__ import annotations
 
 import pytest
 import torch
@@ -6,29 +9,101 @@ import torch.nn as nn
 
 from claims.book.models import thermometer_seq
 from claims.compat import assert_close, full_float32
+from claims.experiments.printed import HALF_A_UNIT_OF_4_DECIMALS, printed_tensor
 
-BATCH_DIM = "ch06.modules-expect-a-leading-batch-dimension"
+BATCH_DIM = "ch06.modules-read-dimension-zero-as-the-batch"
+SINGLE_SAMPLE = "ch06.modules-expect-a-leading-batch-dimension"
 BATCH_STATS = "ch06.batch-statistics-make-outputs-depend-on-batch-mates"
+
+# p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed
+BOOK_T_U_SHAPE = "torch.Size([11, 1])"
+# p1ch6/1_neural_networks.ipynb: nn.Linear(1, 1)'s unseeded weight and bias (In[6], In[7]), and the layer given
+# torch.ones(1), a single sample without a batch dimension (In[8]), and torch.ones(10, 1), a batch of ten (In[9]),
+# as printed on torch 1.4; beside them the second edition's re-run of the same cells on torch 2.x.
+BOOK_LINEAR_MODEL = {
+    "1st edition": {
+        "weight": "Parameter containing:\ntensor([[-0.0674]], requires_grad=True)",
+        "bias": "Parameter containing:\ntensor([0.7488], requires_grad=True)",
+        "torch.ones(1)": "tensor([0.6814], grad_fn=<AddBackward0>)",
+        "torch.ones(10, 1)": "tensor([[0.6814],\n        [0.6814],\n        [0.6814],\n        [0.6814],\n"
+        "        [0.6814],\n        [0.6814],\n        [0.6814],\n        [0.6814],\n        [0.6814],\n"
+        "        [0.6814]], grad_fn=<AddmmBackward>)",
+    },
+    "2nd edition": {
+        "weight": "Parameter containing:\ntensor([[0.5747]], requires_grad=True)",
+        "bias": "Parameter containing:\ntensor([0.6126], requires_grad=True)",
+        "torch.ones(1)": "tensor([1.1873], grad_fn=<AddBackward0>)",
+        "torch.ones(10, 1)": "tensor([[1.1873],\n        [1.1873],\n        [1.1873],\n        [1.1873],\n"
+        "        [1.1873],\n        [1.1873],\n        [1.1873],\n        [1.1873],\n        [1.1873],\n"
+        "        [1.1873]], grad_fn=<AddmmBackward0>)",
+    },
+}
+
+
+def normalization(features: int) -> nn.Module:
+    """The layer the batch-statistics test normalizes with: the book's BatchNorm (p.222)."""
+    return nn.BatchNorm1d(features)
+
+
+NORMALIZATION = normalization  # read when the test runs (a skeptic's fault replaces it)
 
 
 @pytest.mark.claim(BATCH_DIM)
-def test_readings_need_unsqueeze_to_become_a_batch(thermometer, device):
-    """p.155: the eleven readings t_u have shape [11]; Linear(1, 13) needs [batch, 1], so the book
-    writes t_u.unsqueeze(1) -> [11, 1]; a single reading needs unsqueeze(0) -> [1, 1]. Every row of the
-    batch gets exactly the output it gets alone."""
+def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermometer, device):
+    """p.155: the eleven readings t_u have shape [11]; Linear(1, 13) takes the zeroth dimension as the
+    batch, so [11] is one sample of 11 features, and it refuses it. t_u.unsqueeze(1), the book's
+    torch.Size([11, 1]), is eleven samples of one feature, and every row of the batch gets exactly the
+    output it gets alone."""
     model = thermometer_seq().to(device)
     t_u = thermometer.t_u
     assert t_u.shape == (11,)
-    with pytest.raises(RuntimeError, match="shapes cannot be multiplied|size mismatch"):  # 2.x | 1.4 wording
+    with pytest.raises(RuntimeError, match=r"1x11|\[1 x 11\]"):  # 2.x: "(1x11 and 1x13)", 1.4: "m1: [1 x 11]"
         model(t_u)  # [11] is read as one sample with 11 features
-    batch_out = model(t_u.unsqueeze(1))
+    column = t_u.unsqueeze(1)
+    assert str(column.shape) == BOOK_T_U_SHAPE, f"the book printed {BOOK_T_U_SHAPE}, measured {column.shape}"
+    batch_out = model(column)
     assert batch_out.shape == (11, 1)
-    one = model(t_u[3].reshape(1).unsqueeze(0))  # one reading -> [1] -> [1, 1]
-    assert one.shape == (1, 1)
-    assert_close(one[0], batch_out[3], rtol=1e-6, atol=1e-6)
+    alone = torch.cat([model(column[i : i + 1]) for i in range(11)])
+    assert_close(alone, batch_out, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.claim(BATCH_DIM)
+@pytest.mark.claim(SINGLE_SAMPLE)
+@pytest.mark.parametrize("edition", list(BOOK_LINEAR_MODEL))
+def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
+    """p.153-155, both sides of 1.11: nn.Linear takes a single sample [in_features] without a batch
+    dimension and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or
+    among other samples. The book's linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a
+    batch of ten ones ten such rows; with the weight and bias it printed, the layer gives those numbers again."""
+    book = BOOK_LINEAR_MODEL[edition]
+    linear_model = nn.Linear(1, 1).to(device)
+    with torch.no_grad():
+        linear_model.weight.copy_(printed_tensor(book["weight"]))
+        linear_model.bias.copy_(printed_tensor(book["bias"]))
+    try:
+        single, refusal = linear_model(torch.ones(1, device=device)), None
+    except RuntimeError as err:
+        single, refusal = None, str(err).splitlines()[0]
+    evidence.record(single=single, refusal=refusal)
+    assert refusal is None, f"nn.Linear should take a single [1] sample as it is, it raised: {refusal}"
+    ten = linear_model(torch.ones(10, 1, device=device))
+    # the printed weight and bias are rounded to 4 decimals: w + b is off by up to a unit, plus its own rounding
+    tolerance = 3 * HALF_A_UNIT_OF_4_DECIMALS + 1e-6
+    for name, out in (("torch.ones(1)", single), ("torch.ones(10, 1)", ten)):
+        printed = printed_tensor(book[name])
+        assert out.shape == printed.shape, f"linear_model({name}): printed {list(printed.shape)}, got {list(out.shape)}"
+        assert_close(out.cpu(), printed, rtol=0, atol=tolerance)
+
+    wide = nn.Linear(3, 2).to(device)  # a single sample that cannot be mistaken for a batch of one-feature rows
+    sample, others = torch.randn(3, device=device), torch.randn(4, 3, device=device)
+    with full_float32():
+        out, as_a_batch_of_one = wide(sample), wide(sample.unsqueeze(0))
+        among_others = wide(torch.cat([others[:2], sample.unsqueeze(0), others[2:]]))
+    assert out.shape == (2,), f"a single [3] sample should give [2], measured {list(out.shape)}"
+    assert_close(as_a_batch_of_one[0], out, rtol=1e-6, atol=1e-6)
+    assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.claim(SINGLE_SAMPLE)
 def test_conv2d_without_a_batch_dimension(device, amended, evidence):
     """p.155, amended: the book adds the batch dimension with unsqueeze(0), and on its PyTorch Conv2d
     refuses a 3-D [C, H, W] image. Since PyTorch 1.11 (pytorch/pytorch#70506) Conv2d also takes the
@@ -59,17 +134,19 @@ def test_batchnorm_output_depends_on_batch_mates_in_training(device, evidence):
     variance, so the same sample comes out differently in two batches: beside seven rows of 0 it is
     above its batch's mean, beside seven rows of 10 below it. In eval mode (running statistics) it
     comes out the same in both."""
-    bn = nn.BatchNorm1d(4).to(device)
+    norm = NORMALIZATION(4).to(device)
     sample = torch.tensor([[1.0, 2.0, 0.5, 3.0]], device=device)
     batch_a = torch.cat([sample, torch.zeros(7, 4, device=device)])
     batch_b = torch.cat([sample, torch.full((7, 4), 10.0, device=device)])
 
-    out_a, out_b = bn(batch_a)[0], bn(batch_b)[0]
-    for batch, out in ((batch_a, out_a), (batch_b, out_b)):
-        by_hand = (sample[0] - batch.mean(0)) / torch.sqrt(batch.var(0, unbiased=False) + bn.eps)
-        assert_close(out, by_hand, rtol=1e-5, atol=1e-5)
+    out_a, out_b = norm(batch_a)[0], norm(batch_b)[0]
     evidence.record(beside_zeros=out_a, beside_tens=out_b)
     assert (out_a > 0).all() and (out_b < 0).all(), f"beside 0s {out_a.tolist()}, beside 10s {out_b.tolist()}"
+    for batch, out in ((batch_a, out_a), (batch_b, out_b)):  # the batch's own mean and (biased) variance
+        by_hand = (sample[0] - batch.mean(0)) / torch.sqrt(batch.var(0, unbiased=False) + norm.eps)
+        assert_close(out, by_hand, rtol=1e-5, atol=1e-5)
 
-    bn.eval()
-    assert_close(bn(batch_a)[0], bn(batch_b)[0], rtol=0, atol=0)
+    norm.eval()
+    in_a, in_b = norm(batch_a)[0], norm(batch_b)[0]
+    evidence.record(eval_beside_zeros=in_a, eval_beside_tens=in_b)
+    assert_close(in_a, in_b, rtol=0, atol=0)
