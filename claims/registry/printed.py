@@ -38,14 +38,15 @@ else:  # pragma: no cover - Python 3.8 to 3.10
 
 DEFAULT_DIR = Path(__file__).with_name("printed")
 COMPANION = "https://github.com/deep-learning-with-pytorch/dlwpt-code/blob/master/"
-# Why a printed output has no test; the first two mean no test can reproduce it at all.
+# Why a printed output has no test; the first three mean no test can reproduce it here.
 NOT_ASSERTED = {
     "unseeded": "random: the notebook drew it without a seed",
     "environment": "the notebook's machine, not PyTorch: a timing, a path, a download message, a warning's location",
-    "real-data": "computed from the real data set, and no claim test reads that output",
+    "real-data": "computed from the real data set by a run no test can repeat (a training log, its plot); "
+    "what the real data set itself shows is asserted by the real-data tests",
     "not-a-claim": "reproducible, but it shows no claim: a repr, a listing, an object's address",
 }
-UNREPRODUCIBLE = ("unseeded", "environment")
+UNREPRODUCIBLE = ("unseeded", "environment", "real-data")
 FIELDS = {"notebook", "cell", "printed", "values", "test", "not_asserted", "why"}
 
 
