@@ -177,7 +177,12 @@ def book_gzip_disk_compresses_every_value():
 
 @fault("diskcache-core-keeps-python-2-names")
 def diskcache_core_keeps_python_2_names():
-    """diskcache.core still has BytesType and BytesIO, as Python 2's str and a text buffer (io.StringIO)."""
+    """diskcache.core has the names BytesType and BytesIO again, but they are not bytes and io.BytesIO.
+
+    Here they are str and io.StringIO, Python 3's text types, which diskcache never exported: on Python 2 its
+    BytesType was str, which there is the bytes type, and its BytesIO a byte buffer, as on Python 3 (bytes,
+    io.BytesIO). What the fault plants is names that import but are not the byte types.
+    """
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("diskcache.core.BytesType", str, raising=False)
         mp.setattr("diskcache.core.BytesIO", io.StringIO, raising=False)
