@@ -163,6 +163,12 @@ def diskcache_memoize_never_hits():
     yield from fresh(replace(FanoutCache, "memoize", _never_memoize))
 
 
+@fault("book-cache-has-diskcache-default-size-limit")
+def book_cache_has_diskcache_default_size_limit():
+    """getCache leaves out util/disk.py's size_limit=3e11: diskcache culls past its default, 1 GiB."""
+    yield from replace(cache_module, "SIZE_LIMIT", 2**30)
+
+
 @fault("get-ct-lru-cache-never-hits")
 def get_ct_lru_cache_never_hits():
     """The book's getCt keeps no CT in memory: lru_cache(0), every call reads the files again."""
