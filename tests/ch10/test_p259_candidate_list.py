@@ -178,13 +178,16 @@ def test_luna16_candidate_list_is_the_one_the_book_printed(real_luna, evidence):
     """p.259, as p2ch10_explore_data.ipynb printed it (In[3] to In[6]): with every row of the real CSVs, the list
     starts with 1,351 nodules, the largest (32.27 mm) first; every hundredth, the first ten, the last ten (0.0 mm:
     no annotation within a quarter diameter) and the histogram of their diameters are the book's."""
-    positives = [c for c in getCandidateInfoList(str(real_luna), requireOnDisk_bool=False) if c.isNodule_bool]
+    every_row = getCandidateInfoList(str(real_luna), requireOnDisk_bool=False)
+    positives = [c for c in every_row if c.isNodule_bool]
     diameters = [c.diameter_mm for c in positives]
     every_hundredth = "".join(f"{i:4}  {diameters[i]:4.1f} mm\n" for i in range(0, len(diameters), 100))
     printed = positives[:10] + positives[-10:] + [c for c in positives if c.series_uid.endswith("565")]
     counts, edges = np.histogram(diameters)
     evidence.record(nodules=len(positives), without_diameter=diameters.count(0.0), histogram=counts.tolist())
     assert len(positives) == BOOK_NODULES and repr(positives[0]) == BOOK_FIRST_NODULE, (len(positives), positives[0])
+    head = [c.isNodule_bool for c in every_row[: BOOK_NODULES + 1]]
+    assert head == [True] * BOOK_NODULES + [False], f"{sum(head[:-1])} nodules among the list's first {BOOK_NODULES}"
     assert every_hundredth == BOOK_EVERY_HUNDREDTH, every_hundredth
     assert printed == [CandidateInfoTuple(True, d, UID + uid, xyz) for d, uid, xyz in BOOK_FIRST_AND_LAST_TEN]
     assert counts.tolist() == [int(v) for v in BOOK_HISTOGRAM_COUNTS.strip("[]").split(",")], counts
