@@ -79,6 +79,19 @@ def luna_csv_reader_flips_the_class():
     yield from fresh(replace_everywhere(candidates, "read_rows", _class_flipped))
 
 
+def _class_of_the_row_before(path, columns):
+    rows = READ_ROWS(path, columns)
+    if columns[-1] != "class":
+        return rows
+    return [r[:4] + [before[4]] for r, before in zip(rows, rows[-1:] + rows[:-1])]
+
+
+@fault("luna-csv-reader-shifts-the-class")
+def luna_csv_reader_shifts_the_class():
+    """The book's CSV reading (read_rows) gives each candidates.csv row the class of the row before it (as many 1s)."""
+    yield from fresh(replace_everywhere(candidates, "read_rows", _class_of_the_row_before))
+
+
 # -- page 259: the candidate list --------------------------------------------------------------------
 
 
