@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -25,6 +26,7 @@ from torch.utils.data import Dataset
 from claims.book.luna import cache as cache_module
 from claims.book.luna import candidates, coords, ct
 from claims.book.luna.dataset import LunaDataset
+from claims.book.luna.layout import ANNOTATION_COLUMNS
 from claims.experiments.disk_cache import PicklingGzipDisk
 from claims.faults import fault, replace, replace_everywhere, skeptic
 
@@ -151,6 +153,35 @@ def _within_half(center_xyz, annotations):
 def candidate_diameter_within_half_not_a_quarter():
     """A candidate takes an annotation's diameter within half that diameter on every axis, not a quarter."""
     yield from fresh(replace_everywhere(candidates, "candidate_diameter", _within_half))
+
+
+def _last_match(center_xyz, annotations):
+    for annotation_xyz, diameter_mm in reversed(annotations):
+        if all(abs(center_xyz[i] - annotation_xyz[i]) <= diameter_mm / 4 for i in range(3)):
+            return diameter_mm
+    return 0.0
+
+
+@fault("candidate-diameter-takes-the-last-match")
+def candidate_diameter_takes_the_last_match():
+    """A candidate within a quarter diameter of several annotations takes the last one's diameter, not the first's."""
+    yield from fresh(replace_everywhere(candidates, "candidate_diameter", _last_match))
+
+
+def _pooling_every_series(root, requireOnDisk_bool=True):
+    every_annotation = [
+        (tuple(float(v) for v in row[1:4]), float(row[4]))
+        for row in READ_ROWS(Path(root) / "annotations.csv", ANNOTATION_COLUMNS)
+    ]
+    listed = GET_CANDIDATE_INFO_LIST(root, requireOnDisk_bool)
+    pooled = [c._replace(diameter_mm=candidates.candidate_diameter(c.center_xyz, every_annotation)) for c in listed]
+    return sorted(pooled, reverse=True)
+
+
+@fault("candidate-diameter-pools-every-series")
+def candidate_diameter_pools_every_series():
+    """getCandidateInfoList matches each candidate against every series' annotations, not only its own series'."""
+    yield from fresh(replace_everywhere(candidates, "getCandidateInfoList", _pooling_every_series))
 
 
 def _every_row(root, requireOnDisk_bool=True):
