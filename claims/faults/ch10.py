@@ -21,7 +21,7 @@ import SimpleITK as sitk
 import torch
 import torch.nn.functional as F
 from diskcache import FanoutCache
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from claims.book.luna import cache as cache_module
 from claims.book.luna import candidates, coords, ct
@@ -36,6 +36,7 @@ READ_IMAGE, GET_ARRAY_FROM_IMAGE = sitk.ReadImage, sitk.GetArrayFromImage
 IRC2XYZ, XYZ2IRC = coords.irc2xyz, coords.xyz2irc
 GETITEM = LunaDataset.__getitem__
 INIT = LunaDataset.__init__
+DATALOADER_INIT = DataLoader.__init__
 
 
 def fresh(patch: Iterator[None]) -> Iterator[None]:
@@ -328,6 +329,29 @@ def dataset_base_class_supplies_len_and_getitem():
         mp.setattr(Dataset, "__len__", lambda self: 1, raising=False)
         mp.setattr(Dataset, "__getitem__", lambda self, index: torch.tensor(index))
         yield
+
+
+def _dataloader_asking_the_length(self, dataset, *args, **kwargs):
+    len(dataset)
+    DATALOADER_INIT(self, dataset, *args, **kwargs)
+
+
+@fault("dataloader-asks-every-dataset-its-length")
+def dataloader_asks_every_dataset_its_length():
+    """DataLoader calls len(dataset) whatever its sampler, and for an IterableDataset too."""
+    yield from replace(DataLoader, "__init__", _dataloader_asking_the_length)
+
+
+@fault("luna-dataset-getitem-swaps-the-first-two")
+def luna_dataset_getitem_swaps_the_first_two():
+    """LunaDataset.__getitem__(0) gives candidate 1's sample and __getitem__(1) candidate 0's."""
+    yield from fresh(replace(LunaDataset, "__getitem__", lambda self, ndx: GETITEM(self, {0: 1, 1: 0}.get(ndx, ndx))))
+
+
+@fault("luna-dataset-len-leaves-out-the-last")
+def luna_dataset_len_leaves_out_the_last():
+    """LunaDataset.__len__ is one less than its number of candidates."""
+    yield from replace(LunaDataset, "__len__", lambda self: len(self.candidateInfo_list) - 1)
 
 
 @fault("luna-dataset-getitem-ignores-the-index")

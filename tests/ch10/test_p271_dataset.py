@@ -14,15 +14,17 @@ import re
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import DataLoader, Dataset, SequentialSampler
+from torch.utils.data import DataLoader, Dataset, IterableDataset, SequentialSampler, SubsetRandomSampler
 
 from claims.book.luna.cache import RawCandidateCache
 from claims.book.luna.candidates import getCandidateInfoList, read_rows
+from claims.book.luna.coords import xyz2irc
 from claims.book.luna.dataset import WIDTH_IRC, LunaDataset
 from claims.book.luna.layout import CANDIDATE_COLUMNS
 from claims.compat import assert_close
 
 LEN_GETITEM = "ch10.dataset-needs-len-and-getitem"
+LUNA_INDEX = "ch10.luna-dataset-gives-candidate-i-at-index-i"
 SAMPLE = "ch10.sample-is-a-centred-32x48x48-crop"
 LOADER = "ch10.dataset-batches-with-dataloader"
 REAL = "ch10.luna16-dataset-gives-the-books-samples"
@@ -216,36 +218,65 @@ class Both(OnlyGetitem):
         return 3
 
 
+class OnlyIter(IterableDataset):
+    def __iter__(self):
+        return iter([torch.tensor([k, k * k]) for k in range(3)])
+
+
+def rows_or_error(dataset, **loader_args):
+    """The rows DataLoader(batch_size=2) gives for ``dataset``, sorted, or the name of the error it raises."""
+    try:
+        return sorted(row for batch in DataLoader(dataset, batch_size=2, **loader_args) for row in batch.tolist())
+    except (TypeError, NotImplementedError) as exc:
+        return type(exc).__name__
+
+
 @pytest.mark.claim(LEN_GETITEM)
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_dataloader_needs_both_methods(shuffle, evidence):
-    """p.271: DataLoader's default sampler, in order or shuffled, cannot go through a Dataset without __len__ (it
-    asks for the length: TypeError) or without __getitem__ (Dataset's own raises NotImplementedError); with both
-    it batches every sample. Only a sampler that knows the indices itself does without __len__."""
-    with pytest.raises(TypeError):
-        list(DataLoader(OnlyGetitem(), batch_size=2, shuffle=shuffle))
-    with pytest.raises(NotImplementedError):
-        list(DataLoader(OnlyLen(), batch_size=2, shuffle=shuffle))
-    batches = [b.tolist() for b in DataLoader(Both(), batch_size=2, shuffle=shuffle)]
-    own_indices = [b.tolist() for b in DataLoader(OnlyGetitem(), batch_size=2, sampler=SequentialSampler(range(3)))]
-    evidence.record(batches_with_both=batches, without_len_given_the_indices=own_indices)
-    assert sorted(row for batch in batches for row in batch) == [[0, 0], [1, 1], [2, 4]], f"3 samples: {batches}"
-    assert [len(batch) for batch in batches] == [2, 1], f"3 samples in batches of 2: {batches}"
-    assert own_indices == [[[0, 0], [1, 1]], [[2, 4]]]
+def test_only_getitem_is_needed_and_len_only_by_samplers_that_ask(shuffle, evidence):
+    """p.271, refuted: a Dataset needs __getitem__ (without it, Dataset's own raises NotImplementedError whatever
+    the sampler), but __len__ only for a sampler that asks for the size. DataLoader's default samplers, in order or
+    shuffled, do (TypeError without it); given samplers that know the indices, DataLoader batches a Dataset with
+    __getitem__ alone. An IterableDataset needs neither of the two: __iter__ alone."""
+    indices = SubsetRandomSampler(range(3)) if shuffle else SequentialSampler(range(3))
+    measured = {
+        "__len__ and __getitem__": rows_or_error(Both(), shuffle=shuffle),
+        "__getitem__ alone, default sampler": rows_or_error(OnlyGetitem(), shuffle=shuffle),
+        "__getitem__ alone, the indices given": rows_or_error(OnlyGetitem(), sampler=indices),
+        "__len__ alone": rows_or_error(OnlyLen(), shuffle=shuffle),
+        "IterableDataset, __iter__ alone": rows_or_error(OnlyIter()),
+    }
+    evidence.record(**{k.replace(" ", "_"): v for k, v in measured.items()})
+    rows = [[0, 0], [1, 1], [2, 4]]
+    assert measured == {
+        "__len__ and __getitem__": rows,
+        "__getitem__ alone, default sampler": "TypeError",
+        "__getitem__ alone, the indices given": rows,
+        "__len__ alone": "NotImplementedError",
+        "IterableDataset, __iter__ alone": rows,
+    }, measured
 
 
-@pytest.mark.claim(LEN_GETITEM)
+@pytest.mark.claim(LUNA_INDEX)
 def test_luna_dataset_has_a_sample_per_candidate(luna_tree, luna_cache, plain_ds, evidence):
     """p.271: LunaDataset's __len__ is its number of candidates (22 on disk, 7 on the plain scan) and
-    __getitem__(i) gives candidate i's sample: its series, its label, its own centre voxel."""
+    __getitem__(i) gives candidate i's sample: its series, its label, and its crop's centre, the voxel the book's
+    xyz2irc gives for candidate i's centre in the plain scan's geometry."""
     whole = LunaDataset(luna_tree.root, luna_cache)
     samples = [plain_ds[i] for i in range(len(plain_ds))]
+    plain = luna_tree.series["plain"]
+    direction = np.array(plain.direction).reshape(3, 3)
+    expected = [
+        tuple(xyz2irc(c.center_xyz, plain.origin_xyz, plain.spacing_xyz, direction))
+        for c in plain_ds.candidateInfo_list
+    ]
     centres = [tuple(s[3].tolist()) for s in samples]
     evidence.record(len_all=len(whole), len_plain=len(plain_ds), centres=centres)
     assert len(whole) == 22 and len(plain_ds) == len(plain_ds.candidateInfo_list) == 7, (len(whole), len(plain_ds))
-    assert [s[2] for s in samples] == [luna_tree.series["plain"].series_uid] * 7
+    assert [s[2] for s in samples] == [plain.series_uid] * 7
     labels = [bool(s[1][1]) for s in samples]
     assert labels == [c.isNodule_bool for c in plain_ds.candidateInfo_list], f"labels by index: {labels}"
+    assert centres == expected, f"centre voxels by index: {centres}, candidates' voxels: {expected}"
     assert len(set(centres)) == 7, f"7 candidates, 7 centre voxels expected: {centres}"
 
 

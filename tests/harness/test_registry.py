@@ -131,7 +131,7 @@ EFFECT_WORDS = re.compile(
 )
 # Statements the words above match that state no effect a changed experiment could take away (each with why).
 NOT_AN_EFFECT: dict[str, str] = {
-    "ch10.dataset-needs-len-and-getitem": "an API's requirement: DataLoader's default samplers call len() and []",
+    "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
 }
 
 
