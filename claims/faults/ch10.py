@@ -283,6 +283,16 @@ def book_irc2xyz_skips_the_direction_matrix():
     yield from fresh(replace_everywhere(coords, "irc2xyz", _irc2xyz_without_direction))
 
 
+def _irc2xyz_with_inverse_transpose(coord_irc, origin_xyz, vxSize_xyz, direction_a):
+    return IRC2XYZ(coord_irc, origin_xyz, vxSize_xyz, np.linalg.inv(np.asarray(direction_a)).T)
+
+
+@fault("book-irc2xyz-assumes-an-orthonormal-direction")
+def book_irc2xyz_assumes_an_orthonormal_direction():
+    """The book's irc2xyz uses inv(direction).T for the direction: the same matrix only when it is orthonormal."""
+    yield from fresh(replace_everywhere(coords, "irc2xyz", _irc2xyz_with_inverse_transpose))
+
+
 def _xyz2irc_right(coord_xyz, origin_xyz, vxSize_xyz, direction_a):
     """xyz2irc as the inverse of irc2xyz for any direction matrix: inv(direction) @ (xyz - origin) / voxel_size."""
     offset_xyz = np.array(coord_xyz) - np.array(origin_xyz)
