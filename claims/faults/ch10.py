@@ -438,8 +438,14 @@ def split_kinds_ignore_nodule_size():
 
 @skeptic("outliers-within-the-noise")
 def outliers_within_the_noise():
-    """The 'outliers' are moved by 0.1, the noise's own size, instead of 10: they are no outliers."""
+    """The training set's 'outliers' are moved by 0.1, the noise's own size, instead of 10: they are no outliers."""
     yield from replace("tests.ch10.test_p275_outliers", "OUTLIER_SHIFT", 0.1)
+
+
+@skeptic("validation-outliers-too-small-to-swamp")
+def validation_outliers_too_small_to_swamp():
+    """The validation set's outliers are moved by 2 instead of 10: too little to swamp the pulled fit's error."""
+    yield from replace("tests.ch10.test_p275_outliers", "VAL_OUTLIER_SHIFT", 2.0)
 
 
 @skeptic("robust-training-underfits")
