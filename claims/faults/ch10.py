@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 from claims.book.luna import cache as cache_module
 from claims.book.luna import candidates, coords, ct
 from claims.book.luna.dataset import LunaDataset
-from claims.book.luna.layout import ANNOTATION_COLUMNS
+from claims.book.luna.layout import ANNOTATION_COLUMNS, CANDIDATE_COLUMNS
 from claims.experiments.disk_cache import PicklingGzipDisk
 from claims.faults import fault, replace, replace_everywhere, skeptic
 
@@ -183,6 +183,21 @@ def _pooling_every_series(root, requireOnDisk_bool=True):
 def candidate_diameter_pools_every_series():
     """getCandidateInfoList matches each candidate against every series' annotations, not only its own series'."""
     yield from fresh(replace_everywhere(candidates, "getCandidateInfoList", _pooling_every_series))
+
+
+def _in_file_order(root, requireOnDisk_bool=True):
+    position = {
+        (row[0], tuple(float(v) for v in row[1:4])): n
+        for n, row in enumerate(READ_ROWS(Path(root) / "candidates.csv", CANDIDATE_COLUMNS))
+    }
+    listed = GET_CANDIDATE_INFO_LIST(root, requireOnDisk_bool)
+    return sorted(listed, key=lambda c: position[c.series_uid, c.center_xyz])
+
+
+@fault("candidate-list-left-in-file-order")
+def candidate_list_left_in_file_order():
+    """getCandidateInfoList leaves its list in candidates.csv's order: the sort is dropped."""
+    yield from fresh(replace_everywhere(candidates, "getCandidateInfoList", _in_file_order))
 
 
 def _every_row(root, requireOnDisk_bool=True):
@@ -428,12 +443,6 @@ def l1_loss_is_mse_loss():
 def cached_scan_no_bigger_than_the_crop():
     """The timed scan is 32 x 48 x 48 voxels, one crop: loading the whole CT costs what reading the crop costs."""
     yield from replace("tests.ch10.test_p260_caching", "SCAN_SHAPE_IRC", (32, 48, 48))
-
-
-@skeptic("split-kinds-ignore-nodule-size")
-def split_kinds_ignore_nodule_size():
-    """The split's kinds are only nodule and non-nodule (one size class): a cut across the boundary has both."""
-    yield from replace("tests.ch10.test_p275_validation_split", "SIZE_CLASSES", 1)
 
 
 @skeptic("outliers-within-the-noise")
