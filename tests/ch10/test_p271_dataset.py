@@ -246,7 +246,7 @@ def test_only_getitem_is_needed_and_len_only_by_samplers_that_ask(shuffle, evide
         "__len__ alone": rows_or_error(OnlyLen(), shuffle=shuffle),
         "IterableDataset, __iter__ alone": rows_or_error(OnlyIter()),
     }
-    evidence.record(**{k.replace(" ", "_"): v for k, v in measured.items()})
+    evidence.record(outcomes=measured)
     rows = [[0, 0], [1, 1], [2, 4]]
     assert measured == {
         "__len__ and __getitem__": rows,
