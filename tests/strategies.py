@@ -55,15 +55,33 @@ def _prime_factors(n: int) -> list[int]:
 
 
 # Chapter 10: CT geometry. Voxel sizes and origins in mm; direction matrices as SimpleITK's row-major
-# 9-tuples: axis flips (diagonal, symmetric), signed axis permutations (some not symmetric) and rotations.
+# 9-tuples: axis flips (diagonal, symmetric), signed axis permutations (some not symmetric) and rotations, the
+# orthonormal ones scans have, and on request ("invertible") any other invertible matrix SimpleITK accepts.
 voxel_sizes = st.tuples(*[st.floats(0.3, 5.0)] * 3)
 ct_origins = st.tuples(*[st.floats(-500.0, 500.0)] * 3)
 ct_indices_irc = st.tuples(st.integers(0, 60), st.integers(0, 511), st.integers(0, 511))
+ORTHONORMAL = ("flips", "permutations", "rotations")
+
+
+def _rotation(draw) -> list[list[float]]:
+    """A rotation matrix from a unit quaternion (w, x, y, z)."""
+    q = [draw(st.floats(-1.0, 1.0, allow_subnormal=False)) for _ in range(4)]
+    n = math.sqrt(sum(v * v for v in q))
+    if n < 0.1:
+        q, n = [1.0, 0.0, 0.0, 0.0], 1.0
+    w, x, y, z = (v / n for v in q)
+    return [
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ]
 
 
 @st.composite
-def direction_matrices(draw, kinds=("flips", "permutations", "rotations")) -> tuple[float, ...]:
-    """An orthonormal 3x3 direction matrix, row-major: a flip, a signed permutation or a rotation."""
+def direction_matrices(draw, kinds=ORTHONORMAL) -> tuple[float, ...]:
+    """A 3x3 direction matrix, row-major: a flip, a signed permutation or a rotation (orthonormal), or, where
+    ``kinds`` has "invertible", a rotation times scales and shears (columns of other lengths, not at right angles),
+    whose determinant is bounded away from 0 (SimpleITK refuses a singular direction)."""
     kind = draw(st.sampled_from(kinds))
     signs = [draw(st.sampled_from([-1.0, 1.0])) for _ in range(3)]
     if kind == "flips":
@@ -71,17 +89,13 @@ def direction_matrices(draw, kinds=("flips", "permutations", "rotations")) -> tu
     elif kind == "permutations":
         perm = draw(st.permutations([0, 1, 2]))
         rows = [[signs[i] if j == perm[i] else 0.0 for j in range(3)] for i in range(3)]
-    else:  # a rotation from a unit quaternion (w, x, y, z)
-        q = [draw(st.floats(-1.0, 1.0, allow_subnormal=False)) for _ in range(4)]
-        n = math.sqrt(sum(v * v for v in q))
-        if n < 0.1:
-            q, n = [1.0, 0.0, 0.0, 0.0], 1.0
-        w, x, y, z = (v / n for v in q)
-        rows = [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
+    elif kind == "rotations":
+        rows = _rotation(draw)
+    else:  # rotation @ (1.5 I + 0.4 E), E in [-1, 1]: diagonally dominant (1.1 or more against at most 0.8), invertible
+        e = [[draw(st.floats(-1.0, 1.0, allow_subnormal=False)) for _ in range(3)] for _ in range(3)]
+        shear = [[1.5 * (i == j) + 0.4 * e[i][j] for j in range(3)] for i in range(3)]
+        r = _rotation(draw)
+        rows = [[sum(r[i][k] * shear[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
     # rounded to 12 places: ITK's SVD-based inverse reports failure on subnormal entries such as 1e-308
     return tuple(round(float(v), 12) + 0.0 for row in rows for v in row)
 

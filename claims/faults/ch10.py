@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -20,11 +21,12 @@ import SimpleITK as sitk
 import torch
 import torch.nn.functional as F
 from diskcache import FanoutCache
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from claims.book.luna import cache as cache_module
 from claims.book.luna import candidates, coords, ct
 from claims.book.luna.dataset import LunaDataset
+from claims.book.luna.layout import ANNOTATION_COLUMNS, CANDIDATE_COLUMNS
 from claims.experiments.disk_cache import PicklingGzipDisk
 from claims.faults import fault, replace, replace_everywhere, skeptic
 
@@ -34,6 +36,7 @@ READ_IMAGE, GET_ARRAY_FROM_IMAGE = sitk.ReadImage, sitk.GetArrayFromImage
 IRC2XYZ, XYZ2IRC = coords.irc2xyz, coords.xyz2irc
 GETITEM = LunaDataset.__getitem__
 INIT = LunaDataset.__init__
+DATALOADER_INIT = DataLoader.__init__
 
 
 def fresh(patch: Iterator[None]) -> Iterator[None]:
@@ -77,6 +80,19 @@ def _class_flipped(path, columns):
 def luna_csv_reader_flips_the_class():
     """The book's CSV reading (read_rows) gives candidates.csv's class 1 as 0 and 0 as 1."""
     yield from fresh(replace_everywhere(candidates, "read_rows", _class_flipped))
+
+
+def _class_of_the_row_before(path, columns):
+    rows = READ_ROWS(path, columns)
+    if columns[-1] != "class":
+        return rows
+    return [r[:4] + [before[4]] for r, before in zip(rows, rows[-1:] + rows[:-1])]
+
+
+@fault("luna-csv-reader-shifts-the-class")
+def luna_csv_reader_shifts_the_class():
+    """The book's CSV reading (read_rows) gives each candidates.csv row the class of the row before it (as many 1s)."""
+    yield from fresh(replace_everywhere(candidates, "read_rows", _class_of_the_row_before))
 
 
 # -- page 259: the candidate list --------------------------------------------------------------------
@@ -140,6 +156,50 @@ def candidate_diameter_within_half_not_a_quarter():
     yield from fresh(replace_everywhere(candidates, "candidate_diameter", _within_half))
 
 
+def _last_match(center_xyz, annotations):
+    for annotation_xyz, diameter_mm in reversed(annotations):
+        if all(abs(center_xyz[i] - annotation_xyz[i]) <= diameter_mm / 4 for i in range(3)):
+            return diameter_mm
+    return 0.0
+
+
+@fault("candidate-diameter-takes-the-last-match")
+def candidate_diameter_takes_the_last_match():
+    """A candidate within a quarter diameter of several annotations takes the last one's diameter, not the first's."""
+    yield from fresh(replace_everywhere(candidates, "candidate_diameter", _last_match))
+
+
+def _pooling_every_series(root, requireOnDisk_bool=True):
+    every_annotation = [
+        (tuple(float(v) for v in row[1:4]), float(row[4]))
+        for row in READ_ROWS(Path(root) / "annotations.csv", ANNOTATION_COLUMNS)
+    ]
+    listed = GET_CANDIDATE_INFO_LIST(root, requireOnDisk_bool)
+    pooled = [c._replace(diameter_mm=candidates.candidate_diameter(c.center_xyz, every_annotation)) for c in listed]
+    return sorted(pooled, reverse=True)
+
+
+@fault("candidate-diameter-pools-every-series")
+def candidate_diameter_pools_every_series():
+    """getCandidateInfoList matches each candidate against every series' annotations, not only its own series'."""
+    yield from fresh(replace_everywhere(candidates, "getCandidateInfoList", _pooling_every_series))
+
+
+def _in_file_order(root, requireOnDisk_bool=True):
+    position = {
+        (row[0], tuple(float(v) for v in row[1:4])): n
+        for n, row in enumerate(READ_ROWS(Path(root) / "candidates.csv", CANDIDATE_COLUMNS))
+    }
+    listed = GET_CANDIDATE_INFO_LIST(root, requireOnDisk_bool)
+    return sorted(listed, key=lambda c: position[c.series_uid, c.center_xyz])
+
+
+@fault("candidate-list-left-in-file-order")
+def candidate_list_left_in_file_order():
+    """getCandidateInfoList leaves its list in candidates.csv's order: the sort is dropped."""
+    yield from fresh(replace_everywhere(candidates, "getCandidateInfoList", _in_file_order))
+
+
 def _every_row(root, requireOnDisk_bool=True):
     return GET_CANDIDATE_INFO_LIST(root, False)
 
@@ -163,6 +223,12 @@ def diskcache_memoize_never_hits():
     yield from fresh(replace(FanoutCache, "memoize", _never_memoize))
 
 
+@fault("book-cache-has-diskcache-default-size-limit")
+def book_cache_has_diskcache_default_size_limit():
+    """getCache leaves out util/disk.py's size_limit=3e11: diskcache culls past its default, 1 GiB."""
+    yield from replace(cache_module, "SIZE_LIMIT", 2**30)
+
+
 @fault("get-ct-lru-cache-never-hits")
 def get_ct_lru_cache_never_hits():
     """The book's getCt keeps no CT in memory: lru_cache(0), every call reads the files again."""
@@ -177,7 +243,12 @@ def book_gzip_disk_compresses_every_value():
 
 @fault("diskcache-core-keeps-python-2-names")
 def diskcache_core_keeps_python_2_names():
-    """diskcache.core still has BytesType and BytesIO, as Python 2's str and a text buffer (io.StringIO)."""
+    """diskcache.core has the names BytesType and BytesIO again, but they are not bytes and io.BytesIO.
+
+    Here they are str and io.StringIO, Python 3's text types, which diskcache never exported: on Python 2 its
+    BytesType was str, which there is the bytes type, and its BytesIO a byte buffer, as on Python 3 (bytes,
+    io.BytesIO). What the fault plants is names that import but are not the byte types.
+    """
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("diskcache.core.BytesType", str, raising=False)
         mp.setattr("diskcache.core.BytesIO", io.StringIO, raising=False)
@@ -227,6 +298,16 @@ def book_irc2xyz_skips_the_direction_matrix():
     yield from fresh(replace_everywhere(coords, "irc2xyz", _irc2xyz_without_direction))
 
 
+def _irc2xyz_with_inverse_transpose(coord_irc, origin_xyz, vxSize_xyz, direction_a):
+    return IRC2XYZ(coord_irc, origin_xyz, vxSize_xyz, np.linalg.inv(np.asarray(direction_a)).T)
+
+
+@fault("book-irc2xyz-assumes-an-orthonormal-direction")
+def book_irc2xyz_assumes_an_orthonormal_direction():
+    """The book's irc2xyz uses inv(direction).T for the direction: the same matrix only when it is orthonormal."""
+    yield from fresh(replace_everywhere(coords, "irc2xyz", _irc2xyz_with_inverse_transpose))
+
+
 def _xyz2irc_right(coord_xyz, origin_xyz, vxSize_xyz, direction_a):
     """xyz2irc as the inverse of irc2xyz for any direction matrix: inv(direction) @ (xyz - origin) / voxel_size."""
     offset_xyz = np.array(coord_xyz) - np.array(origin_xyz)
@@ -273,6 +354,29 @@ def dataset_base_class_supplies_len_and_getitem():
         mp.setattr(Dataset, "__len__", lambda self: 1, raising=False)
         mp.setattr(Dataset, "__getitem__", lambda self, index: torch.tensor(index))
         yield
+
+
+def _dataloader_asking_the_length(self, dataset, *args, **kwargs):
+    len(dataset)
+    DATALOADER_INIT(self, dataset, *args, **kwargs)
+
+
+@fault("dataloader-asks-every-dataset-its-length")
+def dataloader_asks_every_dataset_its_length():
+    """DataLoader calls len(dataset) whatever its sampler, and for an IterableDataset too."""
+    yield from replace(DataLoader, "__init__", _dataloader_asking_the_length)
+
+
+@fault("luna-dataset-getitem-swaps-the-first-two")
+def luna_dataset_getitem_swaps_the_first_two():
+    """LunaDataset.__getitem__(0) gives candidate 1's sample and __getitem__(1) candidate 0's."""
+    yield from fresh(replace(LunaDataset, "__getitem__", lambda self, ndx: GETITEM(self, {0: 1, 1: 0}.get(ndx, ndx))))
+
+
+@fault("luna-dataset-len-leaves-out-the-last")
+def luna_dataset_len_leaves_out_the_last():
+    """LunaDataset.__len__ is one less than its number of candidates."""
+    yield from replace(LunaDataset, "__len__", lambda self: len(self.candidateInfo_list) - 1)
 
 
 @fault("luna-dataset-getitem-ignores-the-index")
@@ -341,16 +445,16 @@ def cached_scan_no_bigger_than_the_crop():
     yield from replace("tests.ch10.test_p260_caching", "SCAN_SHAPE_IRC", (32, 48, 48))
 
 
-@skeptic("split-kinds-ignore-nodule-size")
-def split_kinds_ignore_nodule_size():
-    """The split's kinds are only nodule and non-nodule (one size class): a cut across the boundary has both."""
-    yield from replace("tests.ch10.test_p275_validation_split", "SIZE_CLASSES", 1)
-
-
 @skeptic("outliers-within-the-noise")
 def outliers_within_the_noise():
-    """The 'outliers' are moved by 0.1, the noise's own size, instead of 10: they are no outliers."""
+    """The training set's 'outliers' are moved by 0.1, the noise's own size, instead of 10: they are no outliers."""
     yield from replace("tests.ch10.test_p275_outliers", "OUTLIER_SHIFT", 0.1)
+
+
+@skeptic("validation-outliers-too-small-to-swamp")
+def validation_outliers_too_small_to_swamp():
+    """The validation set's outliers are moved by 2 instead of 10: too little to swamp the pulled fit's error."""
+    yield from replace("tests.ch10.test_p275_outliers", "VAL_OUTLIER_SHIFT", 2.0)
 
 
 @skeptic("robust-training-underfits")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections import Counter
 
 import pytest
 
@@ -62,15 +63,22 @@ def test_head_shows_the_columns_then_the_first_rows(luna_tree, evidence):
 
 @pytest.mark.claim(NODULE_ROWS)
 def test_rows_ending_in_1_are_the_nodules(luna_tree, evidence):
-    """p.257-258: `grep -c ',1$'` counts the lines ending in ",1", and they are the candidates the book's code
-    reads as nodules: the 10 rows of class 1 the synthetic tree wrote."""
+    """p.257-258: `grep ',1$'` matches the lines ending in ",1", and they are the candidates the book's code reads
+    as nodules: the same 10 rows (series and centre), not only as many."""
     path = luna_tree.root / "candidates.csv"
-    grep_count = int(shell("grep", "-c", ",1$", str(path)))
-    read_as_nodules = sum(c.isNodule_bool for c in getCandidateInfoList(str(luna_tree.root), requireOnDisk_bool=False))
+    grepped = shell("grep", ",1$", str(path)).splitlines()
+    by_grep = Counter(
+        (uid, (float(x), float(y), float(z))) for uid, x, y, z, _ in (line.split(",") for line in grepped)
+    )
+    every_row = getCandidateInfoList(str(luna_tree.root), requireOnDisk_bool=False)
+    read_as_nodules = Counter((c.series_uid, c.center_xyz) for c in every_row if c.isNodule_bool)
     written = sum(row[-1] == 1 for row in luna_tree.candidate_rows)
-    evidence.record(grep_count=grep_count, read_as_nodules=read_as_nodules, rows_of_class_1=written)
-    assert grep_count == lines_ending_in_1(path) == written == 10, f"grep -c ',1$': {grep_count}, class 1: {written}"
-    assert read_as_nodules == grep_count, f"grep counts {grep_count} nodules, the book's code reads {read_as_nodules}"
+    evidence.record(grep_lines=len(grepped), read_as_nodules=sum(read_as_nodules.values()), rows_of_class_1=written)
+    assert len(grepped) == lines_ending_in_1(path) == written == 10, f"grep ',1$': {len(grepped)}, class 1: {written}"
+    assert by_grep == read_as_nodules, (
+        f"{sum((by_grep - read_as_nodules).values())} of grep's rows not read as nodules, the first: "
+        f"{sorted(by_grep - read_as_nodules)[:1]}; read as nodules instead: {sorted(read_as_nodules - by_grep)[:1]}"
+    )
 
 
 @pytest.mark.claim(COUNTS)

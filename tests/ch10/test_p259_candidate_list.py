@@ -1,11 +1,12 @@
 """Chapter 10, page 259: the candidate list, ``CandidateInfoTuple`` (a ``collections.namedtuple``).
 
-The synthetic tree (``fixtures/luna.py``) has 22 candidates on disk: 9 nodules (diameters 10, 10, 8,
-8, 8, 8, 6, 5 and 0 mm: one that no annotation matches, as LUNA16 has) and 13 non-nodules, three of them 0.3
-diameters from a nodule on one axis and one 0.1 diameters from one (so it takes a 6 mm diameter), plus 3
-candidates of a "ghost" series whose CT is not on disk. How the suite reports a CSV that is not LUNA's is
-a harness test (tests/harness/test_luna_root.py). The real LUNA16 list is checked with ``--luna-root``
-against what the book's notebook printed (p2ch10_explore_data.ipynb, In[3] to In[6]).
+The synthetic tree (``fixtures/luna.py``) has 22 candidates on disk: 9 nodules (diameters 10, 10, 8, 8, 8, 8, 6,
+5 and 0 mm: one that no annotation matches, as LUNA16 has) and 13 non-nodules, three of them 0.3 diameters from a
+nodule on one axis and one 0.1 diameters from one (so it takes a 6 mm diameter), plus 3 candidates of a "ghost"
+series whose CT is not on disk. The flipped scan's 10 mm nodule also lies within reach of a 12 mm annotation listed
+after its own, and the ghost's nodule is annotated at the point of a plain-scan candidate. How the suite reports a
+CSV that is not LUNA's is a harness test (tests/harness/test_luna_root.py). The real LUNA16 list is checked with
+``--luna-root`` against what the book's notebook printed (p2ch10_explore_data.ipynb, In[3] to In[6]).
 """
 
 from __future__ import annotations
@@ -111,12 +112,47 @@ def test_reverse_sort_puts_nodules_first_largest_first(luna_tree, candidates, ev
 @pytest.mark.claim(DIAMETER)
 def test_candidate_within_a_quarter_diameter_takes_it(evidence):
     """p.259: within d/4 on every axis the candidate takes the annotation's diameter; just past d/4 on
-    one axis it gets 0.0 (an 8 mm annotation reaches 2 mm per axis)."""
+    one axis it gets 0.0 (an 8 mm annotation reaches 2 mm per axis). Within reach of two annotations (the 8 mm
+    one, then a 6 mm one 1 mm off on every axis, which reaches 1.5 mm), it takes the first listed."""
     annotations = [((10.0, 20.0, 30.0), 8.0)]
     cases = {(11.9, 21.9, 28.1): 8.0, (12.0, 22.0, 32.0): 8.0, (10.0, 22.1, 30.0): 0.0, (7.9, 20.0, 30.0): 0.0}
     measured = {str(xyz): candidate_diameter(xyz, annotations) for xyz in cases}
+    two = [((10.0, 20.0, 30.0), 8.0), ((11.0, 21.0, 31.0), 6.0)]
+    measured["(11.0, 21.0, 31.0) within both"] = candidate_diameter((11.0, 21.0, 31.0), two)
     evidence.record(diameters=measured)
-    assert measured == {str(xyz): d for xyz, d in cases.items()}
+    assert measured == {**{str(xyz): d for xyz, d in cases.items()}, "(11.0, 21.0, 31.0) within both": 8.0}
+
+
+@pytest.mark.claim(DIAMETER)
+def test_candidate_takes_the_first_annotation_of_its_own_series(luna_tree, evidence):
+    """p.259: the flipped scan's 10 mm nodule also lies within a quarter diameter of a 12 mm annotation listed after
+    its own: it, and the candidate 0.2 diameters off it, take the first, 10 mm. The ghost series' 7.5 mm nodule is
+    annotated at the very point of a plain-scan candidate, which keeps 0.0: only its own series' annotations count."""
+    every_row = getCandidateInfoList(str(luna_tree.root), requireOnDisk_bool=False)
+    diameter_at = {(c.series_uid, c.center_xyz): c.diameter_mm for c in every_row}
+    flipped, plain = luna_tree.series["flipped"], luna_tree.series["plain"]
+    n = flipped.nodules[0]
+    near = tuple(round(v + 0.2 * n.diameter_mm, 6) for v in n.center_xyz)
+    in_reach = [
+        a[4]
+        for a in luna_tree.annotation_rows
+        if a[0] == flipped.series_uid and all(abs(a[1 + i] - n.center_xyz[i]) <= a[4] / 4 for i in range(3))
+    ]
+    ghost_xyz = next(tuple(a[1:4]) for a in luna_tree.annotation_rows if a[0] == luna_tree.ghost_uid)
+    taken = {
+        "flipped nodule": diameter_at[flipped.series_uid, n.center_xyz],
+        "0.2 d off it": diameter_at[flipped.series_uid, near],
+        "ghost nodule": diameter_at[luna_tree.ghost_uid, ghost_xyz],
+        "plain candidate at the ghost nodule's point": diameter_at[plain.series_uid, ghost_xyz],
+    }
+    evidence.record(annotations_in_reach=in_reach, diameters=taken)
+    assert in_reach == [10.0, 12.0], f"annotations of the flipped scan within reach of its nodule: {in_reach}"
+    assert taken == {
+        "flipped nodule": 10.0,
+        "0.2 d off it": 10.0,
+        "ghost nodule": 7.5,
+        "plain candidate at the ghost nodule's point": 0.0,
+    }, taken
 
 
 @pytest.mark.claim(DIAMETER)
@@ -178,13 +214,16 @@ def test_luna16_candidate_list_is_the_one_the_book_printed(real_luna, evidence):
     """p.259, as p2ch10_explore_data.ipynb printed it (In[3] to In[6]): with every row of the real CSVs, the list
     starts with 1,351 nodules, the largest (32.27 mm) first; every hundredth, the first ten, the last ten (0.0 mm:
     no annotation within a quarter diameter) and the histogram of their diameters are the book's."""
-    positives = [c for c in getCandidateInfoList(str(real_luna), requireOnDisk_bool=False) if c.isNodule_bool]
+    every_row = getCandidateInfoList(str(real_luna), requireOnDisk_bool=False)
+    positives = [c for c in every_row if c.isNodule_bool]
     diameters = [c.diameter_mm for c in positives]
     every_hundredth = "".join(f"{i:4}  {diameters[i]:4.1f} mm\n" for i in range(0, len(diameters), 100))
     printed = positives[:10] + positives[-10:] + [c for c in positives if c.series_uid.endswith("565")]
     counts, edges = np.histogram(diameters)
     evidence.record(nodules=len(positives), without_diameter=diameters.count(0.0), histogram=counts.tolist())
     assert len(positives) == BOOK_NODULES and repr(positives[0]) == BOOK_FIRST_NODULE, (len(positives), positives[0])
+    head = [c.isNodule_bool for c in every_row[: BOOK_NODULES + 1]]
+    assert head == [True] * BOOK_NODULES + [False], f"{sum(head[:-1])} nodules among the list's first {BOOK_NODULES}"
     assert every_hundredth == BOOK_EVERY_HUNDREDTH, every_hundredth
     assert printed == [CandidateInfoTuple(True, d, UID + uid, xyz) for d, uid, xyz in BOOK_FIRST_AND_LAST_TEN]
     assert counts.tolist() == [int(v) for v in BOOK_HISTOGRAM_COUNTS.strip("[]").split(",")], counts

@@ -71,8 +71,10 @@ def digest(a: np.ndarray) -> str:
 @pytest.mark.claim(DISK)
 def test_second_request_comes_from_the_disk_cache(luna_tree, axis_aligned, counted_loads, tmp_path, evidence):
     """p.260: the first request loads the CT; the second does not call the loader and returns an identical
-    crop, read back from the cache directory (a new array, equal to the first voxel for voxel)."""
+    crop, read back from the cache directory (a new array, equal to the first voxel for voxel). The cache keeps up
+    to util/disk.py's size_limit, 3e11 bytes, before it culls: room for LUNA16's 551,065 crops (163 GB)."""
     cache = RawCandidateCache(tmp_path / "cache")
+    assert cache.cache.size_limit == 3e11 > 551_065 * 4 * 32 * 48 * 48, f"size_limit {cache.cache.size_limit}"
     c = axis_aligned[0]
     args = (str(luna_tree.root), c.series_uid, c.center_xyz, WIDTH_IRC)
     first, first_irc = cache.getCtRawCandidate(*args)

@@ -133,7 +133,7 @@ EFFECT_WORDS = re.compile(
 NOT_AN_EFFECT: dict[str, str] = {
     "ch07.view-shares-storage-with-its-base": "'needs' is view's precondition (a compatible layout), not an effect",
     "ch07.minibatch-gradient-is-mean-of-sample-gradients": "'mean-reduced' names the loss's reduction argument",
-    "ch10.dataset-needs-len-and-getitem": "an API's requirement: DataLoader's default samplers call len() and []",
+    "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
 }
 
 

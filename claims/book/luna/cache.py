@@ -63,10 +63,16 @@ class BookGzipDisk(Disk):
         return value
 
 
+SIZE_LIMIT = 3e11  # util/disk.py's size_limit: 300 GB before diskcache culls (its default is 1 GiB)
+
+
 def getCache(directory, disk: type[Disk] = BookGzipDisk) -> FanoutCache:
-    """A cache directory like the book's ``getCache(scope_str)``: a FanoutCache of one shard, not 64 (each shard is
-    an SQLite database, which takes about 0.1 s to create here: the book makes one cache, the tests a dozen)."""
-    return FanoutCache(str(directory), disk=disk, shards=1, timeout=1)
+    """A cache directory like the book's ``getCache(scope_str)``: its GzipDisk, timeout=1 and size_limit=3e11, so
+    that the crops of all of LUNA16 (about 163 GB uncompressed) fit as they do in the book's, where diskcache's
+    default 1 GiB would cull them. One difference: one shard, not 64 (each shard is an SQLite database, which takes
+    about 0.1 s to create here: the book makes one cache, the tests a dozen). FanoutCache splits size_limit among
+    its shards, so the total is the book's: 3e11 in one shard instead of 64 shards of 4.7 GB."""
+    return FanoutCache(str(directory), disk=disk, shards=1, timeout=1, size_limit=SIZE_LIMIT)
 
 
 def getCtRawCandidate(root, series_uid: str, center_xyz, width_irc):
