@@ -119,6 +119,18 @@ def to_tensor_warns_that_it_is_deprecated():
     yield from replace(TF, "to_tensor", deprecated)
 
 
+@fault("v2-to-tensor-is-not-deprecated")
+def v2_to_tensor_is_not_deprecated():
+    """transforms.v2.ToTensor is built without its deprecation warning (torchvision 0.15 on; before, no v2)."""
+    try:
+        from torchvision.transforms import v2
+    except ImportError:
+        yield
+        return
+    base = v2.ToTensor.__mro__[1]  # v2's Transform: what ToTensor.__init__ calls after warning
+    yield from replace(v2.ToTensor, "__init__", lambda self: base.__init__(self))
+
+
 @fault("normalize-uses-the-first-channels-statistics")
 def normalize_uses_the_first_channels_statistics():
     """transforms.Normalize subtracts and divides every channel by the first channel's mean and std."""
