@@ -194,20 +194,24 @@ def test_generated_files_are_not_the_real_cifar10(cifar10_generated):
 
 
 @pytest.mark.claim(DOWNLOAD)
-@pytest.mark.parametrize("copy", ["missing", "corrupt", "intact"])
-def test_download_true_fetches_the_archive_unless_the_copy_is_intact(
+@pytest.mark.parametrize("copy", ["missing", "corrupt batch file", "intact", "corrupt batches.meta"])
+def test_download_true_fetches_the_archive_unless_the_batch_files_are_intact(
     cifar10_generated, tmp_path, monkeypatch, capsys, amended, copy
 ):
     """p.165: datasets.CIFAR10(root, train=True, download=True), the book's call, fetches CIFAR-10's archive
-    when the copy under root is missing or fails its MD5 check (one pixel changed in data_batch_4), then
-    reads it; an intact copy it does not fetch again, and says so: "Files already downloaded and verified",
-    the book's printout (up to torchvision 0.20; from 0.21, released with torch 2.6, it says nothing). The
-    recorded download "extracts" the generated files."""
+    when the copy under root is missing or one of its batch files fails its MD5 check (one pixel changed in
+    data_batch_4), then reads it; a copy whose five data_batch files and test_batch are intact it does not
+    fetch again, and says so: "Files already downloaded and verified", the book's printout (up to torchvision
+    0.20; from 0.21, released with torch 2.6, it says nothing). batches.meta is not among the files it checks:
+    with one class renamed there, nothing is fetched and the constructor refuses the copy ("Dataset metadata
+    file not found or corrupted"). The recorded download "extracts" the generated files."""
     root = tmp_path / "cifar"
     if copy != "missing":
         shutil.copytree(str(cifar10_generated.directory), str(root / BASE_FOLDER))
-    if copy == "corrupt":
+    if copy == "corrupt batch file":
         tamper(root / BASE_FOLDER / "data_batch_4", one_pixel_changed)
+    if copy == "corrupt batches.meta":
+        tamper(root / BASE_FOLDER / META_FILE, first_class_renamed)
     fetched = record_fetches(monkeypatch, extracts=cifar10_generated.directory)
     capsys.readouterr()
     try:
@@ -216,8 +220,13 @@ def test_download_true_fetches_the_archive_unless_the_copy_is_intact(
         opened = f"refused: {error}"
     said = capsys.readouterr().out
 
-    expected = [] if copy == "intact" else [ARCHIVE]
-    assert (fetched, opened) == (expected, 40), f"expected to fetch {expected} and read 40 images: {fetched}, {opened}"
-    if copy == "intact":
+    batches_intact = copy in ("intact", "corrupt batches.meta")
+    expected = [] if batches_intact else [ARCHIVE]
+    assert fetched == expected, f"expected to fetch {expected}, fetched {fetched}"
+    if copy == "corrupt batches.meta":
+        assert str(opened).startswith(f"refused: {META_REFUSAL}"), f"expected '{META_REFUSAL}', got {opened}"
+    else:
+        assert opened == 40, f"expected to read the 40 images, got {opened}"
+    if batches_intact:
         expected_said = "" if amended else "Files already downloaded and verified\n"
-        assert said == expected_said, f"over an intact copy torchvision should print {expected_said!r}, got {said!r}"
+        assert said == expected_said, f"over intact batch files it should print {expected_said!r}, got {said!r}"
