@@ -111,9 +111,13 @@ def test_real_cifar10_has_50000_and_10000_images(real_cifar10, evidence):
 
 @pytest.mark.claim(SIZES)
 def test_real_cifar10_items_are_32x32_rgb_in_ten_classes(real_cifar10):
-    """p.165: on the real CIFAR-10 each item is a 32x32 RGB PIL image and an int label in 0..9; the
-    classes are airplane, automobile, bird, ... truck; CIFAR-2 keeps labels 0 and 2: 10,000 images."""
-    train = real_cifar10["train"]
+    """p.165: on the real CIFAR-10 each item is a 32x32 RGB PIL image and an int label in 0..9 (the arrays
+    the items are made from are 50,000 and 10,000 images of 32 x 32 x 3 bytes); the classes are airplane,
+    automobile, bird, ... truck; CIFAR-2 keeps labels 0 and 2: 10,000 images."""
+    train, val = real_cifar10["train"], real_cifar10["val"]
+    shapes = (train.data.shape, str(train.data.dtype), val.data.shape, str(val.data.dtype))
+    assert shapes == ((50000, 32, 32, 3), "uint8", (10000, 32, 32, 3), "uint8"), f"the images' arrays: {shapes}"
+    assert set(train.targets) == set(val.targets) == set(range(10))
     img, label = train[99]
     assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (32, 32)
     assert type(label) is int and 0 <= label <= 9

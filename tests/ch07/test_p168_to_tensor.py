@@ -24,21 +24,23 @@ PERMUTE = "ch07.matplotlib-wants-hwc-so-permute"
 
 @pytest.mark.claim(TO_TENSOR)
 def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generated, evidence):
-    """p.168: CIFAR10(..., transform=transforms.ToTensor()) yields tensors, printed as the book's
-    torch.Tensor, torch.Size([3, 32, 32]) and torch.float32, whose values are exactly the file's uint8
-    pixels / 255, so they lie in [0, 1]."""
+    """p.168: CIFAR10(..., transform=transforms.ToTensor()) applies it to every item: each of the 40
+    generated images comes as a tensor, printed as the book's torch.Tensor, torch.Size([3, 32, 32]) and
+    torch.float32, whose values are exactly the file's uint8 pixels / 255, so they lie in [0, 1]."""
     gen = cifar10_generated
     tensor_cifar10 = open_cifar10(
         gen.root, train=True, transform=transforms.ToTensor(), dataset_class=gen.dataset_class()
     )
-    img_t, label = tensor_cifar10[7]
-    evidence.record(shape=list(img_t.shape), dtype=str(img_t.dtype), min=img_t.min(), max=img_t.max())
-    assert type(img_t) is torch.Tensor
-    printed = (str(img_t.shape), str(img_t.dtype))
-    assert printed == ("torch.Size([3, 32, 32])", "torch.float32"), f"the book printed (3, 32, 32) float32: {printed}"
-    hwc = torch.from_numpy(gen.train_images[7])  # H x W x C uint8, as the file holds it
-    assert_close(img_t, hwc.permute(2, 0, 1).float() / 255, rtol=0, atol=0)
-    assert 0.0 <= img_t.min() and img_t.max() <= 1.0
+    items = [img_t for img_t, _ in tensor_cifar10]
+    img_t = items[7]
+    evidence.record(items=len(items), shape=list(img_t.shape), dtype=str(img_t.dtype))
+    assert len(items) == len(gen.train_images) == 40
+    assert {type(t) for t in items} == {torch.Tensor}
+    printed = {(str(t.shape), str(t.dtype)) for t in items}
+    assert printed == {("torch.Size([3, 32, 32])", "torch.float32")}, f"the book printed (3, 32, 32) float32: {printed}"
+    hwc = torch.from_numpy(gen.train_images)  # N x H x W x C uint8, as the files hold them
+    assert_close(torch.stack(items), hwc.permute(0, 3, 1, 2).float() / 255, rtol=0, atol=0)
+    assert 0.0 <= min(t.min() for t in items) and max(t.max() for t in items) <= 1.0
 
 
 @pytest.mark.claim(TO_TENSOR)
