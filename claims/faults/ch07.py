@@ -30,6 +30,7 @@ VIEW = torch.Tensor.view
 STACK = torch.stack
 TO_TENSOR = TF.to_tensor
 NORMALIZE = TF.normalize
+MEAN = torch.Tensor.mean
 CIFAR10_INIT = CIFAR10.__init__
 NLL_LOSS = F.nll_loss
 MAX = torch.max
@@ -129,6 +130,19 @@ def v2_to_tensor_is_not_deprecated():
         return
     base = v2.ToTensor.__mro__[1]  # v2's Transform: what ToTensor.__init__ calls after warning
     yield from replace(v2.ToTensor, "__init__", lambda self: base.__init__(self))
+
+
+@fault("mean-adds-float32-in-running-sums")
+def mean_adds_float32_in_running_sums():
+    """Tensor.mean(dim=1) of a float32 matrix adds each row in running float32 sums, like torch 1.6."""
+
+    def running_sums(self, *args, **kwargs):
+        dim = kwargs.get("dim", args[0] if args else None)
+        if self.dim() == 2 and self.dtype == torch.float32 and dim in (1, -1) and len(args) + len(kwargs) == 1:
+            return self @ torch.ones(self.shape[1], device=self.device) / self.shape[1]
+        return MEAN(self, *args, **kwargs)
+
+    yield from replace(torch.Tensor, "mean", running_sums)
 
 
 @fault("normalize-uses-the-first-channels-statistics")
