@@ -59,6 +59,18 @@ def view_accepts_non_contiguous_tensors():
     yield from replace(torch.Tensor, "view", lenient)
 
 
+@fault("view-refuses-non-contiguous-tensors")
+def view_refuses_non_contiguous_tensors():
+    """Tensor.view refuses every non-contiguous tensor, even one whose strides can express the new shape."""
+
+    def contiguous_only(self, *shape):
+        if not self.is_contiguous():
+            raise RuntimeError("view size is not compatible with input tensor's size and stride")
+        return VIEW(self, *shape)
+
+    yield from replace(torch.Tensor, "view", contiguous_only)
+
+
 @fault("view-reads-column-major")
 def view_reads_column_major():
     """Tensor.view lays the elements out in column-major order (numpy's order='F'), not row-major."""
