@@ -306,6 +306,12 @@ def scores_too_close_to_underflow():
     yield from replace("tests.ch07.test_p180_nll", "SCORE_GAP", 10.0)
 
 
+@skeptic("cross-entropy-model-ends-in-softmax")
+def cross_entropy_model_ends_in_softmax():
+    """The network trained with CrossEntropyLoss ends in nn.Softmax(dim=1): its outputs are probabilities then."""
+    yield from replace("tests.ch07.test_p185_nllloss", "LAST_LAYER", lambda: nn.Softmax(dim=1))
+
+
 @skeptic("fully-connected-net-trained-at-both-places")
 def fully_connected_net_trained_at_both_places():
     """The nets are trained on the pattern at the top-left and at the shifted place: nothing is new when shifted."""
