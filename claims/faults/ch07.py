@@ -36,6 +36,7 @@ NLL_LOSS = F.nll_loss
 MAX = torch.max
 ADAPTIVE_MAX_POOL2D = F.adaptive_max_pool2d
 LINEAR_INIT = nn.Linear.__init__
+LINEAR = F.linear
 ADD_MODULE = nn.Module.add_module
 
 
@@ -275,6 +276,16 @@ def adaptive_max_pool_sees_only_the_top_left():
         return ADAPTIVE_MAX_POOL2D(input[..., : (h + 1) // 2, : (w + 1) // 2], output_size, *args, **kwargs)
 
     yield from replace(F, "adaptive_max_pool2d", top_left)
+
+
+@fault("linear-ties-its-weight-across-its-inputs")
+def linear_ties_its_weight_across_its_inputs():
+    """F.linear (so nn.Linear) gives each output one weight, its weights' mean, for every input: it sees their sum."""
+
+    def tied(input, weight, bias=None):
+        return LINEAR(input, weight.mean(dim=1, keepdim=True).expand_as(weight), bias)
+
+    yield from replace(F, "linear", tied)
 
 
 @fault("linear-is-built-without-bias")

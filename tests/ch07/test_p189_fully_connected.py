@@ -26,7 +26,8 @@ TOO_MANY = "ch07.linear-layers-need-far-more-parameters-than-convolutions"
 TRAINED_AT = (0,)
 SHIFTED_TO = 8
 # Margins. Over 50 seeds on the CPU, torch 2.14 | 1.4: the fully connected net scores 0.95-1.0 | 0.92-1.0
-# in place and 0.39-0.60 | 0.36-0.61 shifted; the conv net 0.95-1.0 shifted.
+# in place and 0.39-0.60 | 0.36-0.61 shifted; the conv net (the control) 0.95-1.0 shifted. The test also runs
+# on CUDA, whose ranges are to be measured on a GPU run (``-m sweep --device cuda``): none was lent to measure.
 FC_IN_PLACE_AT_LEAST = 0.85
 FC_SHIFTED_AT_MOST = 0.7
 CONV_SHIFTED_AT_LEAST = 0.9
@@ -90,15 +91,16 @@ def translation_scores(device, seed: int) -> dict:
 def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, seed, evidence, one_cpu_thread):
     """p.189: trained on bars in the top-left 8x8 corner, a fully connected net (Linear -> Tanh ->
     Linear -> LogSoftmax) classifies new top-left images but is near chance on the same patterns moved
-    to the bottom-right: what it learned in one place does not carry over. A conv net with max pooling
-    over the image, trained the same way, recognizes them anywhere (so the shifted task is learnable)."""
+    to the bottom-right: what it learned in one place does not carry over. The control, a conv net with max
+    pooling over the image trained the same way, recognizes them there: the shifted images can be told
+    apart, so it is the fully connected net that fails on them."""
     scores = translation_scores(device, seed)
     evidence.record(**scores)
 
     fc, cv = scores["fully_connected"], scores["conv"]
     assert fc["in_place"] >= FC_IN_PLACE_AT_LEAST, f"the fully connected net should learn the pattern in place: {fc}"
     assert fc["shifted"] <= FC_SHIFTED_AT_MOST, f"expected the fully connected net near chance when shifted: {fc}"
-    assert cv["shifted"] >= CONV_SHIFTED_AT_LEAST, f"expected the conv net to recognize the shifted pattern: {cv}"
+    assert cv["shifted"] >= CONV_SHIFTED_AT_LEAST, f"the control should recognize the shifted pattern: {cv}"
 
 
 @pytest.mark.sweep
