@@ -147,35 +147,40 @@ def test_book_fully_connected_parameter_counts(evidence):
     assert shapes == ("torch.Size([1024, 3072])", "torch.Size([1024])"), shapes
 
 
-@pytest.mark.claim(TOO_MANY)
-def test_a_linear_layer_computing_a_convolution_holds_the_kernel_once_per_position(device, evidence, one_cpu_thread):
-    """p.189: why so many. A Linear layer has a weight for every (input value, output) pair. The linear map
-    Conv2d(3, 1, kernel_size=3, padding=1) computes over a 3 x 32 x 32 image has, as its matrix (the conv's
-    response to each of the 3,072 unit images), one row per position of its output (torch.Size([1, 1, 32,
-    32]), as the notebook printed) holding the kernel around that position and zeros elsewhere: a copy of the
-    kernel for each of the 1,024 positions. The Linear(3072, 1024) that computes it holds that matrix and a
-    bias per position, 3,146,752 parameters, where the convolution shares one kernel: 28."""
-    side = IMAGE_SIDE
-    conv = nn.Conv2d(3, 1, kernel_size=3, padding=1).to(device)
-    kernel = conv.weight.detach()[0]  # [3, 3, 3]
-    unit_images = torch.eye(3 * side * side, device=device).view(-1, 3, side, side)
-    with torch.no_grad(), full_float32(deterministic=True):  # no TF32 on CUDA: 1.0 * w stays w
-        matrix = F.conv2d(unit_images, conv.weight, padding=1).flatten(1).t()  # [positions, inputs]
-    kernel_copies = torch.zeros(side, side, 3, side + 2, side + 2, device=device)  # per position, a padded image
+def kernel_copies(kernel: torch.Tensor, side: int) -> torch.Tensor:
+    """The [side * side, 3 * side * side] matrix holding, in the row of each output position, the [3, 3, 3]
+    kernel around that position (cut at the image's border, as padding=1 does) and zeros elsewhere."""
+    rows = torch.zeros(side, side, 3, side + 2, side + 2, device=kernel.device)  # per position, a padded image ...
     for row in range(side):
         for col in range(side):  # ... holding the kernel around that position
-            kernel_copies[row, col, :, row : row + 3, col : col + 3] = kernel
-    kernel_copies = kernel_copies[..., 1:-1, 1:-1].reshape(side * side, 3 * side * side)
-    # Each entry is one product 1.0 * w: exact on the CPU; cuDNN may pick a Winograd algorithm that rounds.
-    assert_close(matrix, kernel_copies, rtol=0, atol=0 if device.type == "cpu" else 1e-6)
+            rows[row, col, :, row : row + 3, col : col + 3] = kernel
+    return rows[..., 1:-1, 1:-1].reshape(side * side, 3 * side * side)
 
+
+@pytest.mark.claim(TOO_MANY)
+def test_a_linear_layer_computing_a_convolution_holds_the_kernel_once_per_position(device, evidence, one_cpu_thread):
+    """p.189: why so many. A Linear layer has a weight for every (input value, output) pair. The matrix of the
+    linear map Conv2d(3, 1, kernel_size=3, padding=1) computes (its response to each one-pixel image: 192 of
+    them on an 8 x 8 image, to keep it quick) has a row per output position holding the kernel around that
+    position and zeros elsewhere: a copy of the kernel for each position. So the Linear(3072, 1024) that computes
+    the conv on a 3 x 32 x 32 image (checked on random images; one output per position, torch.Size([1, 1, 32,
+    32]), as the notebook printed) holds 1,024 copies and a bias per position: 3,146,752 parameters, where the
+    convolution shares one kernel: 28."""
+    conv = nn.Conv2d(3, 1, kernel_size=3, padding=1).to(device)
+    kernel = conv.weight.detach()[0]  # [3, 3, 3]
+    one_pixel_images = torch.eye(3 * 8 * 8, device=device).view(-1, 3, 8, 8)
+    with torch.no_grad(), full_float32(deterministic=True):  # no TF32 on CUDA: 1.0 * w stays w
+        matrix = F.conv2d(one_pixel_images, conv.weight, padding=1).flatten(1).t()  # [positions, inputs]
+    # Each entry is one product 1.0 * w: exact on the CPU; cuDNN may pick a Winograd algorithm that rounds.
+    assert_close(matrix, kernel_copies(kernel, 8), rtol=0, atol=0 if device.type == "cpu" else 1e-6)
+
+    side = IMAGE_SIDE
     linear = nn.Linear(3 * side * side, side * side).to(device)
     n_linear, n_conv = n_parameters(linear), n_parameters(conv)
-    evidence.record(linear=n_linear, conv=n_conv, positions=side * side, nonzero_weights=int((matrix != 0).sum()))
-    assert n_linear == matrix.numel() + side * side, f"a weight per matrix entry, a bias per position: {n_linear}"
+    evidence.record(linear=n_linear, conv=n_conv, positions=side * side)
     assert (n_linear, n_conv) == (3146752, 28), f"Linear(3072, 1024) and Conv2d(3, 1, 3): {n_linear}, {n_conv}"
     with torch.no_grad():
-        linear.weight.copy_(matrix)
+        linear.weight.copy_(kernel_copies(kernel, side))
         linear.bias.fill_(conv.bias.item())
         x = torch.rand(4, 3, side, side).to(device)
         with full_float32():  # no TF32 on CUDA: the two sum the same 27 products
