@@ -30,11 +30,13 @@ VIEW = torch.Tensor.view
 STACK = torch.stack
 TO_TENSOR = TF.to_tensor
 NORMALIZE = TF.normalize
+MEAN = torch.Tensor.mean
 CIFAR10_INIT = CIFAR10.__init__
 NLL_LOSS = F.nll_loss
 MAX = torch.max
 ADAPTIVE_MAX_POOL2D = F.adaptive_max_pool2d
 LINEAR_INIT = nn.Linear.__init__
+LINEAR = F.linear
 ADD_MODULE = nn.Module.add_module
 
 
@@ -56,6 +58,18 @@ def view_accepts_non_contiguous_tensors():
             return self.reshape(*shape)
 
     yield from replace(torch.Tensor, "view", lenient)
+
+
+@fault("view-refuses-non-contiguous-tensors")
+def view_refuses_non_contiguous_tensors():
+    """Tensor.view refuses every non-contiguous tensor, even one whose strides can express the new shape."""
+
+    def contiguous_only(self, *shape):
+        if not self.is_contiguous():
+            raise RuntimeError("view size is not compatible with input tensor's size and stride")
+        return VIEW(self, *shape)
+
+    yield from replace(torch.Tensor, "view", contiguous_only)
 
 
 @fault("view-reads-column-major")
@@ -117,6 +131,31 @@ def to_tensor_warns_that_it_is_deprecated():
         return TO_TENSOR(pic)
 
     yield from replace(TF, "to_tensor", deprecated)
+
+
+@fault("v2-to-tensor-is-not-deprecated")
+def v2_to_tensor_is_not_deprecated():
+    """transforms.v2.ToTensor is built without its deprecation warning (torchvision 0.15 on; before, no v2)."""
+    try:
+        from torchvision.transforms import v2
+    except ImportError:
+        yield
+        return
+    base = v2.ToTensor.__mro__[1]  # v2's Transform: what ToTensor.__init__ calls after warning
+    yield from replace(v2.ToTensor, "__init__", lambda self: base.__init__(self))
+
+
+@fault("mean-adds-float32-in-running-sums")
+def mean_adds_float32_in_running_sums():
+    """Tensor.mean(dim=1) of a float32 matrix adds each row in running float32 sums, like torch 1.6."""
+
+    def running_sums(self, *args, **kwargs):
+        dim = kwargs.get("dim", args[0] if args else None)
+        if self.dim() == 2 and self.dtype == torch.float32 and dim in (1, -1) and len(args) + len(kwargs) == 1:
+            return self @ torch.ones(self.shape[1], device=self.device) / self.shape[1]
+        return MEAN(self, *args, **kwargs)
+
+    yield from replace(torch.Tensor, "mean", running_sums)
 
 
 @fault("normalize-uses-the-first-channels-statistics")
@@ -239,6 +278,16 @@ def adaptive_max_pool_sees_only_the_top_left():
     yield from replace(F, "adaptive_max_pool2d", top_left)
 
 
+@fault("linear-ties-its-weight-across-its-inputs")
+def linear_ties_its_weight_across_its_inputs():
+    """F.linear (so nn.Linear) gives each output one weight, its weights' mean, for every input: it sees their sum."""
+
+    def tied(input, weight, bias=None):
+        return LINEAR(input, weight.mean(dim=1, keepdim=True).expand_as(weight), bias)
+
+    yield from replace(F, "linear", tied)
+
+
 @fault("linear-is-built-without-bias")
 def linear_is_built_without_bias():
     """nn.Linear(n_in, n_out) is built without its bias, whatever bias= says."""
@@ -266,6 +315,12 @@ def add_module_accepts_anything():
 def scores_too_close_to_underflow():
     """The scores [0, 104] become [0, 10]: exp(-10) is a float32, so log(softmax(x)) no longer underflows."""
     yield from replace("tests.ch07.test_p180_nll", "SCORE_GAP", 10.0)
+
+
+@skeptic("cross-entropy-model-ends-in-softmax")
+def cross_entropy_model_ends_in_softmax():
+    """The network trained with CrossEntropyLoss ends in nn.Softmax(dim=1): its outputs are probabilities then."""
+    yield from replace("tests.ch07.test_p185_nllloss", "LAST_LAYER", lambda: nn.Softmax(dim=1))
 
 
 @skeptic("fully-connected-net-trained-at-both-places")

@@ -24,21 +24,23 @@ PERMUTE = "ch07.matplotlib-wants-hwc-so-permute"
 
 @pytest.mark.claim(TO_TENSOR)
 def test_to_tensor_on_a_dataset_gives_chw_floats_pixel_over_255(cifar10_generated, evidence):
-    """p.168: CIFAR10(..., transform=transforms.ToTensor()) yields tensors, printed as the book's
-    torch.Tensor, torch.Size([3, 32, 32]) and torch.float32, whose values are exactly the file's uint8
-    pixels / 255, so they lie in [0, 1]."""
+    """p.168: CIFAR10(..., transform=transforms.ToTensor()) applies it to every item: each of the 40
+    generated images comes as a tensor, printed as the book's torch.Tensor, torch.Size([3, 32, 32]) and
+    torch.float32, whose values are exactly the file's uint8 pixels / 255, so they lie in [0, 1]."""
     gen = cifar10_generated
     tensor_cifar10 = open_cifar10(
         gen.root, train=True, transform=transforms.ToTensor(), dataset_class=gen.dataset_class()
     )
-    img_t, label = tensor_cifar10[7]
-    evidence.record(shape=list(img_t.shape), dtype=str(img_t.dtype), min=img_t.min(), max=img_t.max())
-    assert type(img_t) is torch.Tensor
-    printed = (str(img_t.shape), str(img_t.dtype))
-    assert printed == ("torch.Size([3, 32, 32])", "torch.float32"), f"the book printed (3, 32, 32) float32: {printed}"
-    hwc = torch.from_numpy(gen.train_images[7])  # H x W x C uint8, as the file holds it
-    assert_close(img_t, hwc.permute(2, 0, 1).float() / 255, rtol=0, atol=0)
-    assert 0.0 <= img_t.min() and img_t.max() <= 1.0
+    items = [img_t for img_t, _ in tensor_cifar10]
+    img_t = items[7]
+    evidence.record(items=len(items), shape=list(img_t.shape), dtype=str(img_t.dtype))
+    assert len(items) == len(gen.train_images) == 40
+    assert {type(t) for t in items} == {torch.Tensor}
+    printed = {(str(t.shape), str(t.dtype)) for t in items}
+    assert printed == {("torch.Size([3, 32, 32])", "torch.float32")}, f"the book printed (3, 32, 32) float32: {printed}"
+    hwc = torch.from_numpy(gen.train_images)  # N x H x W x C uint8, as the files hold them
+    assert_close(torch.stack(items), hwc.permute(0, 3, 1, 2).float() / 255, rtol=0, atol=0)
+    assert 0.0 <= min(t.min() for t in items) and max(t.max() for t in items) <= 1.0
 
 
 @pytest.mark.claim(TO_TENSOR)
@@ -63,7 +65,7 @@ def test_to_tensor_of_a_png_file_or_a_numpy_array(tmp_path, rng, source):
 @pytest.mark.claim(STILL_CURRENT)
 def test_the_books_to_tensor_is_not_deprecated(rng):
     """p.168: the book's transforms.ToTensor() runs on this torchvision without a deprecation warning (only
-    transforms.v2.ToTensor is deprecated, from torchvision 0.16), and gives pixel / 255."""
+    transforms.v2.ToTensor is deprecated, from torchvision 0.15: see the next test), and gives pixel / 255."""
     img = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -72,15 +74,35 @@ def test_the_books_to_tensor_is_not_deprecated(rng):
     assert_close(img_t, torch.from_numpy(np.array(img)).permute(2, 0, 1).float() / 255, rtol=0, atol=0)
 
 
+def transforms_v2():
+    """torchvision.transforms.v2, or a skip where this torchvision has none (it came in torchvision 0.15)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torchvision 0.15 and 0.16 warn that v2 is in beta when imported
+            from torchvision.transforms import v2
+    except ImportError:
+        pytest.skip("this torchvision has no transforms.v2 (added in torchvision 0.15)")
+    return v2
+
+
+@pytest.mark.claim(STILL_CURRENT)
+def test_v2_to_tensor_warns_that_it_is_deprecated():
+    """p.168: where transforms.v2 exists (torchvision 0.15 on, its first release) its ToTensor is the
+    deprecated one: building it warns that ToTensor() is deprecated and will be removed."""
+    v2 = transforms_v2()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        v2.ToTensor()
+    said = [str(w.message) for w in caught]
+    assert any("ToTensor()` is deprecated" in message for message in said), f"v2.ToTensor() should warn so: {said}"
+
+
 @pytest.mark.claim(STILL_CURRENT)
 def test_v2_to_image_and_to_dtype_match_to_tensor(rng):
     """p.168: transforms.v2 (ToImage then ToDtype(float32, scale=True)) gives the same tensor as the book's
     ToTensor to within float rounding (it multiplies by 1/255 where ToTensor divides by 255: at most one
     ulp, about 6e-8)."""
-    try:
-        from torchvision.transforms import v2
-    except ImportError:
-        pytest.skip("this torchvision has no transforms.v2 (added in torchvision 0.15, ToImage in 0.16)")
+    v2 = transforms_v2()
     if not hasattr(v2, "ToImage"):
         pytest.skip("this torchvision's transforms.v2 has no ToImage (added in torchvision 0.16)")
     img = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))

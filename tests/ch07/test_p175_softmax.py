@@ -25,8 +25,10 @@ def test_the_books_softmax_by_hand_of_1_2_3(device, evidence):
     total = probs.sum()
     evidence.record(probs=probs, sum=total)
     assert_close(probs, torch.tensor([0.0900, 0.2447, 0.6652], device=device), rtol=0, atol=5e-5)
-    # 1 exactly, as the book's CPU printed; one float32 step off it would print tensor(1.0000)
-    assert str(total.cpu()) in ("tensor(1.)", "tensor(1.0000)"), f"the probabilities sum to {total.item()!r}"
+    # On the CPU the sum is 1 exactly and prints tensor(1.), as in the book (torch 1.4 and 2.14 alike). On CUDA
+    # exp and the sum round differently: one float32 step off 1, which prints tensor(1.0000), is allowed there.
+    printed = ["tensor(1.)"] + (["tensor(1.0000)"] if device.type == "cuda" else [])
+    assert str(total.cpu()) in printed, f"the probabilities sum to {total.item()!r}, printed {total.cpu()}"
     assert_close(nn.Softmax(dim=0)(x), probs, rtol=1e-6, atol=1e-7)
 
 

@@ -53,8 +53,12 @@ def test_the_notebooks_four_predictions(device, evidence):
     assert str(truth.cpu()) == "tensor([[1., 0.],\n        [1., 0.],\n        [0., 1.],\n        [0., 1.]])", truth
     p = out.gather(dim=1, index=class_index)
     assert_close(p.squeeze(1), torch.tensor([0.6000, 0.9000, 0.7000, 0.8000], device=device), rtol=0, atol=0)
-    assert_close(p.prod(), torch.tensor(0.3024, device=device), rtol=0, atol=5e-5)
-    assert_close(-p.prod().log(), torch.tensor(1.1960, device=device), rtol=0, atol=5e-5)
+    # Printed to 4 decimals: on the CPU every value below is within half a unit of the last digit (5e-5) of the
+    # printout (at most 4.0e-5, torch 1.4 and 2.14 alike). On CUDA log rounds within a few float32 steps of the
+    # CPU's, which the percentages multiply by 100: 1e-4 there, to be measured on a GPU run.
+    printed = 5e-5 if device.type == "cpu" else 1e-4
+    assert_close(p.prod(), torch.tensor(0.3024, device=device), rtol=0, atol=printed)
+    assert_close(-p.prod().log(), torch.tensor(1.1960, device=device), rtol=0, atol=printed)
 
     batches = [
         torch.cat([torch.tensor([first], device=device), out[1:]])
@@ -63,13 +67,19 @@ def test_the_notebooks_four_predictions(device, evidence):
     nll = torch.stack([nn.NLLLoss(reduction="sum")(b.log(), class_index.squeeze(1)) for b in batches])
     mse = torch.stack([((b - truth) ** 2).sum(dim=1).mean() for b in batches])
     evidence.record(nll=nll, mse=mse)
-    assert_close(nll, torch.tensor([0.7905, 1.1960, 1.6015, 2.9878], device=device), rtol=0, atol=5e-5)
+    assert_close(nll, torch.tensor([0.7905, 1.1960, 1.6015, 2.9878], device=device), rtol=0, atol=printed)
     assert_close(
-        (nll / nll[1] - 1) * 100, torch.tensor([-33.9016, 0.0000, 33.9016, 149.8121], device=device), rtol=0, atol=5e-4
+        (nll / nll[1] - 1) * 100,
+        torch.tensor([-33.9016, 0.0000, 33.9016, 149.8121], device=device),
+        rtol=0,
+        atol=printed,
     )
     assert_close(mse, torch.tensor([0.0750, 0.1500, 0.2500, 0.4750], device=device), rtol=0, atol=5e-6)
     assert_close(
-        (mse / mse[1] - 1) * 100, torch.tensor([-50.0000, 0.0000, 66.6667, 216.6667], device=device), rtol=0, atol=5e-4
+        (mse / mse[1] - 1) * 100,
+        torch.tensor([-50.0000, 0.0000, 66.6667, 216.6667], device=device),
+        rtol=0,
+        atol=printed,
     )
     assert (nll[1:] > nll[:-1]).all(), f"the NLL should rise as p of the correct class falls: {nll.tolist()}"
 

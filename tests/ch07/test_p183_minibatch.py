@@ -18,7 +18,7 @@ def grads(model, loss_fn, x, y):
 
 
 @pytest.mark.claim(CLAIM)
-def test_minibatch_gradient_is_the_mean_of_per_sample_gradients(device, evidence):
+def test_minibatch_gradient_is_the_mean_of_per_sample_gradients(device, evidence, one_cpu_thread):
     """p.183: for a mean-reduced loss (the default), the gradient of a mini-batch of 8 is the mean of
     the 8 one-sample gradients, and the full batch of 32's gradient is the mean of its four mini-batch
     gradients: mini-batches estimate the full gradient from fewer samples. The mean comes from the

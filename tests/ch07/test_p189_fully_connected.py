@@ -9,9 +9,10 @@ tests/ch07/test_p189_fully_connected.py -s`` prints the ranges).
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from claims.book.models import Net, fc_deep, fc_small, n_parameters
+from claims.book.models import fc_deep, fc_small, n_parameters
 from claims.book.training import accuracy, training_loop
 from claims.compat import assert_close, full_float32
 from claims.experiments.threads import one_cpu_thread
@@ -26,7 +27,8 @@ TOO_MANY = "ch07.linear-layers-need-far-more-parameters-than-convolutions"
 TRAINED_AT = (0,)
 SHIFTED_TO = 8
 # Margins. Over 50 seeds on the CPU, torch 2.14 | 1.4: the fully connected net scores 0.95-1.0 | 0.92-1.0
-# in place and 0.39-0.60 | 0.36-0.61 shifted; the conv net 0.95-1.0 shifted.
+# in place and 0.39-0.60 | 0.36-0.61 shifted; the conv net (the control) 0.95-1.0 shifted. The test also runs
+# on CUDA, whose ranges are to be measured on a GPU run (``-m sweep --device cuda``): none was lent to measure.
 FC_IN_PLACE_AT_LEAST = 0.85
 FC_SHIFTED_AT_MOST = 0.7
 CONV_SHIFTED_AT_LEAST = 0.9
@@ -90,15 +92,16 @@ def translation_scores(device, seed: int) -> dict:
 def test_fully_connected_fails_on_shifted_pattern_where_conv_does_not(device, seed, evidence, one_cpu_thread):
     """p.189: trained on bars in the top-left 8x8 corner, a fully connected net (Linear -> Tanh ->
     Linear -> LogSoftmax) classifies new top-left images but is near chance on the same patterns moved
-    to the bottom-right: what it learned in one place does not carry over. A conv net with max pooling
-    over the image, trained the same way, recognizes them anywhere (so the shifted task is learnable)."""
+    to the bottom-right: what it learned in one place does not carry over. The control, a conv net with max
+    pooling over the image trained the same way, recognizes them there: the shifted images can be told
+    apart, so it is the fully connected net that fails on them."""
     scores = translation_scores(device, seed)
     evidence.record(**scores)
 
     fc, cv = scores["fully_connected"], scores["conv"]
     assert fc["in_place"] >= FC_IN_PLACE_AT_LEAST, f"the fully connected net should learn the pattern in place: {fc}"
     assert fc["shifted"] <= FC_SHIFTED_AT_MOST, f"expected the fully connected net near chance when shifted: {fc}"
-    assert cv["shifted"] >= CONV_SHIFTED_AT_LEAST, f"expected the conv net to recognize the shifted pattern: {cv}"
+    assert cv["shifted"] >= CONV_SHIFTED_AT_LEAST, f"the control should recognize the shifted pattern: {cv}"
 
 
 @pytest.mark.sweep
@@ -144,42 +147,43 @@ def test_book_fully_connected_parameter_counts(evidence):
     assert shapes == ("torch.Size([1024, 3072])", "torch.Size([1024])"), shapes
 
 
-@pytest.mark.claim(TOO_MANY)
-def test_book_fully_connected_model_has_87_times_the_conv_nets_parameters(evidence):
-    """p.189: on the same 3 x 32 x 32 images and two classes, the book's fully connected model
-    (3072 -> 512 -> 2) has 1,574,402 parameters and its deeper one 3,737,474, where the book's
-    convolutional Net (chapter 8) has 18,090: 87 and 207 times as many."""
-    fully_connected, deep, conv = n_parameters(fc_small()), n_parameters(fc_deep()), n_parameters(Net())
-    evidence.record(fc_small=fully_connected, fc_deep=deep, conv_net=conv, ratio=fully_connected / conv)
-    assert fully_connected > 80 * conv, f"expected the fully connected model far larger: {fully_connected} vs {conv}"
-    assert (fully_connected, deep, conv) == (1574402, 3737474, 18090), "the counts the book prints"
+def kernel_copies(kernel: torch.Tensor, side: int) -> torch.Tensor:
+    """The [side * side, 3 * side * side] matrix holding, in the row of each output position, the [3, 3, 3]
+    kernel around that position (cut at the image's border, as padding=1 does) and zeros elsewhere."""
+    rows = torch.zeros(side, side, 3, side + 2, side + 2, device=kernel.device)  # per position, a padded image ...
+    for row in range(side):
+        for col in range(side):  # ... holding the kernel around that position
+            rows[row, col, :, row : row + 3, col : col + 3] = kernel
+    return rows[..., 1:-1, 1:-1].reshape(side * side, 3 * side * side)
 
 
 @pytest.mark.claim(TOO_MANY)
 def test_a_linear_layer_computing_a_convolution_holds_the_kernel_once_per_position(device, evidence, one_cpu_thread):
-    """p.189: why so many. A Linear layer that computes what Conv2d(3, 1, kernel_size=3, padding=1)
-    computes at each of a 32 x 32 image's 1,024 positions must hold the kernel's 27 weights once for every
-    position (each row of its [1024, 3072] weight: the kernel at that position, zeros elsewhere): 3,146,752
-    parameters, the book's count for Linear(3072, 1024), against the convolution's 28, whose output keeps one
-    value per position (torch.Size([1, 1, 32, 32]), as the notebook printed)."""
-    side = IMAGE_SIDE
-    conv = nn.Conv2d(3, 1, kernel_size=3, padding=1)
-    weight = torch.zeros(side, side, 3, side + 2, side + 2)  # per output position, a zero-padded image ...
-    for row in range(side):
-        for col in range(side):  # ... holding one copy of the kernel, around that position
-            weight[row, col, :, row : row + 3, col : col + 3] = conv.weight.detach()[0]
-    linear = nn.Linear(3 * side * side, side * side)
-    with torch.no_grad():
-        linear.weight.copy_(weight[..., 1:-1, 1:-1].reshape(side * side, 3 * side * side))
-        linear.bias.fill_(conv.bias.item())
-    conv, linear = conv.to(device), linear.to(device)
+    """p.189: why so many. A Linear layer has a weight for every (input value, output) pair. The matrix of the
+    linear map Conv2d(3, 1, kernel_size=3, padding=1) computes (its response to each one-pixel image: 192 of
+    them on an 8 x 8 image, to keep it quick) has a row per output position holding the kernel around that
+    position and zeros elsewhere: a copy of the kernel for each position. So the Linear(3072, 1024) that computes
+    the conv on a 3 x 32 x 32 image (checked on random images; one output per position, torch.Size([1, 1, 32,
+    32]), as the notebook printed) holds 1,024 copies and a bias per position: 3,146,752 parameters, where the
+    convolution shares one kernel: 28."""
+    conv = nn.Conv2d(3, 1, kernel_size=3, padding=1).to(device)
+    kernel = conv.weight.detach()[0]  # [3, 3, 3]
+    one_pixel_images = torch.eye(3 * 8 * 8, device=device).view(-1, 3, 8, 8)
+    with torch.no_grad(), full_float32(deterministic=True):  # no TF32 on CUDA: 1.0 * w stays w
+        matrix = F.conv2d(one_pixel_images, conv.weight, padding=1).flatten(1).t()  # [positions, inputs]
+    # Each entry is one product 1.0 * w: exact on the CPU; cuDNN may pick a Winograd algorithm that rounds.
+    assert_close(matrix, kernel_copies(kernel, 8), rtol=0, atol=0 if device.type == "cpu" else 1e-6)
 
-    x = torch.rand(4, 3, side, side).to(device)
-    with torch.no_grad(), full_float32():  # no TF32 on CUDA: the two sum the same 27 products
-        assert_close(linear(x.flatten(1)), conv(x).flatten(1), rtol=1e-5, atol=1e-5)
+    side = IMAGE_SIDE
+    linear = nn.Linear(3 * side * side, side * side).to(device)
     n_linear, n_conv = n_parameters(linear), n_parameters(conv)
     evidence.record(linear=n_linear, conv=n_conv, positions=side * side)
-    assert n_linear >= side * side * n_conv, f"a copy of the conv's weights per position: {n_linear} vs {n_conv}"
     assert (n_linear, n_conv) == (3146752, 28), f"Linear(3072, 1024) and Conv2d(3, 1, 3): {n_linear}, {n_conv}"
-    shape = str(conv(x[:1]).shape)  # one output per position, as the notebook printed
+    with torch.no_grad():
+        linear.weight.copy_(kernel_copies(kernel, side))
+        linear.bias.fill_(conv.bias.item())
+        x = torch.rand(4, 3, side, side).to(device)
+        with full_float32():  # no TF32 on CUDA: the two sum the same 27 products
+            assert_close(linear(x.flatten(1)), conv(x).flatten(1), rtol=1e-5, atol=1e-5)
+        shape = str(conv(x[:1]).shape)  # one output per position, as the notebook printed
     assert shape == "torch.Size([1, 1, 32, 32])", shape

@@ -131,7 +131,7 @@ EFFECT_WORDS = re.compile(
 )
 # Statements the words above match that state no effect a changed experiment could take away (each with why).
 NOT_AN_EFFECT: dict[str, str] = {
-    "ch07.view-shares-storage-with-its-base": "'needs' is view's precondition (a compatible layout), not an effect",
+    "ch07.view-shares-storage-with-its-base": "'needs' is view's precondition (compatible strides), not an effect",
     "ch07.minibatch-gradient-is-mean-of-sample-gradients": "'mean-reduced' names the loss's reduction argument",
     "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
 }
