@@ -34,6 +34,15 @@ def tanh_module_is_the_identity():
     yield from replace(nn.Tanh, "forward", lambda self, input: input * 1)
 
 
+@fault("leaky-relu-takes-the-default-slope")
+def leaky_relu_takes_the_default_slope():
+    """F.leaky_relu (and nn.LeakyReLU) scales negative inputs by the default 0.01, whatever slope it is given."""
+    leaky_relu = F.leaky_relu
+    yield from replace(
+        F, "leaky_relu", lambda input, negative_slope=0.01, inplace=False: leaky_relu(input, 0.01, inplace)
+    )
+
+
 @fault("softmax-skips-the-normalization")
 def softmax_skips_the_normalization():
     """F.softmax returns exp(x) and F.log_softmax returns x (and their modules): no division by the sum."""
