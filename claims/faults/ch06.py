@@ -277,7 +277,7 @@ def a_linear_activation_among_the_types():
 
 @skeptic("relu-inputs-all-on-the-kink")
 def relu_inputs_all_on_the_kink():
-    """The layer before ReLU starts at zero weight and bias: every input lands on the kink (gradient 0 there)."""
+    """The layer before ReLU starts at zero weight as well as bias: every input lands on the kink (gradient 0 there)."""
     yield from replace("tests.ch06.test_p147_activations", "FIRST_LAYER_INIT", nn.init.zeros_)
 
 
