@@ -305,5 +305,5 @@ def batchnorm_keeps_no_running_statistics():
 
 @skeptic("a-batch-of-one-sample")
 def a_batch_of_one_sample():
-    """The batch holds one sample: the same call both ways, so no gain; what the timing reads then is its own bias."""
+    """The batch holds one sample: the same call both ways, so no gain; the factor is then the control's."""
     yield from replace("tests.ch06.test_p155_batching_throughput", "BATCH", 1)
