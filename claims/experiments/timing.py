@@ -15,7 +15,7 @@ The clock:
 
 The p.155 test times, in the same rounds, a control where the two calls do the same work, and asserts that
 the batch's factor clears the control's by a margin; on one thread of this project's 2-core CPU, where
-batching could gain nothing, the factor cleared the control 0.68-1.01 times (torch 1.4 and 2.14; the test's
+batching could gain nothing, the factor cleared the control 0.68-1.03 times (torch 1.4 and 2.14; the test's
 docstring has the runs).
 
 Not torch's normal CPU threads by the wall clock: on this project's busy 2-core machine every parallel

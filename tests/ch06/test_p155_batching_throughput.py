@@ -23,14 +23,14 @@ batch of one the MLP read 0.89-1.07x: no margin separates those, so these three 
 Spreading a batch over more cores is not measured here (see timing.py).
 
 The margin, 4x, is the suite's. Measured on this project's 2-core AMD EPYC with other processes busy, one
-thread, torch 1.4 and 2.14, 40 runs of this test each (30 in one process, 10 as separate pytest runs): the
+thread, torch 1.4 and 2.14, 50 runs of this test each (30 in one process, 20 as separate pytest runs): the
 chapter-6 network's factor, 24.2-38.4x batched against a control of 1.15-1.26x, cleared the control 20.1-31.8
-times. Where batching can gain nothing, it cleared it 0.68-1.01 times: with a batch of one sample (the
+times. Where batching can gain nothing, it cleared it 0.68-1.03 times: with a batch of one sample (the
 skeptic's fault ``a-batch-of-one-sample``) and with every batch run one sample at a time (the planted fault
-``modules-run-a-batch-one-sample-at-a-time``), each 40 runs on each release, every one red. On a GPU no run
-has measured it yet: there a one-sample call of any of these models is bound by kernel launches and Python,
-as the chapter-6 network is on a CPU, so the same margin is asserted, and a GPU run's factors, recorded in
-the evidence, will say how far it clears it.
+``modules-run-a-batch-one-sample-at-a-time``), each 50 runs on each release, every one red. On a GPU no run
+has measured it yet: there a one-sample call of any of these models is bound by kernel launches and Python, as
+the chapter-6 network is on a CPU, so the same margin is asserted, and a GPU run's factors, recorded in the
+evidence, will say how far it clears it.
 """
 
 import pytest
