@@ -34,6 +34,15 @@ def tanh_module_is_the_identity():
     yield from replace(nn.Tanh, "forward", lambda self, input: input * 1)
 
 
+@fault("leaky-relu-takes-the-default-slope")
+def leaky_relu_takes_the_default_slope():
+    """F.leaky_relu (and nn.LeakyReLU) scales negative inputs by the default 0.01, whatever slope it is given."""
+    leaky_relu = F.leaky_relu
+    yield from replace(
+        F, "leaky_relu", lambda input, negative_slope=0.01, inplace=False: leaky_relu(input, 0.01, inplace)
+    )
+
+
 @fault("softmax-skips-the-normalization")
 def softmax_skips_the_normalization():
     """F.softmax returns exp(x) and F.log_softmax returns x (and their modules): no division by the sum."""
@@ -268,7 +277,7 @@ def a_linear_activation_among_the_types():
 
 @skeptic("relu-inputs-all-on-the-kink")
 def relu_inputs_all_on_the_kink():
-    """The layer before ReLU starts at zero weight and bias: every input lands on the kink (gradient 0 there)."""
+    """The layer before ReLU starts at zero weight as well as bias: every input lands on the kink (gradient 0 there)."""
     yield from replace("tests.ch06.test_p147_activations", "FIRST_LAYER_INIT", nn.init.zeros_)
 
 
@@ -296,5 +305,5 @@ def batchnorm_keeps_no_running_statistics():
 
 @skeptic("a-batch-of-one-sample")
 def a_batch_of_one_sample():
-    """The batch holds one sample: the same call both ways, so no gain; what the timing reads then is its own bias."""
+    """The batch holds one sample: the same call both ways, so no gain; the factor is then the control's."""
     yield from replace("tests.ch06.test_p155_batching_throughput", "BATCH", 1)

@@ -13,7 +13,6 @@ import torch
 import torch.nn as nn
 
 from claims.compat import assert_close, full_float32, lstsq
-from claims.experiments.printed import HALF_A_UNIT_OF_4_DECIMALS, last_digits_that_differ, printed_tensor
 
 COLLAPSE = "ch06.linear-layers-without-activation-collapse-to-one"
 ANY_TYPE = "ch06.any-type-of-activation-brings-the-nonlinearity"
@@ -37,39 +36,6 @@ HIDDEN = 16  # units between the layers
 NO_LINE_BELOW = 0.09
 FITS_BELOW = 0.01
 A_LINE_BENDS_LESS_THAN = 1e-5
-
-# p1ch6/2_activation_functions.ipynb as printed: the grid (In[2]), the last of its six activations,
-# LeakyReLU(negative_slope=0.1), on it (In[3]), and tanh on it (In[5]).
-BOOK_INPUT_T = """\
-tensor([-3.0000, -2.9000, -2.8000, -2.7000, -2.6000, -2.5000, -2.4000,
-        -2.3000, -2.2000, -2.1000, -2.0000, -1.9000, -1.8000, -1.7000,
-        -1.6000, -1.5000, -1.4000, -1.3000, -1.2000, -1.1000, -1.0000,
-        -0.9000, -0.8000, -0.7000, -0.6000, -0.5000, -0.4000, -0.3000,
-        -0.2000, -0.1000,  0.0000,  0.1000,  0.2000,  0.3000,  0.4000,
-         0.5000,  0.6000,  0.7000,  0.8000,  0.9000,  1.0000,  1.1000,
-         1.2000,  1.3000,  1.4000,  1.5000,  1.6000,  1.7000,  1.8000,
-         1.9000,  2.0000,  2.1000,  2.2000,  2.3000,  2.4000,  2.5000,
-         2.6000,  2.7000,  2.8000,  2.9000,  3.0000])"""
-BOOK_LEAKY_RELU = """\
-tensor([-0.3000, -0.2900, -0.2800, -0.2700, -0.2600, -0.2500, -0.2400,
-        -0.2300, -0.2200, -0.2100, -0.2000, -0.1900, -0.1800, -0.1700,
-        -0.1600, -0.1500, -0.1400, -0.1300, -0.1200, -0.1100, -0.1000,
-        -0.0900, -0.0800, -0.0700, -0.0600, -0.0500, -0.0400, -0.0300,
-        -0.0200, -0.0100,  0.0000,  0.1000,  0.2000,  0.3000,  0.4000,
-         0.5000,  0.6000,  0.7000,  0.8000,  0.9000,  1.0000,  1.1000,
-         1.2000,  1.3000,  1.4000,  1.5000,  1.6000,  1.7000,  1.8000,
-         1.9000,  2.0000,  2.1000,  2.2000,  2.3000,  2.4000,  2.5000,
-         2.6000,  2.7000,  2.8000,  2.9000,  3.0000])"""
-BOOK_TANH = """\
-tensor([-0.9951, -0.9940, -0.9926, -0.9910, -0.9890, -0.9866, -0.9837,
-        -0.9801, -0.9757, -0.9705, -0.9640, -0.9562, -0.9468, -0.9354,
-        -0.9217, -0.9051, -0.8854, -0.8617, -0.8337, -0.8005, -0.7616,
-        -0.7163, -0.6640, -0.6044, -0.5370, -0.4621, -0.3799, -0.2913,
-        -0.1974, -0.0997,  0.0000,  0.0997,  0.1974,  0.2913,  0.3799,
-         0.4621,  0.5370,  0.6044,  0.6640,  0.7163,  0.7616,  0.8005,
-         0.8337,  0.8617,  0.8854,  0.9051,  0.9217,  0.9354,  0.9468,
-         0.9562,  0.9640,  0.9705,  0.9757,  0.9801,  0.9837,  0.9866,
-         0.9890,  0.9910,  0.9926,  0.9940,  0.9951])"""
 
 
 @pytest.mark.claim(COLLAPSE)
@@ -97,8 +63,10 @@ def fit_x_squared(activations: dict, device, seed: int, steps: int = 100) -> dic
     trained by Adam (lr=0.1) for ``steps`` steps; the final MSE and bend of each, and the best line's MSE.
 
     The stacks train in one loop on the sum of their losses: each stack's parameters get only its own
-    loss's gradient, and Adam updates every parameter from its own gradient alone, so each is trained
-    exactly as it would be alone."""
+    loss's gradient, and Adam updates every parameter from its own gradient alone, so each gets the
+    updates it would get trained alone from the same start. The starts are not those it would draw alone:
+    the stacks are drawn one after another from the one seed, so each one's initial weights depend on the
+    stacks drawn before it."""
     torch.manual_seed(seed)
     stacks = {
         name: nn.Sequential(nn.Linear(1, HIDDEN), *([make()] if make else []), nn.Linear(HIDDEN, 1)).to(device)
@@ -150,25 +118,6 @@ def test_each_of_the_books_activation_types_fits_what_no_line_can(device, seed, 
     assert result["best_line_mse"] > NO_LINE_BELOW, f"no line fits x^2: {result['best_line_mse']}"
     missed = {name: value for name, value in mse.items() if not value < FITS_BELOW}
     assert not missed, f"every type should fit x^2 to MSE < {FITS_BELOW}; these did not: {missed} (all: {mse})"
-
-
-@pytest.mark.claim(ANY_TYPE)
-def test_the_books_activations_on_its_grid(device, evidence):
-    """p.147 (p1ch6/2_activation_functions.ipynb): the notebook's grid torch.arange(-3, 3.1, 0.1), and two
-    of its activations on it as printed: LeakyReLU(0.1) keeps positive inputs and scales negative ones by
-    0.1, tanh bends every input into (-1, 1)."""
-    input_t = torch.arange(-3, 3.1, 0.1, device=device)
-    # printed to 4 decimals: today's values within half a unit of the last digit (and float32 rounding)
-    tolerance = HALF_A_UNIT_OF_4_DECIMALS + 1e-6
-    assert_close(input_t.cpu(), printed_tensor(BOOK_INPUT_T), rtol=0, atol=tolerance)
-    for name, module, printed in (
-        ("LeakyReLU(0.1)", nn.LeakyReLU(negative_slope=0.1), BOOK_LEAKY_RELU),
-        ("Tanh", nn.Tanh(), BOOK_TANH),
-    ):
-        today, book = module(input_t).cpu(), printed_tensor(printed)
-        evidence.record(**{f"{name} last digits that differ": last_digits_that_differ(today, book)})
-        worst = (today - book).abs().max().item()
-        assert worst <= tolerance, f"{name} on the book's grid: {worst:.2e} from the printed values, over {tolerance}"
 
 
 # Seed sweeps of the margins above (deselected unless -m sweep) --------------------------------------------

@@ -1,5 +1,6 @@
-"""Chapter 6, page 155: modules take the zeroth dimension as the batch; a single sample, whether a layer takes it as
-it is; batch statistics tie samples together."""
+"""Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features);
+a single sample needs no batch dimension for Linear, and one for Conv2d before torch 1.11; batch statistics tie
+samples together."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from claims.experiments.printed import HALF_A_UNIT_OF_4_DECIMALS, printed_tensor
 
 BATCH_DIM = "ch06.modules-read-dimension-zero-as-the-batch"
 SINGLE_SAMPLE = "ch06.modules-expect-a-leading-batch-dimension"
+ONE_IMAGE = "ch06.conv2d-needs-a-batch-dimension-for-one-image"
 BATCH_STATS = "ch06.batch-statistics-make-outputs-depend-on-batch-mates"
 
 # p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed
@@ -50,10 +52,11 @@ NORMALIZATION = normalization  # read when the test runs (a skeptic's fault repl
 
 @pytest.mark.claim(BATCH_DIM)
 def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermometer, device):
-    """p.155: the eleven readings t_u have shape [11]; Linear(1, 13) takes the zeroth dimension as the
-    batch, so [11] is one sample of 11 features, and it refuses it. t_u.unsqueeze(1), the book's
+    """p.155: the data go in with the batch first, the features last. Linear reads the last dimension as
+    the features and every dimension before it as the batch, so the eleven readings t_u, shape [11], are one
+    sample of 11 features to Linear(1, 13), which it refuses. t_u.unsqueeze(1), the book's
     torch.Size([11, 1]), is eleven samples of one feature, and every row of the batch gets exactly the
-    output it gets alone."""
+    output it gets alone; two such columns stacked, [2, 11, 1], are two batches of eleven."""
     model = thermometer_seq().to(device)
     t_u = thermometer.t_u
     assert t_u.shape == (11,)
@@ -65,15 +68,19 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
     assert batch_out.shape == (11, 1)
     alone = torch.cat([model(column[i : i + 1]) for i in range(11)])
     assert_close(alone, batch_out, rtol=1e-6, atol=1e-6)
+    two_batches = model(torch.stack([column, column.flip(0)]))  # [2, 11, 1]: both leading dimensions are batch
+    assert two_batches.shape == (2, 11, 1), f"expected [2, 11, 1], measured {list(two_batches.shape)}"
+    assert_close(two_batches, torch.stack([batch_out, batch_out.flip(0)]), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.claim(SINGLE_SAMPLE)
 @pytest.mark.parametrize("edition", list(BOOK_LINEAR_MODEL))
 def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
-    """p.153-155, both sides of 1.11: nn.Linear takes a single sample [in_features] without a batch
-    dimension and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or
-    among other samples. The book's linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a
-    batch of ten ones ten such rows; with the weight and bias it printed, the layer gives those numbers again."""
+    """p.155, refuted: the notes say a single sample must be given a batch dimension with unsqueeze(0). nn.Linear,
+    the layer the page is about, takes a single sample [in_features] as it is, on every release, and returns
+    [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or among other samples. The
+    book's own linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such
+    rows; with the weight and bias it printed, the layer gives those numbers again."""
     book = BOOK_LINEAR_MODEL[edition]
     linear_model = nn.Linear(1, 1).to(device)
     with torch.no_grad():
@@ -103,11 +110,11 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.claim(SINGLE_SAMPLE)
+@pytest.mark.claim(ONE_IMAGE)
 def test_conv2d_without_a_batch_dimension(device, amended, evidence):
-    """p.155, amended: the book adds the batch dimension with unsqueeze(0), and on its PyTorch Conv2d
-    refuses a 3-D [C, H, W] image. Since PyTorch 1.11 (pytorch/pytorch#70506) Conv2d also takes the
-    unbatched image and returns what unsqueeze(0) then [0] gives."""
+    """p.155, amended: the book gives Conv2d one image as img.unsqueeze(0) (p1ch8/1_convolution.ipynb In[13]),
+    and on its PyTorch Conv2d refuses a 3-D [C, H, W] image. Since PyTorch 1.11 (pytorch/pytorch#70506)
+    Conv2d also takes the unbatched image and returns what unsqueeze(0) then [0] gives."""
     conv = nn.Conv2d(3, 16, kernel_size=3).to(device)
     img = torch.randn(3, 32, 32, device=device)
     with full_float32(deterministic=True):  # the same cuDNN algorithm, no TF32, for the two shapes

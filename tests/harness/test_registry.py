@@ -133,7 +133,10 @@ EFFECT_WORDS = re.compile(
 NOT_AN_EFFECT: dict[str, str] = {
     "ch07.view-shares-storage-with-its-base": "'needs' is view's precondition (compatible strides), not an effect",
     "ch07.minibatch-gradient-is-mean-of-sample-gradients": "'mean-reduced' names the loss's reduction argument",
+    "ch06.conv2d-needs-a-batch-dimension-for-one-image": "'needs' is which inputs Conv2d accepts, an API's requirement",
+    "ch06.modules-expect-a-leading-batch-dimension": "'need' is which inputs a layer accepts, an API's requirement",
     "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
+    "ch10.dataset-needs-len-and-getitem": "an API's requirement: DataLoader's default samplers call len() and []",
 }
 
 
