@@ -136,7 +136,6 @@ NOT_AN_EFFECT: dict[str, str] = {
     "ch06.conv2d-needs-a-batch-dimension-for-one-image": "'needs' is which inputs Conv2d accepts, an API's requirement",
     "ch06.modules-expect-a-leading-batch-dimension": "'need' is which inputs a layer accepts, an API's requirement",
     "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
-    "ch10.dataset-needs-len-and-getitem": "an API's requirement: DataLoader's default samplers call len() and []",
 }
 
 
