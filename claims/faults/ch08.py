@@ -209,6 +209,14 @@ def tanh_module_registers_a_parameter():
     yield from replace(nn.Tanh, "__init__", with_parameter)
 
 
+@fault("tanh-module-computes-tanh-by-its-formula")
+def tanh_module_computes_tanh_by_its_formula():
+    """nn.Tanh computes (1 - exp(-2x)) / (1 + exp(-2x)): tanh in value, not torch.tanh's numbers bit for bit."""
+    yield from replace(
+        nn.Tanh, "forward", lambda self, input: (1 - torch.exp(-2 * input)) / (1 + torch.exp(-2 * input))
+    )
+
+
 @fault("state-dict-drops-buffers")
 def state_dict_drops_buffers():
     """Module.state_dict() leaves out the module's buffers (BatchNorm's running statistics and counter)."""
@@ -222,6 +230,24 @@ def state_dict_drops_buffers():
         return state
 
     yield from replace(nn.Module, "state_dict", parameters_only)
+
+
+@fault("state-dict-keeps-non-persistent-buffers")
+def state_dict_keeps_non_persistent_buffers():
+    """Module.state_dict() holds the buffers registered with persistent=False too, as if every buffer were saved."""
+    state_dict = nn.Module.state_dict
+
+    def every_buffer(self, *args, **kwargs):
+        kept = [(m, m._non_persistent_buffers_set) for m in self.modules() if hasattr(m, "_non_persistent_buffers_set")]
+        try:
+            for module, _ in kept:
+                module._non_persistent_buffers_set = set()
+            return state_dict(self, *args, **kwargs)
+        finally:
+            for module, names in kept:
+                module._non_persistent_buffers_set = names
+
+    yield from replace(nn.Module, "state_dict", every_buffer)
 
 
 def _rounded_to_half(value):
