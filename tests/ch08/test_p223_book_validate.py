@@ -156,10 +156,10 @@ def test_book_validate_measures_batchnorm_models_on_batch_statistics(device, see
     NetResDeep (In[57], a BatchNorm in its ResBlock) are in train mode, so each validation batch is
     normalized with its own statistics: an image's output depends on the batch it is in (the 128 validation
     images in two batches of 64 and in one of 128, 0.0053-0.24 apart for NetBatchNorm and 0.038-0.78 for
-    NetResDeep over seeds 0-49; the test asks more than 1e-3), where in eval mode
-    it does not; and validate() takes every batch it measures into the running statistics (10 batches: 8
-    training and 2 validation, each BatchNorm once per batch in NetBatchNorm and, NetResDeep's one block
-    applied n_blocks times, 10 times per batch in NetResDeep)."""
+    NetResDeep over seeds 0-49; the test asks more than 1e-3), where in eval mode it does not; and
+    validate() takes every batch it measures into the running statistics (10 batches: 8 training and 2
+    validation; each of NetBatchNorm's BatchNorm layers once per batch, NetResDeep's one BatchNorm 10 times
+    per batch, its one block applied n_blocks times)."""
     run = measured(name, seed, device)
     by_64, by_128 = run["train_mode"]["validate"], run["train_mode"]["again_in_one_batch"]
     batch_effect = (by_64 - by_128).abs().max().item()
