@@ -59,6 +59,12 @@ def conv2d_ignores_stride():
     yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, dilation)))
 
 
+@fault("conv2d-reads-stride-as-dilation")
+def conv2d_reads_stride_as_dilation():
+    """F.conv2d (and nn.Conv2d) spreads its kernel's taps by the stride (dilation) and moves by 1 pixel."""
+    yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, stride)))
+
+
 @fault("conv2d-sees-the-whole-image")
 def conv2d_sees_the_whole_image():
     """F.conv2d (and nn.Conv2d) adds 0.01 times the sum of the whole input image to every output pixel."""
