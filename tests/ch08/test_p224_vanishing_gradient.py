@@ -82,12 +82,20 @@ def summary(run: Profile) -> dict:
     }
 
 
+def by_depth(ratios: list[float]) -> dict:
+    """The ratios at 1, 10, 20, 50 and 100 layers from the output (for the ledger and the report's plot)."""
+    return {d: ratios[DEPTH - d] for d in (1, 10, 20, 50, 100)}
+
+
 def three_starts(seed: int, device) -> dict:
-    """The plain stack (no skips) at each of the three starts."""
-    return {
-        "default": summary(profile(False, seed, device, **STACK)),
-        "glorot": summary(profile(False, seed, device, **NORMALIZED_INIT)),
-        "batch_norm": summary(profile(False, seed, device, **BATCH_NORM)),
+    """The plain stack (no skips) at each of the three starts: its summary, and its backward signal by depth."""
+    runs = {
+        "default": profile(False, seed, device, **STACK),
+        "glorot": profile(False, seed, device, **NORMALIZED_INIT),
+        "batch_norm": profile(False, seed, device, **BATCH_NORM),
+    }
+    return {start: summary(run) for start, run in runs.items()}, {
+        start: by_depth(run.relative("output_grads")) for start, run in runs.items()
     }
 
 
@@ -101,9 +109,14 @@ def test_whether_a_plain_stack_loses_its_gradient_depends_on_how_it_starts(devic
     layer's (the activations shrink as much as the signal). With BatchNorm between the layers the factor is
     above 1 and the signal grows toward the input: depth alone does not make the gradient vanish, and 20
     layers is no threshold."""
-    starts = three_starts(seed, device)
+    starts, signal = three_starts(seed, device)
     default, glorot, batch_norm = starts["default"], starts["glorot"], starts["batch_norm"]
-    evidence.record(**starts)
+    evidence.record(
+        **starts,
+        default_init=signal["default"],
+        glorot_init=signal["glorot"],
+        batch_norm_between_layers=signal["batch_norm"],
+    )
 
     assert default["factor_per_layer"] < 0.8, f"expected the default init to shrink the signal per layer: {default}"
     assert default["signal_20_down"] < 1e-3, f"expected the default init's signal small 20 layers down: {default}"
@@ -129,7 +142,10 @@ def test_skip_connections_keep_the_gradient_the_plain_stack_loses(device, seed, 
     skipped = profile(True, seed, device, **STACK)
     signal, weights = skipped.relative("output_grads"), skipped.relative("weight_grads")
     evidence.record(
-        signal_range=[min(signal), max(signal)], weight_grad_range=[min(weights), max(weights)], plain_first=plain[0]
+        relative_to_last_layer=by_depth(signal),
+        signal_range=[min(signal), max(signal)],
+        weight_grad_range=[min(weights), max(weights)],
+        plain_first=plain[0],
     )
 
     assert plain[0] < VANISHED, f"expected the plain stack to lose the gradient, first layer at {plain[0]}"
@@ -142,7 +158,7 @@ def test_skip_connections_keep_the_gradient_the_plain_stack_loses(device, seed, 
 @pytest.mark.sweep
 def test_sweep_gradient_profiles(device):
     """The margins above over seeds 0-49."""
-    runs = [three_starts(seed, device) for seed in range(50)]
+    runs = [three_starts(seed, device)[0] for seed in range(50)]
     skipped = [profile(True, seed, device, **STACK) for seed in range(50)]
     ranges = {
         f"{start} {key}": (min(r[start][key] for r in runs), max(r[start][key] for r in runs))
