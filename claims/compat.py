@@ -10,6 +10,10 @@ literals. Each name says what it gives and from which release torch has it itsel
 - ``largest_eigenvalue(a)``: of each symmetric matrix (``torch.linalg.eigvalsh``, 1.8; ``torch.symeig``).
 - ``full_float32(deterministic=False)``: a block with TF32 off for matmuls and cuDNN (the knobs exist
   from 1.7; before that TF32 did not exist) and, if asked, deterministic cuDNN algorithms.
+- ``matmul_shape_error(m1, m2, device_type)``: the words of the RuntimeError a matrix product of shapes that
+  do not fit raises on this release: TH's "size mismatch, m1: [64 x 8], m2: [512 x 32]" (CPU to 1.6, CUDA to
+  1.5), "mat1 dim 1 must match mat2 dim 0" (CUDA 1.6 to 1.9), "mat1 and mat2 shapes cannot be multiplied
+  (64x8 and 512x32)" (CPU from 1.7, CUDA from 1.10).
 
 A claim whose own subject is missing from a release (``weights_only``, ``transforms.v2``) is no
 measurement problem: its test skips there with that reason.
@@ -22,7 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-__all__ = ["assert_close", "storage_ptr", "lstsq", "solve", "largest_eigenvalue", "full_float32"]
+__all__ = ["assert_close", "storage_ptr", "lstsq", "solve", "largest_eigenvalue", "full_float32", "matmul_shape_error"]
 
 # torch.testing.assert_close's default tolerances, by dtype (rtol, atol).
 _DEFAULT_TOLERANCES = {
@@ -171,3 +175,18 @@ def full_float32(deterministic: bool = False):
             torch.backends.cudnn.allow_tf32 = saved["cudnn_tf32"]
         torch.backends.cudnn.deterministic = saved["deterministic"]
         torch.backends.cudnn.benchmark = saved["benchmark"]
+
+
+def matmul_shape_error(m1: tuple, m2: tuple, device_type: str = "cpu") -> str:
+    """What the RuntimeError of ``mm`` on an ``m1`` by ``m2`` product whose inner sizes differ says (its first
+    words), on this torch and device type. The CPU's were run on 1.4.0, 1.5.1, 1.6.0, 1.7.0, 1.7.1, 1.8.1,
+    1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1; CUDA's before 1.10 are read from each release's CUDA library
+    (1.5.1 holds TH's words only, 1.6.0 and 1.7.0 "mat1 dim 1" only, 1.10.2 on "shapes cannot be multiplied"
+    only; 1.9 was not at hand and is taken as 1.8)."""
+    release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+    shapes_from = (1, 7) if device_type == "cpu" else (1, 10)
+    if release >= shapes_from:
+        return f"mat1 and mat2 shapes cannot be multiplied ({m1[0]}x{m1[1]} and {m2[0]}x{m2[1]})"
+    if device_type != "cpu" and release >= (1, 6):
+        return "mat1 dim 1 must match mat2 dim 0"
+    return f"size mismatch, m1: [{m1[0]} x {m1[1]}], m2: [{m2[0]} x {m2[1]}]"

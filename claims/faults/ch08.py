@@ -9,9 +9,11 @@ stated, would be false. Every one of them works on torch 1.4 as on the newest re
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from pathlib import Path
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -57,6 +59,12 @@ def conv2d_pads_same_by_default():
 def conv2d_ignores_stride():
     """F.conv2d (and nn.Conv2d) ignores its stride argument: every convolution has stride 1."""
     yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, dilation)))
+
+
+@fault("conv2d-reads-stride-as-dilation")
+def conv2d_reads_stride_as_dilation():
+    """F.conv2d (and nn.Conv2d) spreads its kernel's taps by the stride (dilation) and moves by 1 pixel."""
+    yield from replace(F, "conv2d", _patched_conv2d(lambda weight, stride, padding, dilation: (1, padding, stride)))
 
 
 @fault("conv2d-sees-the-whole-image")
@@ -209,6 +217,14 @@ def tanh_module_registers_a_parameter():
     yield from replace(nn.Tanh, "__init__", with_parameter)
 
 
+@fault("tanh-module-computes-tanh-by-its-formula")
+def tanh_module_computes_tanh_by_its_formula():
+    """nn.Tanh computes (1 - exp(-2x)) / (1 + exp(-2x)): tanh in value, not torch.tanh's numbers bit for bit."""
+    yield from replace(
+        nn.Tanh, "forward", lambda self, input: (1 - torch.exp(-2 * input)) / (1 + torch.exp(-2 * input))
+    )
+
+
 @fault("state-dict-drops-buffers")
 def state_dict_drops_buffers():
     """Module.state_dict() leaves out the module's buffers (BatchNorm's running statistics and counter)."""
@@ -222,6 +238,26 @@ def state_dict_drops_buffers():
         return state
 
     yield from replace(nn.Module, "state_dict", parameters_only)
+
+
+@fault("state-dict-keeps-non-persistent-buffers")
+def state_dict_keeps_non_persistent_buffers():
+    """Module.state_dict() holds the buffers registered with persistent=False too, as if every buffer were saved."""
+    if "persistent" not in inspect.signature(nn.Module.register_buffer).parameters:
+        pytest.skip("before torch 1.6 every buffer is persistent: there is no buffer for state_dict() to keep")
+    state_dict = nn.Module.state_dict
+
+    def every_buffer(self, *args, **kwargs):
+        kept = [(m, m._non_persistent_buffers_set) for m in self.modules() if hasattr(m, "_non_persistent_buffers_set")]
+        try:
+            for module, _ in kept:
+                module._non_persistent_buffers_set = set()
+            return state_dict(self, *args, **kwargs)
+        finally:
+            for module, names in kept:
+                module._non_persistent_buffers_set = names
+
+    yield from replace(nn.Module, "state_dict", every_buffer)
 
 
 def _rounded_to_half(value):

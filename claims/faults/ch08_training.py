@@ -361,6 +361,12 @@ def deep_stack_with_batchnorm_between_layers():
     yield from replace(P224, "STACK", {"init": "default", "batch_norm": True})
 
 
+@skeptic("default-init-with-zero-biases")
+def default_init_with_zero_biases():
+    """The stack measured at Glorot's init starts at PyTorch's default weights with zero biases instead."""
+    yield from replace(P224, "NORMALIZED_INIT", {"init": "default-zero-bias", "batch_norm": False})
+
+
 @skeptic("deep-stack-at-twice-glorot-init")
 def deep_stack_at_twice_glorot_init():
     """The 100-layer stack starts at Glorot's init with gain 2: every block's branch twice as strong."""

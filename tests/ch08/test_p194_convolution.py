@@ -106,11 +106,13 @@ def moved_gap(maps: torch.Tensor, shift) -> float:
 
 @pytest.mark.claim(EQUIVARIANT)
 def test_a_pattern_gets_the_same_response_wherever_it_lies_and_a_linear_layer_does_not(device, evidence):
-    """p.194 with p.189: a pattern at (2, 3) and the same pattern moved by (7, 5). The convolution's
-    output map moves with it (out_there[r + 7, c + 5] == out_here[r, c]), so each channel's strongest
-    response is the same wherever the pattern lies; the map itself moves (equivariance), it does not stay
-    unchanged. A fully connected layer over the same image (Linear(768, 784), read as the same [4, 14, 14]
-    map) lacks this: its answer to the moved pattern is not its first answer moved."""
+    """p.194 with p.189, the notes' "translation invariance" in the sense of p.189: a pattern at (2, 3) and
+    the same pattern moved by (7, 5). The convolution's output map moves with it (out_there[r + 7, c + 5]
+    == out_here[r, c]): equivariance. Invariance in the literal sense, an output that does not change, holds
+    only after pooling over the whole map (each channel's strongest response is the same wherever the
+    pattern lies); the map itself changes. A fully connected layer over the same image (Linear(768, 784),
+    read as the same [4, 14, 14] map) lacks the equivariance: its answer to the moved pattern is not its
+    first answer moved."""
     maps = responses(device, SHIFT)
     conv_here, conv_there = maps["conv"][0], maps["conv"][1]
     strongest_here, strongest_there = conv_here.flatten(1).max(dim=1).values, conv_there.flatten(1).max(dim=1).values
@@ -120,7 +122,7 @@ def test_a_pattern_gets_the_same_response_wherever_it_lies_and_a_linear_layer_do
 
     assert_close(strongest_there, strongest_here, rtol=1e-5, atol=1e-5)
     assert gaps["conv"] < 1e-5, f"expected the conv's map to move with the pattern, gap {gaps['conv']}"
-    assert change > 0.1, f"expected the output map to move with the pattern, max change {change}"
+    assert change > 0.1, f"expected the map to change (no literal invariance), max change {change}"
     assert gaps["linear"] > LINEAR_MOVES_APART, (
         f"expected the fully connected layer's map not to move with the pattern (gap above "
         f"{LINEAR_MOVES_APART} of its largest value), measured {gaps['linear']:.3f}"

@@ -48,3 +48,22 @@ def test_stride_2_convolution_is_the_stride_1_one_at_every_other_pixel(device):
         out, every_other = strided(x), dense(x)[..., ::2, ::2]
     assert out.shape == (1, 3, 16, 16), f"expected [1, 3, 16, 16], measured {list(out.shape)}"
     assert_close(out, every_other, rtol=1e-5, atol=1e-5)  # 27 float32 products, summed in another order
+
+
+@pytest.mark.claim("ch08.strided-convolution-downsamples")
+def test_a_strided_convolution_is_not_a_dilated_one(device):
+    """p.203, the reading: "looking at pixels that are further from each other" taken literally describes a
+    dilated convolution, whose 3x3 taps lie 2 pixels apart; that does not downsample. With the same weights,
+    stride 2 (padding 1) takes 32x32 to 16x16, while dilation 2 (padding 2) keeps 32x32 and, read at every
+    other pixel, gives other numbers: a window of 5x5 pixels with holes, not a contiguous 3x3."""
+    strided = nn.Conv2d(3, 3, kernel_size=3, padding=1, stride=2).to(device)
+    dilated = nn.Conv2d(3, 3, kernel_size=3, padding=2, dilation=2).to(device)
+    dilated.load_state_dict(strided.state_dict())
+    x = torch.randn(1, 3, 32, 32, device=device)
+
+    with full_float32():
+        out, spread = strided(x), dilated(x)
+    assert out.shape == (1, 3, 16, 16), f"stride 2: expected [1, 3, 16, 16], measured {list(out.shape)}"
+    assert spread.shape == (1, 3, 32, 32), f"dilation 2: expected [1, 3, 32, 32], measured {list(spread.shape)}"
+    gap = (spread[..., ::2, ::2] - out).abs().max().item()
+    assert gap > 0.1, f"expected the dilated taps to compute other numbers than the strided ones, gap {gap}"

@@ -10,17 +10,14 @@ import torch
 
 from claims.book.models import Net, book_sequential, net_as_sequential
 from claims.book.net_styles import NetModules, sequential_state_from_net
-from claims.compat import assert_close, full_float32
+from claims.compat import assert_close, full_float32, matmul_shape_error
 
 CLAIM = "ch08.subclass-and-sequential-nets-compute-the-same-function"
-# What the book's Sequential says when its Linear(512, 32) gets the [1, 8, 8, 8] pool output, by release:
-# torch 1.4, as dlwpt-code p1ch8/1_convolution.ipynb printed it (In[25]), and torch 1.10 to today
-# (measured on 1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1; dlwpt-code-2e prints it too, In[26]). The releases
-# between were not run here: readers' reports of that time show a third wording, which names no shapes,
-# so the shapes are also checked on what the layer receives.
-BOOK_ERROR = "size mismatch, m1: [64 x 8], m2: [512 x 32]"
-TODAYS_ERROR = "mat1 and mat2 shapes cannot be multiplied (64x8 and 512x32)"
-SHAPELESS_ERROR = "mat1 dim 1 must match mat2 dim 0"
+# What the book's Sequential says when its Linear(512, 32) gets the [1, 8, 8, 8] pool output: torch 1.4 printed
+# "size mismatch, m1: [64 x 8], m2: [512 x 32]" (dlwpt-code p1ch8/1_convolution.ipynb In[25]); the wording of
+# each release and device comes from claims.compat.matmul_shape_error (today's: "mat1 and mat2 shapes cannot be
+# multiplied (64x8 and 512x32)", which dlwpt-code-2e prints too, In[26]).
+ROWS_TIMES_WEIGHT = ((64, 8), (512, 32))  # the [1, 8, 8, 8] output read as 64 rows of 8, Linear(512, 32)'s weight.t()
 
 
 @pytest.mark.claim(CLAIM)
@@ -28,8 +25,9 @@ def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
     """p.205-207 (dlwpt-code In[23]-In[25]): the book's nn.Sequential has nothing between its second
     pool and Linear(512, 32), so model(img.unsqueeze(0)) hands that layer the [1, 8, 8, 8] pool output,
     which it multiplies as 64 rows of 8 by its [512 x 32] weight (transposed), and fails: torch 1.4
-    printed "size mismatch, m1: [64 x 8], m2: [512 x 32]", later releases say "mat1 and mat2 shapes
-    cannot be multiplied (64x8 and 512x32)". That is why the book writes forward by hand."""
+    printed "size mismatch, m1: [64 x 8], m2: [512 x 32]"; on the CPU torch 1.7 and later say "mat1 and
+    mat2 shapes cannot be multiplied (64x8 and 512x32)" (CUDA from 1.10, after "mat1 dim 1 must match mat2
+    dim 0" in 1.6-1.9). That is why the book writes forward by hand."""
     model = book_sequential().to(device)
     linear, received = model[6], []
     linear.register_forward_pre_hook(lambda module, inputs: received.append(tuple(inputs[0].shape)))
@@ -42,8 +40,8 @@ def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
     assert received == [(1, 8, 8, 8)] and tuple(linear.weight.t().shape) == (512, 32), (
         f"expected Linear(512, 32) to receive [1, 8, 8, 8], it received {received}"
     )
-    wordings = (BOOK_ERROR, TODAYS_ERROR, SHAPELESS_ERROR)
-    assert any(wording in message for wording in wordings), f"expected one of {wordings}, got {message!r}"
+    expected = matmul_shape_error(*ROWS_TIMES_WEIGHT, device_type=torch.device(device).type)
+    assert message.startswith(expected), f"expected {expected!r} on this torch, got {message!r}"
 
 
 @pytest.mark.claim(CLAIM)

@@ -5,12 +5,18 @@ torch.load(path, map_location=device)."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
+import torch.nn as nn
 
 from claims.book.checkpoints import LOAD_HAS_WEIGHTS_ONLY
 from claims.book.models import Net, NetBatchNorm
 from claims.compat import assert_close, full_float32
+
+# register_buffer(..., persistent=False), a buffer left out of the state_dict: torch 1.6 on
+HAS_NON_PERSISTENT_BUFFERS = "persistent" in inspect.signature(nn.Module.register_buffer).parameters
 
 
 def trained_a_little(model, device):
@@ -26,8 +32,8 @@ def trained_a_little(model, device):
 
 @pytest.mark.claim("ch08.torch-save-writes-the-state-dict-to-a-file")
 def test_torch_save_writes_every_parameter_and_buffer(device, tmp_path, evidence):
-    """p.214: torch.save(model.state_dict(), path) writes a file holding every parameter and buffer of
-    the model (for NetBatchNorm its running statistics too), by name, bit for bit."""
+    """p.214: torch.save(model.state_dict(), path) writes a file holding every parameter and (persistent)
+    buffer of the model (for NetBatchNorm its running statistics too), by name, bit for bit."""
     model = trained_a_little(NetBatchNorm().to(device), device)
     path = tmp_path / "birds_vs_airplanes.pt"
     torch.save(model.state_dict(), path)
@@ -38,6 +44,27 @@ def test_torch_save_writes_every_parameter_and_buffer(device, tmp_path, evidence
     assert sorted(saved) == sorted(names), f"expected {sorted(names)}, file holds {sorted(saved)}"
     for name, tensor in model.state_dict().items():
         assert torch.equal(saved[name], tensor), f"{name} differs after the round trip"
+
+
+@pytest.mark.claim("ch08.torch-save-writes-the-state-dict-to-a-file")
+def test_torch_save_leaves_out_a_non_persistent_buffer(device, tmp_path):
+    """p.214, made precise: the file holds every parameter and every persistent buffer, since it holds
+    the state_dict; a buffer registered with persistent=False (torch 1.6 on) is part of the model, moves
+    with model.to(), and is not in the state_dict, so torch.save never writes it."""
+    if not HAS_NON_PERSISTENT_BUFFERS:
+        pytest.skip("register_buffer has no persistent argument before torch 1.6: every buffer is saved")
+    model = nn.BatchNorm2d(4)
+    model.register_buffer("scratch", torch.arange(4.0), persistent=False)
+    model.to(device)
+    path = tmp_path / "with_a_scratch_buffer.pt"
+    torch.save(model.state_dict(), path)
+    saved = torch.load(path, map_location=device)
+
+    buffers = [n for n, _ in model.named_buffers()]
+    assert "scratch" in buffers and model.scratch.device.type == torch.device(device).type
+    assert sorted(saved) == sorted(n for n in ["weight", "bias"] + buffers if n != "scratch"), (
+        f"expected the parameters and every buffer but 'scratch', file holds {sorted(saved)}"
+    )
 
 
 @pytest.mark.claim("ch08.torch-load-reads-back-the-state-dict")

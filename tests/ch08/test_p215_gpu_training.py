@@ -6,8 +6,10 @@ float32 rounding, summed in another order on each device, so their gap is at mos
 rounding that the seed sweep below measures on the CPU against float64 (seeds 0-49). One effect of
 rounding is not small: where two pixels of a max-pool window are (nearly) equal, as inside a bar of
 one colour, rounding can flip which one the window picks, and that window's gradient then flows to
-another pixel. That moves the updates of the conv layers, before the pools, by up to 2.5e-3 (relative),
-while the linear layers after the pools stay within 2e-5. Hence one tolerance for each.
+another pixel. That moves the updates of the conv layers, before the pools, by up to 3.5e-4 (relative),
+while the linear layers after the pools stay within 4.3e-6. Hence one tolerance for each. The GPU's own gap
+to the CPU has not been measured yet (no GPU was at hand): the test records it in the ledger, and the ranges
+below are to be checked against it on the first GPU run.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from claims.devices import dtype_or_skip
 from fixtures.images import bars
 
 LR = 0.3  # large, so six steps move the weights well above float32 rounding of the weights
-# Relative gaps the test allows; beside each, float32 against float64 on the CPU over seeds 0-49.
+# Relative gaps the test allows (GPU against CPU: at most about twice one device's rounding); beside each, float32
+# against float64 on the CPU over seeds 0-49, torch 2.14.1 (1.4.0 where it differs), which the sweep checks at
+# half the tolerance.
 TOLERANCE = {
-    "conv": 2e-2,  # conv1 and conv2 updates: 1.8e-6 to 2.5e-3 (max-pool picks flipped by rounding)
-    "fc": 5e-4,  # fc1 and fc2 updates: 8.0e-7 to 2.1e-5
-    "loss": 1e-5,  # each epoch's mean loss: 2.2e-8 to 2.1e-7
+    # conv1 and conv2 updates: 1.8e-6 to 3.5e-4 (1.7e-4), from max-pool picks that rounding flips. 5e-3 is 7 times
+    # twice that: the GPU's own rounding (cuDNN's summation orders, the picks they flip) is not measured yet
+    "conv": 5e-3,
+    "fc": 1e-4,  # fc1 and fc2 updates: 7.9e-7 to 3.7e-6 (4.3e-6)
+    "loss": 1e-5,  # each epoch's mean loss: 1.0e-8 to 1.2e-7 (2.5e-8 to 2.0e-7)
 }
 
 

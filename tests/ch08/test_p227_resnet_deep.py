@@ -66,9 +66,9 @@ def test_netresdeep_has_the_books_layers(device, seed):
 
 @pytest.mark.claim("ch08.book-netresdeep-repeats-one-block")
 def test_book_construction_repeats_one_block(evidence):
-    """p.227, refuted: `100 * [ResBlock(32)]` is one block listed 100 times, so NetResDeep(32, 100) has
-    the 75,810 parameters of NetResDeep(32, 1); 100 distinct blocks would make 994,530. (Counting runs on
-    the host: no device.)"""
+    """p.227, the book's code, refuted: NetResDeep(32, 100) is meant to chain 100 residual blocks, but
+    `100 * [ResBlock(32)]` is one block listed 100 times, so it has the 75,810 parameters of
+    NetResDeep(32, 1); 100 distinct blocks would make 994,530. (Counting runs on the host: no device.)"""
     book = NetResDeep(n_chans1=32, n_blocks=100)
     distinct = copy.deepcopy(book)
     distinct.resblocks = nn.Sequential(*[ResBlock(32) for _ in range(100)])
