@@ -184,10 +184,10 @@ def test_more_data_lowers_the_error_on_new_data(runs, evidence):
 @pytest.mark.claim("ch05.regularization-penalizes-prediction-differences")
 def test_weight_decay_acts_where_predictions_equal_the_ground_truth(device, evidence):
     """p.131: the notes say regularization penalizes big differences between prediction and ground truth.
-    That is the loss itself; a regularizer (the book's p.134 'penalization terms', L2 on p.219) penalizes
-    the model. Where a network predicts its targets exactly there is no difference to penalize: the loss and
-    its gradient are 0 and an Adam step leaves every weight where it is; with weight_decay the same step
-    still pulls every weight towards 0 (by lr, Adam's first step)."""
+    That is the loss itself; a regularizer penalizes the model (the book's own text on regularization, in the
+    same section: 'penalization terms'; L2 on p.219). Where a network predicts its targets exactly there is
+    no difference to penalize: the loss and its gradient are 0 and an Adam step leaves every weight where it
+    is; with weight_decay the same step still pulls every weight towards 0 (by lr, Adam's first step)."""
     net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)).to(device)
     x = torch.linspace(-1, 1, 16, device=device).unsqueeze(1)
     with torch.no_grad():
