@@ -48,10 +48,3 @@ def least_squares_loss(x, y) -> float:
     a = torch.cat([x, torch.ones(len(x), 1, device=x.device)], dim=1).double().cpu()
     best = lstsq(a, y.double().cpu().unsqueeze(1)).squeeze(1)
     return ((a @ best - y.double().cpu()) ** 2).mean().item()
-
-
-def guesses(ideal: torch.Tensor, n_guesses: int, seed: int) -> torch.Tensor:
-    """``n_guesses`` rows of rates, each rate its ideal value times 10**u, u uniform in [-1, 1] for every rate
-    on its own: rates known only to within a decade, as when each must be tuned by hand. [guesses, rates]."""
-    g = torch.Generator().manual_seed(seed)
-    return ideal * 10 ** (torch.rand(n_guesses, len(ideal), generator=g) * 2 - 1)
