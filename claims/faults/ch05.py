@@ -387,6 +387,12 @@ def weight_decay_so_strong_it_underfits():
     yield from replace(P131, "REGULARIZATION", {"weight_decay": 10.0})
 
 
+@skeptic("weight-decay-too-weak-to-stop-the-turn")
+def weight_decay_too_weak_to_stop_the_turn():
+    """The L2 penalty is Adam's weight_decay 2e-4 instead of 2e-3: the validation loss falls, and still turns up."""
+    yield from replace(P131, "REGULARIZATION", {"weight_decay": 2e-4})
+
+
 @skeptic("input-noise-so-strong-it-underfits")
 def input_noise_so_strong_it_underfits():
     """The augmenting noise on the inputs has std 0.6 instead of 0.15, as wide as the inputs' own spread."""
