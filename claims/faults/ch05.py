@@ -309,6 +309,13 @@ def global_randn_returns_zeros():
     yield from replace(torch, "randn", zeros)
 
 
+@fault("std-returns-the-variance")
+def std_returns_the_variance():
+    """Tensor.std returns the variance, the square of the standard deviation: x / x.std() normalizes nothing."""
+    std = torch.Tensor.std
+    yield from replace(torch.Tensor, "std", lambda self, *args, **kwargs: std(self, *args, **kwargs) ** 2)
+
+
 @fault("tensor-zero-does-nothing")
 def tensor_zero_does_nothing():
     """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
