@@ -143,15 +143,16 @@ DEFAULTS = {  # train's keywords: the baseline
 }
 
 
-def train(device, seed: int = 0, **setting) -> Curves:
+def train(device, seed: int = 0, draw: int = 0, **setting) -> Curves:
     """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting, the baseline
     changed by ``setting`` (keywords of DEFAULTS: ``hidden`` units, ``n_train`` points of ``truth`` each seen
     ``repeats`` times, Adam's ``weight_decay`` on the weights, ``input_noise`` on ``noisy_copies`` copies of
-    the points every epoch, ``dropout`` on the hidden units); their Curves."""
-    return train_together(device, [setting], seed)[0]
+    the points every epoch, ``dropout`` on the hidden units); their Curves. ``draw`` picks the draws of the
+    input noise and the dropout masks (``train_together``)."""
+    return train_together(device, [setting], seed, draw)[0]
 
 
-def runs(device, settings: dict, seed: int = 0) -> dict:
+def runs(device, settings: dict, seed: int = 0, draw: int = 0) -> dict:
     """Curves by name, one per setting of ``settings`` (name -> ``train``'s keywords). For speed, settings
     whose networks fit as many points per epoch are trained together, as one batch."""
     batches: dict = {}
@@ -159,7 +160,7 @@ def runs(device, settings: dict, seed: int = 0) -> dict:
         batches.setdefault(_points({**DEFAULTS, **setting}), []).append(name)
     found = {}
     for names in batches.values():
-        found.update(zip(names, train_together(device, [settings[name] for name in names], seed)))
+        found.update(zip(names, train_together(device, [settings[name] for name in names], seed, draw)))
     return {name: found[name] for name in settings}
 
 
@@ -168,10 +169,14 @@ def _points(setting: dict) -> int:
     return setting["n_train"] * setting["repeats"] * (setting["noisy_copies"] if setting["input_noise"] else 1)
 
 
-def train_together(device, settings: list, seed: int = 0) -> list:
+def train_together(device, settings: list, seed: int = 0, draw: int = 0) -> list:
     """``train`` for several settings at once, as one batch of ``N_NETS`` networks per setting: each network
     gets the gradient and the Adam step it would get alone (a setting with fewer hidden units has the others
-    at 0, where they stay: no gradient reaches them). Their Curves, in the order of ``settings``."""
+    at 0, where they stay: no gradient reaches them). Their Curves, in the order of ``settings``.
+
+    The input noise and the dropout masks come from the CPU's global stream seeded with ``seed + 2 + 1000 *
+    draw``: draw 0 is the one the suite runs; other draws give the same data and initialization other noise
+    and masks (distinct streams for data seeds below 998)."""
     settings = [{**DEFAULTS, **setting} for setting in settings]
     unknown = set().union(*settings) - set(DEFAULTS)
     if unknown:
@@ -182,7 +187,7 @@ def train_together(device, settings: list, seed: int = 0) -> list:
     order = sorted(range(len(settings)), key=lambda i: settings[i]["weight_decay"])
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
         # tensors of a few thousand elements: on the CPU the thread pool costs more than it saves
-        torch.manual_seed(seed + 2)  # the CPU stream of the input noise and the dropout masks
+        torch.manual_seed(seed + 2 + 1000 * draw)  # the CPU stream of the input noise and the dropout masks
         curves = _train(device, seed, [settings[i] for i in order])
     return [curves[order.index(i)] for i in range(len(settings))]
 

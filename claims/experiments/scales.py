@@ -1,8 +1,9 @@
 """The experiment behind the page-119 claim that learning rates per parameter are no substitute for normalizing.
 
 A linear model ``y ~ x @ w + b`` on ``n`` inputs whose scales span ``decades`` decades, each input mattering as
-much to ``y``; gradient descent as the book's p.124 loop (``params -= rates * params.grad``) with one rate per
-parameter, run for many rate vectors at once (one row each: the rows never mix, each row's loss is its own).
+much to ``y``; gradient descent as the book's p.117 loop (``params = params - rates * grad``, the gradient of the
+mean squared error written out as the book's ``grad_fn`` is) with one rate per parameter, run for many rate
+vectors at once (one row each: the rows never mix, each row's loss is its own).
 Everything is drawn on the CPU from the seed, so every device sees the same numbers.
 """
 
@@ -30,16 +31,15 @@ def descend(x, y, rates, epochs: int = EPOCHS):
     """Gradient descent on the MSE of y ~ x @ w + b from w = b = 0, for every row of ``rates`` at once: one
     rate per parameter, the weights' then b's. The loss of every row at every epoch, [epochs + 1, rows]
     (the last after the last update)."""
-    params = torch.zeros(rates.shape, device=x.device, requires_grad=True)
+    design = torch.cat([x, torch.ones(len(x), 1, device=x.device)], dim=1)  # [samples, inputs + 1]: t_p = design @ p
+    params = torch.zeros(rates.shape, device=x.device)  # one row [w..., b] per rate vector
+    steps = rates * 2 / len(x)  # each rate times the 2 / n of d(mean squared error)/d(prediction)
     losses = []
     with full_float32():  # no TF32 on CUDA: the per-parameter and normalized runs must agree to float32 rounding
         for _ in range(epochs + 1):
-            loss = ((x @ params[:, :-1].t() + params[:, -1] - y.unsqueeze(1)) ** 2).mean(dim=0)
-            losses.append(loss.detach())
-            params.grad = None
-            loss.sum().backward()
-            with torch.no_grad():
-                params -= rates * params.grad
+            errors = design @ params.t() - y.unsqueeze(1)  # [samples, rows]
+            losses.append((errors**2).mean(dim=0))
+            params = params - steps * (errors.t() @ design)  # the gradient: 2 / n * errors @ design, per row
     return torch.stack(losses)
 
 
@@ -48,10 +48,3 @@ def least_squares_loss(x, y) -> float:
     a = torch.cat([x, torch.ones(len(x), 1, device=x.device)], dim=1).double().cpu()
     best = lstsq(a, y.double().cpu().unsqueeze(1)).squeeze(1)
     return ((a @ best - y.double().cpu()) ** 2).mean().item()
-
-
-def guesses(ideal: torch.Tensor, n_guesses: int, seed: int) -> torch.Tensor:
-    """``n_guesses`` rows of rates, each rate its ideal value times 10**u, u uniform in [-1, 1] for every rate
-    on its own: rates known only to within a decade, as when each must be tuned by hand. [guesses, rates]."""
-    g = torch.Generator().manual_seed(seed)
-    return ideal * 10 ** (torch.rand(n_guesses, len(ideal), generator=g) * 2 - 1)

@@ -8,6 +8,8 @@ claim's statement would be false there; the claim's tests must go red under it.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -307,6 +309,13 @@ def global_randn_returns_zeros():
     yield from replace(torch, "randn", zeros)
 
 
+@fault("std-returns-the-variance")
+def std_returns_the_variance():
+    """Tensor.std returns the variance, the square of the standard deviation: x / x.std() normalizes nothing."""
+    std = torch.Tensor.std
+    yield from replace(torch.Tensor, "std", lambda self, *args, **kwargs: std(self, *args, **kwargs) ** 2)
+
+
 @fault("tensor-zero-does-nothing")
 def tensor_zero_does_nothing():
     """Tensor.zero_() leaves the tensor's values as they are (params.grad.zero_() resets nothing)."""
@@ -342,8 +351,12 @@ def normalized_input_rate_too_large():
 
 @skeptic("inputs-of-one-scale")
 def inputs_of_one_scale():
-    """The many inputs of the per-parameter experiment all have scale 1: one shared rate serves them all."""
-    yield from replace("tests.ch05.test_p119_normalization", "DECADES", 0.0)
+    """The per-parameter experiments' inputs are of one scale: the many inputs all 1, the thermometer's t_un."""
+    settings = importlib.import_module("tests.ch05.test_p119_normalization")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "DECADES", 0.0)
+        mp.setattr(settings, "THERMOMETER_RAW", "t_un")  # w's and b's gradients within 10x: lr=1e-2 serves both
+        yield
 
 
 @skeptic("adam-eps-as-large-as-the-gradients")
@@ -379,6 +392,12 @@ def more_data_is_the_same_points_repeated():
 def weight_decay_so_strong_it_underfits():
     """The L2 penalty is Adam's weight_decay 10 instead of 2e-3: the curve is flattened below the line's slope."""
     yield from replace(P131, "REGULARIZATION", {"weight_decay": 10.0})
+
+
+@skeptic("weight-decay-too-weak-to-stop-the-turn")
+def weight_decay_too_weak_to_stop_the_turn():
+    """The L2 penalty is Adam's weight_decay 2e-4 instead of 2e-3: the validation loss falls, and still turns up."""
+    yield from replace(P131, "REGULARIZATION", {"weight_decay": 2e-4})
 
 
 @skeptic("input-noise-so-strong-it-underfits")

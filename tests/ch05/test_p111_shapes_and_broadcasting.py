@@ -76,8 +76,9 @@ def test_book_broadcasting_examples(device):
 
 @pytest.mark.claim("ch05.in-place-op-cannot-broadcast-its-left-operand")
 def test_in_place_op_broadcasts_right_operand_only(device):
-    """p.111 and the broadcasting notes: y.add_(z) may stretch z to y's shape, but y.mul_(z) with
-    y [3, 1] and z [1, 3] would need a [3, 3] result in y and raises; z * y out of place is fine."""
+    """p.111 and the broadcasting notes: an in-place op may stretch its right operand to its left one's
+    shape (y.add_(row) with y [3, 1] and row [1, 1]), but y.mul_(z) with y [3, 1] and z [1, 3] would need
+    a [3, 3] result in y and raises (y.add_(z) as well); z * y out of place is fine."""
     y = torch.ones(3, 1, device=device)
     z = torch.full((1, 3), 2.0, device=device)
     row = torch.full((1, 1), 5.0, device=device)

@@ -1,14 +1,17 @@
-"""Chapter 5, page 131: overfitting shows as training and validation loss diverging; ways to prevent it.
+"""Chapter 5, page 131: overfitting shows as training and validation loss diverging; ways to reduce it.
 
 The experiment is in ``claims/experiments/overfitting.py`` (read its docstring: 24 networks 1-32-1 (tanh)
 per setting, each on its own 16 noisy points of a straight line with 128 validation points, 150 epochs of
 full-batch Adam, trained as one batch for speed; the last test here checks one of them against the book's
 plain loop). Each statistic is over the 24 networks of one data seed: a mean, or a paired ratio of means
-(remedy / baseline: same points, same initialization). Preventing overfitting means less error on new data,
-so every remedy must lower the validation loss, not only narrow the gap between validation and training loss
-(a remedy strong enough to underfit narrows the gap too). The suite runs data seed 0; every margin was set
-from data seeds 0-49 on the CPU (``python -m pytest tests/ch05/test_p131_overfitting.py -m sweep -s``
-measures them again), and the range measured there is written beside it.
+(remedy / baseline: same points, same initialization), at epoch 150 unless said otherwise. Reducing
+overfitting means less error on new data, so every remedy must lower the validation loss, not only narrow the
+gap between validation and training loss (a remedy strong enough to underfit narrows the gap too); only weight
+decay also stops the validation loss turning up within the 150 epochs. The suite runs data seed 0; every
+margin was set from data seeds 0-49 on the CPU (``python -m pytest tests/ch05/test_p131_overfitting.py -m sweep
+-s`` measures them again), and the range measured there is written beside it. Input noise and dropout are
+random: their margins were measured at 10 draws of the noise or the masks per data seed (draw 0 is the one the
+suite runs), 500 pairs of a data seed and a draw.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ DROPOUT = {"dropout": 0.5}  # on the hidden units while training
 CURVE = "sine"  # step 1 of sizing a network: a relation one tanh unit cannot draw
 
 # margins, each with the range that data seeds 0-49 gave
-TURNS_UP = 1.03  # validation loss at the end / its minimum: 1.075-1.338
+TURNS_UP = 1.03  # validation loss at the end / its minimum: 1.075-1.338 (with weight decay, below: 1.000-1.020)
 KEEPS_FALLING = 0.95  # training loss at the end / at the validation minimum: 0.577-0.872
 SHARE_TURNED = 0.7  # share of the networks whose own validation loss ends 2% above its minimum: 0.83-1.00
 MORE_DATA_VAL = 0.9  # validation loss, 64 points / 16: 0.590-0.783
@@ -45,12 +48,18 @@ MORE_DATA_GAP = 0.5  # gap, 64 points / 16: 0.123-0.340
 REGULARIZED_VARIATION = 0.95  # total variation of the fitted curve, weight decay / none: 0.745-0.904
 REGULARIZED_VAL = 0.95  # validation loss, weight decay / none: 0.704-0.902
 REGULARIZED_GAP = 0.8  # gap, weight decay / none: 0.388-0.696
-NOISE_VAL = 0.985  # validation loss, noisy copies / clean: 0.757-0.972
-NOISE_GAP = 0.9  # gap, noisy copies / clean: 0.480-0.836
 SMALLER_TRAIN = (1.05, 1.5)  # training loss, 4 units / 32 ("a bit worse"): 1.114-1.305
 SMALLER_VAL = 0.98  # validation loss, 4 units / 32 ("less error on new data"): 0.760-0.960
-DROPOUT_VAL = 0.97  # validation loss, dropout / none: 0.747-0.943
-DROPOUT_GAP = 0.8  # gap, dropout / none: 0.346-0.619
+SMALLER_BEST = 0.9  # lowest validation loss over the 150 epochs, 4 units / 32, stays above: 0.912-1.072
+# noise and dropout, over the 500 pairs of a data seed and a draw: at most pairs (not all) their validation loss
+# ends lower than without them; the suite's pair (seed 0, draw 0) is asserted lower, the sweep asserts the share
+DRAWS = 10  # draws of the noise and the masks per data seed in the sweep
+NOISE_SHARE = 0.95  # share of the pairs where the validation loss with noisy copies is lower: 0.994 (497 of 500)
+NOISE_MEAN = 0.9  # validation loss, noisy copies / clean, mean over the pairs: 0.860 (pairs 0.730-1.021)
+NOISE_GAP = 0.95  # gap, noisy copies / clean, at every pair: 0.448-0.900
+DROPOUT_SHARE = 0.95  # share of the pairs where the validation loss with dropout is lower: 1.0 (500 of 500)
+DROPOUT_MEAN = 0.9  # validation loss, dropout / none, mean over the pairs: 0.852 (pairs 0.692-0.994)
+DROPOUT_GAP = 0.8  # gap, dropout / none, at every pair: 0.261-0.720
 ONE_UNIT_TRAIN = 3  # one unit's training loss on the curve / the noise variance, stays above: 6.0-20.4
 FITS = 1.0  # 32 units' training loss on the curve / the noise variance, stays below: 0.449-0.677
 
@@ -77,13 +86,17 @@ def runs(device, session_cache):
 
 
 def ratios(runs, remedy: str) -> dict:
-    """The remedy's final training loss, validation loss and gap, each over the baseline's."""
+    """The remedy's training loss, validation loss, gap and total variation at epoch 150, and its lowest
+    validation loss over the epochs (``best``: the networks' mean, every 10 epochs), each over the baseline's;
+    and how far its own validation loss ends above its minimum (``turn``)."""
     base, other = runs["baseline"], runs[remedy]
     return {
         "train": other.final_train / base.final_train,
         "val": other.final_val / base.final_val,
         "gap": other.mean_gap / base.mean_gap,
         "variation": other.mean_total_variation / base.mean_total_variation,
+        "best": (other.val.mean(dim=1).min() / base.val.mean(dim=1).min()).item(),
+        "turn": turning_up(other)["val end / minimum"],
     }
 
 
@@ -142,12 +155,14 @@ BOOK_LOSSES = {
 
 
 @pytest.mark.claim("ch05.overfitting-shows-as-validation-loss-turning-up")
-def test_the_books_line_does_not_overfit_its_split(thermometer, device, evidence):
-    """p.133, 3_optimizers.ipynb In[15]: where the two losses do not diverge, the model is not overfitting.
-    The book's line, trained on 9 readings and validated on the other 2 (its printed split), lowers both
-    losses together for 3000 epochs, the validation loss staying above the training loss but close (within
-    20%). Every printed loss, and the params [5.1964, -16.7512], to half a unit of the last digit and 1e-5
-    relative (torch 2.14 ends 3.2e-6 from torch 1.4 at epoch 2500 and prints 3.6278 there for 3.6279)."""
+def test_the_books_loop_tracks_both_losses_on_its_split(thermometer, device, evidence):
+    """p.133, 3_optimizers.ipynb In[15]: the book computes both losses as it trains, its line on 9 readings and
+    the validation loss on the other 2 (its printed split), lr=1e-2 on t_un for 3000 epochs. Every printed
+    loss, and the params [5.1964, -16.7512], to half a unit of the last digit and 1e-5 relative (torch 2.14
+    ends 3.2e-6 from torch 1.4 at epoch 2500 and prints 3.6278 there for 3.6279). Over the run the validation
+    loss falls at every epoch, the training loss at every epoch until float32's rounding (from epoch 2768 on
+    torch 2.14, 2752 on torch 1.4, it stays or moves up by at most 9 ulps, 7.1e-7 relative); the validation
+    loss is below the training loss at epochs 4-245, 48% above it at epoch 1000 and 19% at epoch 3000."""
     train, val = (torch.tensor(BOOK_SPLIT[part], device=device) for part in ("train", "val"))
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     optimizer = torch.optim.SGD([params], lr=1e-2)
@@ -155,25 +170,34 @@ def test_the_books_line_does_not_overfit_its_split(thermometer, device, evidence
     split = (inputs[train], inputs[val], targets[train], targets[val])
     train_losses, val_losses = train_with_validation(3000, optimizer, params, *split)
     measured = [(train_losses[epoch - 1], val_losses[epoch - 1]) for epoch in BOOK_LOSSES]
+    train_stalls = [epoch for epoch, (a, b) in enumerate(zip(train_losses, train_losses[1:]), start=2) if not b < a]
+    below = [epoch for epoch, (t, v) in enumerate(zip(train_losses, val_losses), start=1) if v < t]
     evidence.record(
         printed_today={
             epoch: [as_printed(v, text) for v, text in zip(pair, BOOK_LOSSES[epoch])]
             for epoch, pair in zip(BOOK_LOSSES, measured)
-        }
+        },
+        training_loss_first_stalls_at=train_stalls[:1],
+        validation_below_training_at_epochs=[below[0], below[-1]] if below else [],
+        validation_over_training={epoch: val_losses[epoch - 1] / train_losses[epoch - 1] for epoch in (1000, 3000)},
     )
 
     for column, name in enumerate(("training", "validation")):
         losses = [pair[column] for pair in measured]
         assert_printed(losses, [texts[column] for texts in BOOK_LOSSES.values()], rtol=1e-5, what=f"{name} loss")
-        assert all(b < a for a, b in zip(losses, losses[1:])), f"the {name} loss should fall: {losses}"
     assert_printed(params.detach(), ["5.1964", "-16.7512"], rtol=1e-5, what="params returned")
-    assert 1 < val_losses[-1] / train_losses[-1] < 1.2, f"validation close above training: {measured[-1]}"
+    assert all(b < a for a, b in zip(val_losses, val_losses[1:])), "the validation loss should fall at every epoch"
+    assert min(train_stalls, default=3001) > 2500, f"the training loss stops falling at epochs {train_stalls}"
+    rises = max(b / a for a, b in zip(train_losses, train_losses[1:]))
+    assert rises < 1 + 1e-5, f"the training loss should rise by rounding at most: x{rises}"
+    assert 1 < val_losses[-1] / train_losses[-1] < 1.2, f"validation within 20% above training: {measured[-1]}"
 
 
 @pytest.mark.claim("ch05.more-data-generalizes-better")
 def test_more_data_lowers_the_error_on_new_data(runs, evidence):
     """p.131: the same networks trained on 64 points (the 16 plus 48 more) instead of 16 generalize
-    better: a lower validation loss, and a narrower gap between validation and training loss."""
+    better: at epoch 150 a lower validation loss, and a narrower gap between validation and training loss
+    (their validation loss may still turn up: it ends up to 4.7% above its minimum over seeds 0-49)."""
     r = ratios(runs, "more_data")
     evidence.record(val_16=runs["baseline"].final_val, val_64=runs["more_data"].final_val, ratios=r)
 
@@ -184,10 +208,10 @@ def test_more_data_lowers_the_error_on_new_data(runs, evidence):
 @pytest.mark.claim("ch05.regularization-penalizes-prediction-differences")
 def test_weight_decay_acts_where_predictions_equal_the_ground_truth(device, evidence):
     """p.131: the notes say regularization penalizes big differences between prediction and ground truth.
-    That is the loss itself; a regularizer (the book's p.134 'penalization terms', L2 on p.219) penalizes
-    the model. Where a network predicts its targets exactly there is no difference to penalize: the loss and
-    its gradient are 0 and an Adam step leaves every weight where it is; with weight_decay the same step
-    still pulls every weight towards 0 (by lr, Adam's first step)."""
+    That is the loss itself; a regularizer penalizes the model (the book's own text on regularization, in the
+    same section: 'penalization terms'; L2 on p.219). Where a network predicts its targets exactly there is
+    no difference to penalize: the loss and its gradient are 0 and an Adam step leaves every weight where it
+    is; with weight_decay the same step still pulls every weight towards 0 (by lr, Adam's first step)."""
     net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1)).to(device)
     x = torch.linspace(-1, 1, 16, device=device).unsqueeze(1)
     with torch.no_grad():
@@ -215,51 +239,58 @@ def test_weight_decay_acts_where_predictions_equal_the_ground_truth(device, evid
 def test_weight_decay_smooths_the_fit_and_lowers_the_error_on_new_data(runs, evidence):
     """p.131: with a penalty on the squared weights (Adam's weight_decay 2e-3, the loss plus 1e-3 * the
     sum of squared weights) the fitted curve is more regular in between the training points (it rises and
-    falls less over [-1, 1]; the true line's total variation is 2), the validation loss falls and the gap
-    narrows."""
+    falls less over [-1, 1]; the true line's total variation is 2), the validation loss at epoch 150 falls and
+    the gap narrows; and the validation loss no longer turns up: it ends within 3% of its minimum (without the
+    penalty 7.5-34% above it)."""
     r = ratios(runs, "regularization")
     total_variation = [runs[name].mean_total_variation for name in ("baseline", "regularization")]
     evidence.record(total_variation=total_variation, ratios=r)
 
     assert r["variation"] < REGULARIZED_VARIATION, f"total variation ratio {r['variation']:.3f}"
     assert r["val"] < REGULARIZED_VAL, f"validation loss ratio {r['val']:.3f}, expected < {REGULARIZED_VAL}"
+    assert r["turn"] < TURNS_UP, f"validation loss at the end / its minimum, weight decay: {r['turn']:.3f}"
     assert r["gap"] < REGULARIZED_GAP, f"gap ratio {r['gap']:.3f}, expected < {REGULARIZED_GAP}"
 
 
 @pytest.mark.claim("ch05.noise-augmentation-reduces-overfitting")
 def test_noisy_copies_of_the_points_lower_the_error_on_new_data(runs, evidence):
     """p.131: augmenting the training data with noise, 4 copies of each point every epoch with fresh noise
-    (std 0.15) on their inputs, lowers the validation loss and narrows the gap. The effect is small at some
-    data seeds: at seed 31, the closest (0.972), ten other draws of the noise give 0.96-1.03, and 16 copies
-    0.97-0.99. (One noisy copy per epoch, std 0.2, lowered the validation loss on average but not at every
-    data seed: 0.81-1.09 of the baseline's over seeds 0-49.)"""
+    (std 0.15) on their inputs, lowers the validation loss at epoch 150 and narrows the gap. Not at every data
+    seed and draw of the noise: the sweep below measures 500 pairs (data seeds 0-49, 10 draws each) and asserts
+    the share where it is lower and the mean; at data seed 31 the effect is about nil (8 or 16 copies too)."""
     r = ratios(runs, "noise_augmentation")
     evidence.record(ratios=r)
 
-    assert r["val"] < NOISE_VAL, f"validation loss with noisy copies / clean: {r['val']:.3f}, expected < {NOISE_VAL}"
+    assert r["val"] < 1, f"validation loss with noisy copies / clean: {r['val']:.3f}, expected below 1"
     assert r["gap"] < NOISE_GAP, f"gap with noisy copies / clean: {r['gap']:.3f}, expected < {NOISE_GAP}"
 
 
 @pytest.mark.claim("ch05.smaller-model-fits-worse-and-errs-less-on-new-data")
 def test_fewer_units_fit_a_bit_worse_and_predict_new_data_better(runs, evidence):
     """p.131: a simpler model, 4 hidden units instead of 32 (the same first 4), fits the training data a
-    bit worse (training loss up by less than half) and makes less error on new data (lower validation loss)."""
+    bit worse (training loss up by less than half) and makes less error on new data at epoch 150 (lower
+    validation loss). At their best epochs the two are close (the smaller one's lowest validation loss is
+    not 10% below the larger one's, and over seeds 0-49 not below it at 13): the smaller model reaches its
+    minimum later, and at epoch 150 it has overfitted less."""
     r = ratios(runs, "smaller_model")
-    evidence.record(ratios=r)
+    minimum_at = {name: turning_up(runs[name])["val minimum at epoch"] for name in ("baseline", "smaller_model")}
+    evidence.record(ratios=r, validation_minimum_at_epoch=minimum_at)
 
     low, high = SMALLER_TRAIN
     assert low < r["train"] < high, f"training loss, smaller / 32 units: {r['train']:.3f}, expected a bit worse"
     assert r["val"] < SMALLER_VAL, f"validation loss, smaller / 32 units: {r['val']:.3f}, expected < {SMALLER_VAL}"
+    assert r["best"] > SMALLER_BEST, f"lowest validation loss, smaller / 32 units: {r['best']:.3f}, expected close"
 
 
 @pytest.mark.claim("ch05.dropout-reduces-overfitting")
 def test_dropout_lowers_the_error_on_new_data(runs, evidence):
-    """p.131: dropout (p=0.5 on the hidden units while training) lowers the validation loss and narrows
-    the gap between validation and training loss."""
+    """p.131: dropout (p=0.5 on the hidden units while training) lowers the validation loss at epoch 150 and
+    narrows the gap between validation and training loss. Not at every data seed and draw of the masks: the
+    sweep below measures 500 pairs (data seeds 0-49, 10 draws each) and asserts the share and the mean."""
     r = ratios(runs, "dropout")
     evidence.record(ratios=r)
 
-    assert r["val"] < DROPOUT_VAL, f"validation loss with dropout / without: {r['val']:.3f}, expected < {DROPOUT_VAL}"
+    assert r["val"] < 1, f"validation loss with dropout / without: {r['val']:.3f}, expected below 1"
     assert r["gap"] < DROPOUT_GAP, f"gap with dropout / without: {r['gap']:.3f}, expected < {DROPOUT_GAP}"
 
 
@@ -277,10 +308,10 @@ def test_step_1_grow_the_model_until_it_fits(runs, evidence):
 
 
 @pytest.mark.claim("ch05.bigger-until-it-fits-then-scale-down")
-def test_step_2_scale_it_down_until_it_stops_overfitting(runs, evidence):
+def test_step_2_scale_it_down_until_it_overfits_less(runs, evidence):
     """p.131, step 2: on the straight line's 16 points the 32-unit network fits below the noise variance
     0.09 and overfits; scaled down to 4 units it still fits below the noise, only a bit worse (training
-    loss up by less than half), and makes less error on new data (lower validation loss)."""
+    loss up by less than half), and makes less error on new data at epoch 150 (lower validation loss)."""
     r = ratios(runs, "smaller_model")
     train_losses = {name: runs[name].final_train for name in ("baseline", "smaller_model")}
     evidence.record(ratios=r, train_losses=train_losses)
@@ -303,11 +334,17 @@ def test_batched_networks_train_as_the_book_loop(runs):
     assert_close(plain[:, 1], batched.val[:, 0], rtol=2e-6, atol=0)
 
 
+RANDOM_REMEDIES = ("noise_augmentation", "dropout")  # their effect depends on the draw of the noise or masks
+
+
 def page_131_statistics(runs) -> dict:
-    """Every statistic the tests above assert, computed as there, by name."""
+    """Every statistic the tests above assert, computed as there, by name (noise and dropout apart)."""
     found = {f"overfitting: {k}": v for k, v in turning_up(runs["baseline"]).items()}
-    for remedy in ("more_data", "regularization", "noise_augmentation", "smaller_model", "dropout"):
+    for remedy in ("more_data", "regularization", "smaller_model"):
         found.update({f"{remedy}: {k} ratio": v for k, v in ratios(runs, remedy).items()})
+    found["smaller_model: minimum later"] = float(
+        turning_up(runs["smaller_model"])["val minimum at epoch"] > turning_up(runs["baseline"])["val minimum at epoch"]
+    )
     found.update({f"curve: {k}": v for k, v in curve_fit(runs).items()})
     found.update({f"line: {name} training loss": runs[name].final_train for name in ("baseline", "smaller_model")})
     return found
@@ -324,26 +361,50 @@ PAGE_131_BOUNDS = {
     "regularization: variation ratio": (None, REGULARIZED_VARIATION),
     "regularization: val ratio": (None, REGULARIZED_VAL),
     "regularization: gap ratio": (None, REGULARIZED_GAP),
-    "noise_augmentation: val ratio": (None, NOISE_VAL),
-    "noise_augmentation: gap ratio": (None, NOISE_GAP),
+    "regularization: turn ratio": (None, TURNS_UP),
     "smaller_model: train ratio": SMALLER_TRAIN,
     "smaller_model: val ratio": (None, SMALLER_VAL),
-    "dropout: val ratio": (None, DROPOUT_VAL),
-    "dropout: gap ratio": (None, DROPOUT_GAP),
+    "smaller_model: best ratio": (SMALLER_BEST, None),
     "curve: share 1 unit worse": (1.0, None),
     "curve: 1 unit / noise": (ONE_UNIT_TRAIN, None),
     "curve: 32 units / noise": (None, FITS),
     "line: baseline training loss": (None, overfitting.TRUTHS["line"][1] ** 2),
     "line: smaller_model training loss": (None, overfitting.TRUTHS["line"][1] ** 2),
+    # noise and dropout over the pairs of a data seed and a draw
+    "noise_augmentation: gap ratio, every pair": (None, NOISE_GAP),
+    "noise_augmentation: share of the pairs lower": (NOISE_SHARE, None),
+    "noise_augmentation: val ratio, mean over the pairs": (None, NOISE_MEAN),
+    "dropout: gap ratio, every pair": (None, DROPOUT_GAP),
+    "dropout: share of the pairs lower": (DROPOUT_SHARE, None),
+    "dropout: val ratio, mean over the pairs": (None, DROPOUT_MEAN),
 }
 
 
 @pytest.mark.sweep
 def test_page_131_margins_hold_for_50_data_seeds():
-    """The margins above at data seeds 0-49 on the CPU (the suite runs seed 0)."""
+    """The margins above at data seeds 0-49 on the CPU (the suite runs seed 0), noise and dropout at DRAWS
+    draws of the noise and the masks per data seed (draw 0 is the suite's); and, only measured, how often each
+    remedy's validation loss still turns up (ends more than TURNS_UP times its minimum)."""
     measured: dict = {}
     for seed in range(50):
-        for name, value in page_131_statistics(overfitting.runs(torch.device("cpu"), settings(), seed)).items():
+        found = overfitting.runs(torch.device("cpu"), settings(), seed)
+        for name, value in page_131_statistics(found).items():
             measured.setdefault(name, []).append(value)
+        for draw in range(DRAWS):
+            if draw:
+                drawn = {name: settings()[name] for name in RANDOM_REMEDIES}
+                found = {**found, **overfitting.runs(torch.device("cpu"), drawn, seed, draw)}
+            for remedy in RANDOM_REMEDIES:
+                for name, value in ratios(found, remedy).items():
+                    measured.setdefault(f"{remedy}: {name} ratio, every pair", []).append(value)
+    for remedy in RANDOM_REMEDIES:
+        val = measured[f"{remedy}: val ratio, every pair"]
+        measured[f"{remedy}: share of the pairs lower"] = [sum(v < 1 for v in val) / len(val)]
+        measured[f"{remedy}: val ratio, mean over the pairs"] = [sum(val) / len(val)]
+    for name, values in measured.items():
+        if name.endswith("turn ratio") or name.endswith("turn ratio, every pair"):
+            print(f"{name}: above {TURNS_UP} (turns up) at {sum(v > TURNS_UP for v in values)} of {len(values)}")
+    print(f"smaller_model: best ratio at least 1 at {sum(v >= 1 for v in measured['smaller_model: best ratio'])} of 50")
+    print(f"smaller_model: its minimum later at {int(sum(measured['smaller_model: minimum later']))} of 50")
     missed = missed_bounds(measured, PAGE_131_BOUNDS)
     assert not missed, f"margins missed at some seed: {missed}"

@@ -1,4 +1,4 @@
-"""Chapter 5, page 131: data augmentation by translations prevents overfitting.
+"""Chapter 5, page 131: data augmentation by translations reduces overfitting.
 
 The experiment is in ``claims/experiments/translation.py`` (read its docstring): 12 fully connected networks
 16-32-2 (tanh), each telling two motifs apart in its own 16 noisy 1-D signals, 100 epochs of full-batch Adam,
