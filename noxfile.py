@@ -10,11 +10,11 @@
 The releases are those on both sides of every amendment's ``since`` in the registry (1.6 | 1.7 for float32
 sums and the Generic Dataset, 1.10 | 1.11 for unbatched Conv2d input, 1.13 | 2.0 for zero_grad, 2.5 | 2.6 for
 torchvision's silent download and torch.load's weights_only), the book's own 1.4, the one on this machine's
-disk and the newest on PyPI. A test (tests/harness/test_workflow.py) keeps every ``since`` covered. Each comes with its torchvision, a Python it
-has wheels for, and the pins it needs (numpy below 2 before torch 2.3). uv installs them (nox's
-``uv|virtualenv`` backend: virtualenv and pip where uv is missing); ``NOX_DEFAULT_VENV_BACKEND=virtualenv``
-picks pip instead. A session's venv is reused by the next run of the same session (``-r``).
-"""
+disk and the newest on PyPI. A test (tests/harness/test_workflow.py) keeps every ``since`` covered. Each comes
+with its torchvision, a Python it has wheels for, and the pins it needs (numpy below 2 before torch 2.3). uv
+installs them (nox's ``uv|virtualenv`` backend: virtualenv and pip where uv is missing);
+``NOX_DEFAULT_VENV_BACKEND=virtualenv`` picks pip instead. A session's venv is reused by the next run of the
+same session (``-r``)."""
 
 from __future__ import annotations
 
@@ -35,15 +35,21 @@ MATRIX_DIR = ROOT / "reports" / "matrix"
 # torch, torchvision, Python, pins, and why this release is here (docs/matrix.md says it: nox -s matrix_doc)
 RELEASES = [
     ("1.4.0", "0.5.0", "3.8", ["numpy<1.25"], "the book's pin (dlwpt-code requirements.txt)"),
-    ("1.6.0", "0.7.0", "3.8", ["numpy<1.25"], "the last before float32 sums add pairwise and Dataset is Generic (1.7)"),
-    ("1.7.0", "0.8.1", "3.8", ["numpy<1.25"], "the first with pairwise float32 sums and a Generic Dataset (p.170, p.165)"),
+    ("1.6.0", "0.7.0", "3.8", ["numpy<1.25"], "the last before pairwise float32 sums and a Generic Dataset (1.7)"),
+    ("1.7.0", "0.8.1", "3.8", ["numpy<1.25"], "pairwise float32 sums, a Generic Dataset (p.170, p.165)"),
     # torch 1.10-1.12 read their version through pkg_resources.packaging, which setuptools 70 dropped
     ("1.10.2", "0.11.3", "3.9", ["numpy<2", "setuptools<70"], "the last before unbatched Conv2d input (1.11)"),
     ("1.11.0", "0.12.0", "3.9", ["numpy<2", "setuptools<70"], "the first with unbatched input (p.155 amended)"),
     ("1.13.1", "0.14.1", "3.10", ["numpy<2"], "the last before zero_grad sets None (2.0)"),
     ("2.0.1", "0.15.2", "3.10", ["numpy<2"], "the first where zero_grad sets None (p.127 amended)"),
     ("2.5.1", "0.20.1", "3.11", [], "the last before torch.load(weights_only=True) by default (2.6, torchvision 0.21)"),
-    ("2.6.0", "0.21.0", "3.11", [], "weights_only=True by default (p.215's files load); CIFAR10 downloads silently (p.165)"),
+    (
+        "2.6.0",
+        "0.21.0",
+        "3.11",
+        [],
+        "weights_only=True by default (p.215's files load); CIFAR10 downloads silently (p.165)",
+    ),
     ("2.14.1", "0.29.1", "3.11", [], "the one on this machine's disk"),
     ("2.15.0", "0.29.2", "3.12", [], "the newest on PyPI"),
 ]

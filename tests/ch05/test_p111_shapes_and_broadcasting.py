@@ -8,7 +8,7 @@ from hypothesis import given
 from claims.book.thermometer import model
 from claims.compat import assert_close
 from claims.devices import dtype_or_skip
-from claims.experiments.printed_numbers import assert_printed
+from claims.experiments.printed import assert_printed
 from tests.strategies import shape_pairs, shapes
 
 TYPE_NAMES = {torch.float32: "FloatTensor", torch.float64: "DoubleTensor"}

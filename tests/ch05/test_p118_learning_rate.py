@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from claims.experiments.printed_numbers import assert_printed, assert_printed_epochs
+from claims.experiments.printed import assert_printed, assert_printed_epochs
 from claims.experiments.scales import least_squares_loss
 
 # the rates the property tests use (read at run time, so that a skeptic's fault can change one)

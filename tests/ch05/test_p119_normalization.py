@@ -11,7 +11,7 @@ import torch
 
 from claims.book.thermometer import grad_fn, loss_fn, model
 from claims.compat import assert_close, lstsq
-from claims.experiments.printed_numbers import as_printed, assert_printed, assert_printed_epochs
+from claims.experiments.printed import as_printed, assert_printed, assert_printed_epochs
 from claims.experiments.scales import FITS, descend, inputs_of_many_scales, least_squares_loss
 from claims.experiments.sweep import missed_bounds
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from claims.book.thermometer import loss_fn, model
 from claims.compat import assert_close, storage_ptr
 from claims.devices import dtype_or_skip
-from claims.experiments.printed_numbers import assert_printed
+from claims.experiments.printed import assert_printed
 
 
 @pytest.mark.claim("ch05.optimizer-step-updates-its-parameters-in-place")

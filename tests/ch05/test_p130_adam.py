@@ -13,7 +13,7 @@ import torch
 
 from claims.book.thermometer import Run, book_run, model
 from claims.compat import assert_close, lstsq
-from claims.experiments.printed_numbers import as_printed, assert_printed
+from claims.experiments.printed import as_printed, assert_printed
 
 CLAIM = "ch05.adam-copes-with-unnormalized-input"
 RAW_INPUT = "t_u"  # the input the book does not normalize (read at run time: a skeptic's fault changes it)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from claims.book.thermometer import train_with_validation
 from claims.compat import assert_close
 from claims.experiments import overfitting
-from claims.experiments.printed_numbers import as_printed, assert_printed
+from claims.experiments.printed import as_printed, assert_printed
 from claims.experiments.sweep import missed_bounds
 
 # The settings compared, each one change from the baseline (keywords of overfitting.train). They are read when
