@@ -4,9 +4,10 @@
     python scripts/printed_outputs.py DLWPT_CODE --missing       # only the cells no record covers (exit 1 if any)
     python scripts/printed_outputs.py DLWPT_CODE --write-manifest  # claims/registry/printed/notebooks.json
 
-DLWPT_CODE is a checkout of deep-learning-with-pytorch/dlwpt-code. The manifest lists, per notebook, the
-execution counts of the cells that printed something; the harness test checks the inventory against it
-without needing the checkout.
+DLWPT_CODE is a checkout of deep-learning-with-pytorch/dlwpt-code. The manifest holds, per notebook, what
+each cell that printed something printed (by execution count); the harness test checks the inventory
+against it without needing the checkout: every such cell has a record, and every value a record says a
+test asserts is text the notebook printed.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
     covered = {(o.notebook, o.cell) for o in printed.load()}
     found = list(cells(args.checkout))
     if args.write_manifest:
-        manifest = {nb: [cell for n, cell, _, _ in found if n == nb] for nb in NOTEBOOKS}
+        manifest = {nb: {str(cell): text for n, cell, _, text in found if n == nb} for nb in NOTEBOOKS}
         MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         print(f"{MANIFEST.relative_to(ROOT)}: {len(found)} cells with outputs in {len(NOTEBOOKS)} notebooks")
         return 0

@@ -1,11 +1,13 @@
 """The inventory of what the book's companion notebooks printed (``claims/registry/printed/``): every record
-is well formed, every test it names exists and holds the printed values, and every cell that printed
-something has a record."""
+is well formed, every value it says a test asserts is text the notebook printed, every test it names exists
+and holds those values, and every cell that printed something has a record. What the notebooks printed is
+``notebooks.json``, written from a checkout of dlwpt-code by ``scripts/printed_outputs.py``."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ def test_every_cell_that_printed_something_has_a_record(folder):
         f"{notebook} In[{cell}]"
         for notebook, cells in MANIFEST.items()
         if notebook.startswith(folder)
-        for cell in cells
+        for cell in map(int, cells)
         if (notebook, cell) not in covered
     ]
     assert not missing, f"{len(missing)} printed outputs of {folder} have no record:\n" + "\n".join(missing)
@@ -53,8 +55,26 @@ def test_every_named_test_exists_and_holds_the_printed_values(folder):
 
 
 def test_records_name_only_cells_that_printed_something():
-    stray = [o.origin for o in INVENTORY if o.cell not in MANIFEST.get(o.notebook, [])]
+    stray = [o.origin for o in INVENTORY if str(o.cell) not in MANIFEST.get(o.notebook, {})]
     assert not stray, f"records of cells that printed nothing (or of another notebook): {stray}"
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_every_asserted_value_is_text_the_notebook_printed(folder):
+    """A value is the notebook's own text (spaces aside), so a test holds what the book printed, not a copy of
+    itself: ``values`` are checked against the notebook's output, then against the test's source."""
+    foreign = [
+        f"{o.origin}: {value!r}"
+        for o in INVENTORY
+        if o.notebook.startswith(folder)
+        for value in o.values
+        if _spaced(value) not in _spaced(MANIFEST.get(o.notebook, {}).get(str(o.cell), ""))
+    ]
+    assert not foreign, "values that the notebook did not print:\n" + "\n".join(foreign)
 
 
 def test_counts_are_what_the_records_say():
