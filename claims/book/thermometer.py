@@ -68,6 +68,21 @@ def loss_fn(t_p: torch.Tensor, t_c: torch.Tensor) -> torch.Tensor:
     return squared_diffs.mean()
 
 
+def rate_of_change_step(t_u, t_c, w, b, delta: float = 0.1, learning_rate: float = 1e-2):
+    """Pages 113-114 (1_parameter_estimation.ipynb In[8] to In[10]): w moved against the rate of change of the
+    loss in w, then b against its rate of change in b, each from the loss at ``delta`` on either side. The new
+    ``(w, b)``."""
+    loss_rate_of_change_w = (loss_fn(model(t_u, w + delta, b), t_c) - loss_fn(model(t_u, w - delta, b), t_c)) / (
+        2.0 * delta
+    )
+    w = w - learning_rate * loss_rate_of_change_w
+    loss_rate_of_change_b = (loss_fn(model(t_u, w, b + delta), t_c) - loss_fn(model(t_u, w, b - delta), t_c)) / (
+        2.0 * delta
+    )
+    b = b - learning_rate * loss_rate_of_change_b
+    return w, b
+
+
 def grad_fn(t_u: torch.Tensor, t_c: torch.Tensor, t_p: torch.Tensor, w, b) -> torch.Tensor:
     """The hand-written gradient of ``loss_fn(model(t_u, w, b), t_c)`` with respect to ``[w, b]``."""
     dloss_dtp = 2 * (t_p - t_c) / t_p.size(0)

@@ -6,6 +6,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from claims.book import thermometer as book
 from claims.book.thermometer import grad_fn, loss_fn, model
 from claims.compat import assert_close
 from claims.devices import dtype_or_skip
@@ -66,47 +67,99 @@ def test_analytic_gradient_equals_autograd_anywhere(thermometer, device, dtype, 
     assert_close(analytic, params.grad, rtol=tol, atol=tol * scale)
 
 
-PARAMETER_COUNTS = (2, 8, 32)  # the models' sizes (read at run time: a skeptic's fault gives the model one)
+class Counted:
+    """A model wrapped to count its evaluations, and the backward passes that reach what it returned (a hook on
+    its output runs once per backward pass through it)."""
 
+    def __init__(self, model):
+        self.model, self.evaluations, self.backward_passes = model, 0, 0
 
-def both_gradients(n: int, device):
-    """The gradient of a linear model with ``n`` parameters (n - 1 weights and a bias, all 0) on 64 random
-    points, by the rate of change and by autograd, and how many evaluations of the model and loss, and how
-    many backward passes, each took."""
-    g = torch.Generator().manual_seed(n)  # drawn on the CPU: every device sees the same numbers
-    x, y = (t.to(device) for t in (torch.randn(64, n - 1, generator=g), torch.randn(64, generator=g)))
-    evaluations, backward_passes = [], []
+    def __call__(self, *args):
+        self.evaluations += 1
+        t_p = self.model(*args)
+        if t_p.requires_grad:
+            t_p.register_hook(self._count_backward)
+        return t_p
 
-    def loss(params):
-        evaluations.append(1)
-        return ((x @ params[:-1] + params[-1] - y) ** 2).mean()
+    def _count_backward(self, grad):
+        self.backward_passes += 1
 
-    params, delta = torch.zeros(n, device=device), 0.1
-    step = delta * torch.eye(n, device=device)
-    rate_of_change = torch.stack([(loss(params + step[i]) - loss(params - step[i])) / (2 * delta) for i in range(n)])
-    costs = {"rate of change": len(evaluations)}
-
-    tracked = params.clone().requires_grad_()
-    tracked.register_hook(lambda grad: backward_passes.append(1))  # runs once per backward pass that reaches it
-    loss(tracked).backward()
-    costs.update({"autograd": len(evaluations) - costs["rate of change"], "backward passes": len(backward_passes)})
-    return rate_of_change, tracked.grad, costs
+    def reset(self):
+        counted = {"evaluations": self.evaluations, "backward passes": self.backward_passes}
+        self.evaluations = self.backward_passes = 0
+        return counted
 
 
 @pytest.mark.claim(CLAIM)
-def test_rate_of_change_costs_two_loss_evaluations_per_parameter(device, evidence):
-    """p.114: the rate of change probes the loss on both sides of each parameter in turn, as the book does
-    for w (In[8]) and b (In[10]): two evaluations of the model and loss per parameter, so its cost grows with
-    the model. The analytic gradient, as autograd computes it, gives every parameter's derivative, the same
-    ones, from one evaluation and one backward pass, for 2, 8 or 32 parameters alike. Counted, not timed."""
-    counts = {}
-    for n in PARAMETER_COUNTS:
-        rate_of_change, analytic, counts[n] = both_gradients(n, device)
-        # the same derivatives: the central difference of a quadratic loss is exact up to float32 rounding
-        assert_close(analytic, rate_of_change, rtol=1e-4, atol=1e-5)
-    evidence.record(costs=counts)
+def test_the_books_rate_of_change_evaluates_the_model_twice_per_parameter(thermometer, device, monkeypatch, evidence):
+    """p.113-114: the book's rate of change (1_parameter_estimation.ipynb In[8] for w, In[10] for b) evaluates
+    the model 4 times for its 2 parameters, once on either side of each; one epoch of its autograd loop (p.124)
+    evaluates it once and runs one backward pass. Counted by a wrapper around the model the book's code calls."""
+    counted = Counted(book.model)
+    monkeypatch.setattr(book, "model", counted)  # the book's functions look the model up by name when they run
+    start = torch.ones((), device=device), torch.zeros((), device=device)  # the book's w and b
+    w, b = book.rate_of_change_step(thermometer.t_u, thermometer.t_c, *start)
+    costs = {"rate of change": counted.reset()}
+    book.train_with_autograd(1, 1e-2, torch.tensor([1.0, 0.0], device=device), thermometer.t_u, thermometer.t_c)
+    costs["autograd"] = counted.reset()
+    evidence.record(costs=costs)
 
-    for n, cost in counts.items():
-        assert cost["rate of change"] == 2 * n, f"{n} parameters: {cost}"
-        assert (cost["autograd"], cost["backward passes"]) == (1, 1), f"{n} parameters: {cost}"
-        assert cost["rate of change"] > cost["autograd"] + cost["backward passes"], f"{n} parameters: {cost}"
+    # w moved by lr times the rate of change in w, 4517.3 (the derivative; p.116 printed 4517.2969)
+    assert_close(w, torch.tensor(1 - 1e-2 * 4517.2969, device=device), rtol=0, atol=1e-3)
+    assert costs["rate of change"] == {"evaluations": 4, "backward passes": 0}, f"costs: {costs}"
+    assert costs["autograd"] == {"evaluations": 1, "backward passes": 1}, f"costs: {costs}"
+
+
+PARAMETER_COUNTS = (2, 8, 32)  # the models' sizes (read at run time: a skeptic's fault gives the model one)
+
+
+def linear(x, params):
+    """A linear model with len(params) parameters: len(params) - 1 weights and a bias."""
+    return x @ params[:-1] + params[-1]
+
+
+def rate_of_change(loss_at, params, delta: float = 0.1):
+    """The book's rate of change (In[8] for w, In[10] for b) for every parameter in turn: the loss with that
+    parameter moved by delta either way, the difference over 2 * delta."""
+    rates = []
+    for i in range(len(params)):
+        step = torch.zeros_like(params)
+        step[i] = delta
+        rates.append((loss_at(params + step) - loss_at(params - step)) / (2.0 * delta))
+    return torch.stack(rates)
+
+
+def both_gradients(n: int, device):
+    """The gradient of a linear model with ``n`` parameters (all 0) on 64 random points, by the rate of change
+    and by autograd, and what each cost, counted by a Counted model."""
+    g = torch.Generator().manual_seed(n)  # drawn on the CPU: every device sees the same numbers
+    x, y = (t.to(device) for t in (torch.randn(64, n - 1, generator=g), torch.randn(64, generator=g)))
+    model = Counted(linear)
+    params = torch.zeros(n, device=device)
+    by_rate = rate_of_change(lambda p: loss_fn(model(x, p), y), params)
+    costs = {"rate of change": model.reset()}
+    tracked = params.clone().requires_grad_()
+    loss_fn(model(x, tracked), y).backward()
+    costs["autograd"] = model.reset()
+    return by_rate, tracked.grad, costs
+
+
+@pytest.mark.claim(CLAIM)
+def test_rate_of_change_costs_grow_with_the_parameters_autograd_does_not(device, evidence):
+    """p.114: probing each parameter in turn costs two evaluations of the model per parameter, so the cost
+    grows with the model; autograd gives every parameter's derivative, the same ones, from one evaluation and
+    one backward pass, for 2, 8 or 32 parameters alike. Counted by a wrapper around the model (linear, on 64
+    random points), not timed. With one parameter the two cost the same, 2 evaluations against 1 and a backward
+    pass (which costs about as much as an evaluation): the saving comes with the number of parameters."""
+    costs = {}
+    for n in PARAMETER_COUNTS:
+        by_rate, by_autograd, costs[n] = both_gradients(n, device)
+        # the same derivatives: the central difference of a quadratic loss is exact up to float32 rounding
+        assert_close(by_autograd, by_rate, rtol=1e-4, atol=1e-5)
+    evidence.record(costs=costs)
+
+    for n, cost in costs.items():
+        by_rate, by_autograd = cost["rate of change"], cost["autograd"]
+        assert by_rate == {"evaluations": 2 * n, "backward passes": 0}, f"{n} parameters: {cost}"
+        assert by_autograd == {"evaluations": 1, "backward passes": 1}, f"{n} parameters: {cost}"
+        assert by_rate["evaluations"] > sum(by_autograd.values()), f"{n} parameters: rate of change no dearer: {cost}"
