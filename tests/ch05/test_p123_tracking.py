@@ -32,7 +32,8 @@ def test_results_of_tracked_leaves_carry_a_grad_fn(thermometer, device):
 @pytest.mark.claim("ch05.no-grad-stops-tracking")
 def test_update_works_inside_no_grad_and_raises_outside(thermometer, device):
     """p.124-125: inside torch.no_grad() results have requires_grad False and the book's update
-    params -= lr * params.grad works; outside it the same in-place update of the leaf raises."""
+    params -= lr * params.grad works. Outside it autograd does not track the in-place update of the leaf
+    params (as the notes' reason has it): it refuses it, with a RuntimeError."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
 
@@ -46,6 +47,23 @@ def test_update_works_inside_no_grad_and_raises_outside(thermometer, device):
     assert params.requires_grad and params.is_leaf, "the parameter itself stays tracked"
     assert_close(params.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)
     assert (params * 2).requires_grad, "tracking resumes after the block"
+
+
+@pytest.mark.claim("ch05.no-grad-stops-tracking")
+def test_in_place_update_of_a_tracked_result_is_recorded_outside_no_grad(thermometer, device):
+    """p.123: the notes' reason, "grad would track that in-place change", is what happens to a tensor computed
+    from the params (not a leaf, requires grad): outside no_grad the in-place update is recorded in its graph,
+    its grad_fn becomes the update's SubBackward0; inside no_grad it is made and not recorded."""
+    params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
+    loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
+    outside, inside = params * 1.0, params * 1.0  # results of the params: they require grad, not leaves
+
+    outside -= 1e-4 * params.grad
+    with torch.no_grad():
+        inside -= 1e-4 * params.grad
+    assert type(outside.grad_fn).__name__ == "SubBackward0", f"recorded outside no_grad: {outside.grad_fn}"
+    assert type(inside.grad_fn).__name__ == "MulBackward0", f"not recorded inside no_grad: {inside.grad_fn}"
+    assert torch.equal(outside.detach(), inside.detach()), "the same values either way"
 
 
 @pytest.mark.claim("ch05.detach-creates-a-copy")
