@@ -35,6 +35,7 @@ def test_gradient_on_w_is_55_times_that_on_b_until_input_is_normalized(thermomet
 
 
 NORMALIZED_LR = 1e-2  # the rate that diverged on t_u (read at run time, so that a skeptic's fault can change it)
+RISES_BY_ROUNDING = 1.3e-6  # the loss's largest rise from one epoch to the next: 1.22e-6 (torch 2.14), 1.14e-6 (1.4)
 
 
 def least_squares_line(thermometer):
@@ -47,18 +48,21 @@ def least_squares_line(thermometer):
 @pytest.mark.claim("ch05.normalized-input-converges-with-lr-1e-2")
 def test_the_rate_that_diverged_on_t_u_converges_on_t_un(thermometer_run, thermometer, evidence):
     """p.119-120: lr=1e-2, which overflows to inf within 11 epochs on t_u, converges on t_un = 0.1 * t_u:
-    the loss falls every epoch (to float32's rounding) and after 5000 epochs the params are within 0.005 of
-    the least-squares line [5.3677, -17.3048], the loss within 1e-6 of its loss."""
+    the loss falls at every epoch to epoch 3000, and after it (once the steps shrink below float32's rounding)
+    moves up and down by a few ulps; after 5000 epochs the params are within 0.005 of the least-squares line
+    [5.3677, -17.3048], the loss within 1e-6 of its loss."""
     raw = thermometer_run("by_hand", 11, NORMALIZED_LR, "t_u")
     run = thermometer_run("by_hand", 5000, NORMALIZED_LR, "t_un")
     best, best_loss = least_squares_line(thermometer)
     evidence.record(params=run.params.tolist(), final_loss=run.final_loss, least_squares=best.tolist())
 
     assert raw.losses[-1] == math.inf, f"on t_u the same rate should diverge: {raw.losses}"
-    # it falls every epoch until, near the line (from epoch ~3000), the steps shrink below float32's rounding:
-    # then it moves up and down by a few ulps (at most 1.2e-6 relative, torch 1.4 and 2.14)
+    # it falls every epoch until, near the line, the steps shrink below float32's rounding (the first epoch it
+    # does not fall: 3068 on torch 2.14, 3071 on torch 1.4); then it moves up and down by a few ulps of 8e-8
+    not_falling = [epoch for epoch, (a, b) in enumerate(zip(run.losses, run.losses[1:]), start=2) if not b < a]
+    assert min(not_falling, default=5001) > 3000, f"the loss should fall at every epoch to 3000: {not_falling[:5]}"
     rises = max(b / a for a, b in zip(run.losses, run.losses[1:]))
-    assert rises < 1 + 1e-5, f"on t_un the loss should never rise beyond rounding: at most x{rises}"
+    assert rises < 1 + RISES_BY_ROUNDING, f"after epoch 3000 the loss should rise by rounding at most: x{rises}"
     # 5000 epochs stop short of the least-squares line, by 0.0036 in b (torch 1.4 and 2.14 alike)
     assert_close(run.params.cpu().double(), best, rtol=0, atol=5e-3)
     # measured 5.4e-7 relative above the least-squares loss: 3.9e-7 because the params are not yet on the
