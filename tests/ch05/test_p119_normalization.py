@@ -147,8 +147,11 @@ PRINTED_5000 = {
 def test_each_route_reaches_the_book_line(thermometer_run, evidence, route):
     """p.119/124/129: the hand-written gradient, autograd and optim.SGD each reach [5.3671, -17.3012]
     after 5000 epochs, every loss the notebooks printed on the way as printed: half a unit of the last digit
-    and 1e-6 relative (torch 1.4 gives the printed digits; torch 2.14's optim.SGD prints 2.927647 for the
-    book's 2.927648 at epoch 5000, 3 float32 ulps, and 7.860120 for 7.860118 at epoch 500)."""
+    and 1e-6 relative. torch 1.4 gives the printed digits; torch 2.14 sums in another order and prints, for the
+    book's digits, by hand 37.574913, 29.030489 and 28.941877 at epochs 2, 10 and 11 (37.574917, 29.030487,
+    28.941875); with autograd 7.860115 and 2.957698 at epochs 500 and 2000 (7.860116, 2.957697); with optim.SGD
+    7.860120, 2.957698, 2.927679, 2.927652 and 2.927647 at epochs 500, 2000, 4000, 4500 and 5000 (7.860118,
+    2.957697, 2.927680, 2.927651, 2.927648)."""
     losses, params = PRINTED_5000[route]
     run = thermometer_run(route, 5000, 1e-2, "t_un")
     measured = [run.losses[epoch - 1] for epoch in losses]
