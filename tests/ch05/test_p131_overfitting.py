@@ -10,8 +10,8 @@ gap between validation and training loss (a remedy strong enough to underfit nar
 decay also stops the validation loss turning up within the 150 epochs. The suite runs data seed 0; every
 margin was set from data seeds 0-49 on the CPU (``python -m pytest tests/ch05/test_p131_overfitting.py -m sweep
 -s`` measures them again), and the range measured there is written beside it. Input noise and dropout are
-random: their margins were measured at 10 draws of the noise or the masks per data seed (draw 0 is the one the
-suite runs), 500 pairs of a data seed and a draw.
+random: their margins were measured at 10 draws of the noise and 30 of the masks per data seed (draw 0 is the one
+the suite runs), 500 and 1500 pairs of a data seed and a draw.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ SMALLER_MODEL = {"hidden": 4}  # the first 4 of the 32 units
 DROPOUT = {"dropout": 0.5}  # on the hidden units while training
 CURVE = "sine"  # step 1 of sizing a network: a relation one tanh unit cannot draw
 
-# margins, each with the range that data seeds 0-49 gave
+# margins, each with the range that data seeds 0-49 gave (the baseline's training and validation loss are held to the
+# noise variance 0.09 instead: 0.041-0.062 and 0.128-0.167)
 TURNS_UP = 1.03  # validation loss at the end / its minimum: 1.075-1.338 (with weight decay, below: 1.000-1.020)
 KEEPS_FALLING = 0.95  # training loss at the end / at the validation minimum: 0.577-0.872
 SHARE_TURNED = 0.7  # share of the networks whose own validation loss ends 2% above its minimum: 0.83-1.00
@@ -51,15 +52,15 @@ REGULARIZED_GAP = 0.8  # gap, weight decay / none: 0.388-0.696
 SMALLER_TRAIN = (1.05, 1.5)  # training loss, 4 units / 32 ("a bit worse"): 1.114-1.305
 SMALLER_VAL = 0.98  # validation loss, 4 units / 32 ("less error on new data"): 0.760-0.960
 SMALLER_BEST = 0.9  # lowest validation loss over the 150 epochs, 4 units / 32, stays above: 0.912-1.072
-# noise and dropout, over the 500 pairs of a data seed and a draw: at most pairs (not all) their validation loss
-# ends lower than without them; the suite's pair (seed 0, draw 0) is asserted lower, the sweep asserts the share
-DRAWS = 10  # draws of the noise and the masks per data seed in the sweep
-NOISE_SHARE = 0.95  # share of the pairs where the validation loss with noisy copies is lower: 0.994 (497 of 500)
+# noise and dropout, over the pairs of a data seed and a draw: at most pairs (not all) their validation loss ends
+# lower than without them; the suite's pair (seed 0, draw 0) is asserted lower, the sweep asserts the share
+DRAWS = {"noise_augmentation": 10, "dropout": 30}  # draws of the noise or the masks per data seed in the sweep
+NOISE_SHARE = 0.95  # share of the 500 pairs where the validation loss with noisy copies is lower: 0.994 (497)
 NOISE_MEAN = 0.9  # validation loss, noisy copies / clean, mean over the pairs: 0.860 (pairs 0.730-1.021)
 NOISE_GAP = 0.95  # gap, noisy copies / clean, at every pair: 0.448-0.900
-DROPOUT_SHARE = 0.95  # share of the pairs where the validation loss with dropout is lower: 1.0 (500 of 500)
-DROPOUT_MEAN = 0.9  # validation loss, dropout / none, mean over the pairs: 0.852 (pairs 0.692-0.994)
-DROPOUT_GAP = 0.8  # gap, dropout / none, at every pair: 0.261-0.720
+DROPOUT_SHARE = 0.95  # share of the 1500 pairs where the validation loss with dropout is lower: 0.998 (1497)
+DROPOUT_MEAN = 0.9  # validation loss, dropout / none, mean over the pairs: 0.854 (pairs 0.672-1.078)
+DROPOUT_GAP = 0.8  # gap, dropout / none, at every pair: 0.261-0.781
 ONE_UNIT_TRAIN = 3  # one unit's training loss on the curve / the noise variance, stays above: 6.0-20.4
 FITS = 1.0  # 32 units' training loss on the curve / the noise variance, stays below: 0.449-0.677
 
@@ -128,14 +129,22 @@ def curve_fit(runs) -> dict:
 @pytest.mark.claim("ch05.overfitting-shows-as-validation-loss-turning-up")
 def test_validation_loss_turns_up_while_training_loss_keeps_falling(runs, evidence):
     """p.131: a network with far more capacity than its 16 points keeps lowering its training loss while
-    its validation loss reaches a minimum early and turns up: the two diverge as it overfits."""
-    turn = turning_up(runs["baseline"])
-    evidence.record(val_curve=runs["baseline"].val.mean(dim=1), train_curve=runs["baseline"].train.mean(dim=1), **turn)
+    its validation loss reaches a minimum early and turns up: the two diverge as it overfits. That it is
+    overfitting, fitting the noise of its points: its training loss ends below the noise variance 0.09, the
+    least any curve reaches on new points, and its validation loss above it."""
+    baseline = runs["baseline"]
+    turn = turning_up(baseline)
+    noise_variance = overfitting.TRUTHS["line"][1] ** 2
+    evidence.record(val_curve=baseline.val.mean(dim=1), train_curve=baseline.train.mean(dim=1), **turn)
 
     assert turn["minimum before the end"], f"validation loss should bottom out before the end: {turn}"
     assert turn["val end / minimum"] > TURNS_UP, f"validation should end above its minimum: {turn}"
     assert turn["train end / at the val minimum"] < KEEPS_FALLING, f"training should keep falling: {turn}"
     assert turn["share turned"] >= SHARE_TURNED, f"only {turn['share turned']:.0%} of the networks turned up"
+    assert baseline.final_train < noise_variance < baseline.final_val, (
+        f"training loss {baseline.final_train:.3f} below the noise variance {noise_variance:.2f}, validation loss "
+        f"{baseline.final_val:.3f} above it"
+    )
 
 
 # 3_optimizers.ipynb In[15]: the book's own split of the readings (In[12] printed the shuffled indices), and
@@ -156,13 +165,14 @@ BOOK_LOSSES = {
 
 @pytest.mark.claim("ch05.overfitting-shows-as-validation-loss-turning-up")
 def test_the_books_loop_tracks_both_losses_on_its_split(thermometer, device, evidence):
-    """p.133, 3_optimizers.ipynb In[15]: the book computes both losses as it trains, its line on 9 readings and
-    the validation loss on the other 2 (its printed split), lr=1e-2 on t_un for 3000 epochs. Every printed
-    loss, and the params [5.1964, -16.7512], to half a unit of the last digit and 1e-5 relative (torch 2.14
-    ends 3.2e-6 from torch 1.4 at epoch 2500 and prints 3.6278 there for 3.6279). Over the run the validation
-    loss falls at every epoch, the training loss at every epoch until float32's rounding (from epoch 2768 on
-    torch 2.14, 2752 on torch 1.4, it stays or moves up by at most 9 ulps, 7.1e-7 relative); the validation
-    loss is below the training loss at epochs 4-245, 48% above it at epoch 1000 and 19% at epoch 3000."""
+    """p.133, 3_optimizers.ipynb In[15] (the book's code): the book computes both losses as it trains, its line
+    on 9 readings and the validation loss on the other 2 (its printed split), lr=1e-2 on t_un for 3000 epochs.
+    Every printed loss, and the params [5.1964, -16.7512], to half a unit of the last digit and 1e-5 relative
+    (torch 2.14 ends 3.2e-6 from torch 1.4 at epoch 2500 and prints 3.6278 there for 3.6279). Over the run the
+    validation loss falls at every epoch, the training loss at every epoch until float32's rounding (from epoch
+    2768 on torch 2.14, 2752 on torch 1.4, it stays or moves up by at most 9 ulps, 7.1e-7 relative); the
+    validation loss is below the training loss at epochs 4-245 and no other, 48% above it at epoch 1000 and 19%
+    at epoch 3000."""
     train, val = (torch.tensor(BOOK_SPLIT[part], device=device) for part in ("train", "val"))
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     optimizer = torch.optim.SGD([params], lr=1e-2)
@@ -172,6 +182,7 @@ def test_the_books_loop_tracks_both_losses_on_its_split(thermometer, device, evi
     measured = [(train_losses[epoch - 1], val_losses[epoch - 1]) for epoch in BOOK_LOSSES]
     train_stalls = [epoch for epoch, (a, b) in enumerate(zip(train_losses, train_losses[1:]), start=2) if not b < a]
     below = [epoch for epoch, (t, v) in enumerate(zip(train_losses, val_losses), start=1) if v < t]
+    over = {epoch: val_losses[epoch - 1] / train_losses[epoch - 1] for epoch in (1000, 3000)}
     evidence.record(
         printed_today={
             epoch: [as_printed(v, text) for v, text in zip(pair, BOOK_LOSSES[epoch])]
@@ -179,7 +190,7 @@ def test_the_books_loop_tracks_both_losses_on_its_split(thermometer, device, evi
         },
         training_loss_first_stalls_at=train_stalls[:1],
         validation_below_training_at_epochs=[below[0], below[-1]] if below else [],
-        validation_over_training={epoch: val_losses[epoch - 1] / train_losses[epoch - 1] for epoch in (1000, 3000)},
+        validation_over_training=over,
     )
 
     for column, name in enumerate(("training", "validation")):
@@ -187,10 +198,13 @@ def test_the_books_loop_tracks_both_losses_on_its_split(thermometer, device, evi
         assert_printed(losses, [texts[column] for texts in BOOK_LOSSES.values()], rtol=1e-5, what=f"{name} loss")
     assert_printed(params.detach(), ["5.1964", "-16.7512"], rtol=1e-5, what="params returned")
     assert all(b < a for a, b in zip(val_losses, val_losses[1:])), "the validation loss should fall at every epoch"
-    assert min(train_stalls, default=3001) > 2500, f"the training loss stops falling at epochs {train_stalls}"
+    # "after about epoch 2750": 2752 on torch 1.4, 2768 on torch 2.14
+    assert 2700 <= min(train_stalls, default=3001) < 2800, f"the training loss stops falling at {train_stalls[:5]}"
     rises = max(b / a for a, b in zip(train_losses, train_losses[1:]))
-    assert rises < 1 + 1e-5, f"the training loss should rise by rounding at most: x{rises}"
-    assert 1 < val_losses[-1] / train_losses[-1] < 1.2, f"validation within 20% above training: {measured[-1]}"
+    assert rises < 1 + 1e-6, f"the training loss should rise by a few ulps at most (one is 8e-8 here): x{rises}"
+    assert below == list(range(4, 246)), f"validation below training at epochs {below[:3]}...{below[-3:]}"
+    assert_close(over[1000], 1.48, rtol=0, atol=5e-3)  # 48% above the training loss (measured 1.4777)
+    assert_close(over[3000], 1.19, rtol=0, atol=5e-3)  # 19% above it (measured 1.1869)
 
 
 @pytest.mark.claim("ch05.more-data-generalizes-better")
@@ -286,7 +300,8 @@ def test_fewer_units_fit_a_bit_worse_and_predict_new_data_better(runs, evidence)
 def test_dropout_lowers_the_error_on_new_data(runs, evidence):
     """p.131: dropout (p=0.5 on the hidden units while training) lowers the validation loss at epoch 150 and
     narrows the gap between validation and training loss. Not at every data seed and draw of the masks: the
-    sweep below measures 500 pairs (data seeds 0-49, 10 draws each) and asserts the share and the mean."""
+    sweep below measures 1500 pairs (data seeds 0-49, 30 draws each) and asserts the share and the mean; the
+    3 pairs where it is not lower are all at data seed 31 (draws 15, 23 and 29, worst 1.078)."""
     r = ratios(runs, "dropout")
     evidence.record(ratios=r)
 
@@ -347,6 +362,7 @@ def page_131_statistics(runs) -> dict:
     )
     found.update({f"curve: {k}": v for k, v in curve_fit(runs).items()})
     found.update({f"line: {name} training loss": runs[name].final_train for name in ("baseline", "smaller_model")})
+    found["line: baseline validation loss"] = runs["baseline"].final_val
     return found
 
 
@@ -370,6 +386,7 @@ PAGE_131_BOUNDS = {
     "curve: 32 units / noise": (None, FITS),
     "line: baseline training loss": (None, overfitting.TRUTHS["line"][1] ** 2),
     "line: smaller_model training loss": (None, overfitting.TRUTHS["line"][1] ** 2),
+    "line: baseline validation loss": (overfitting.TRUTHS["line"][1] ** 2, None),
     # noise and dropout over the pairs of a data seed and a draw
     "noise_augmentation: gap ratio, every pair": (None, NOISE_GAP),
     "noise_augmentation: share of the pairs lower": (NOISE_SHARE, None),
@@ -383,24 +400,32 @@ PAGE_131_BOUNDS = {
 @pytest.mark.sweep
 def test_page_131_margins_hold_for_50_data_seeds():
     """The margins above at data seeds 0-49 on the CPU (the suite runs seed 0), noise and dropout at DRAWS
-    draws of the noise and the masks per data seed (draw 0 is the suite's); and, only measured, how often each
-    remedy's validation loss still turns up (ends more than TURNS_UP times its minimum)."""
+    draws of the noise or the masks per data seed (draw 0 is the suite's); and, only measured, how often each
+    remedy's validation loss still turns up (ends more than TURNS_UP times its minimum), and at which pairs a
+    random remedy's validation loss is not lower."""
     measured: dict = {}
+    not_lower: dict = {remedy: [] for remedy in RANDOM_REMEDIES}  # (seed, draw, val ratio)
     for seed in range(50):
         found = overfitting.runs(torch.device("cpu"), settings(), seed)
         for name, value in page_131_statistics(found).items():
             measured.setdefault(name, []).append(value)
-        for draw in range(DRAWS):
+        for draw in range(max(DRAWS.values())):
+            remedies = [remedy for remedy in RANDOM_REMEDIES if draw < DRAWS[remedy]]
             if draw:
-                drawn = {name: settings()[name] for name in RANDOM_REMEDIES}
+                drawn = {name: settings()[name] for name in remedies}
                 found = {**found, **overfitting.runs(torch.device("cpu"), drawn, seed, draw)}
-            for remedy in RANDOM_REMEDIES:
-                for name, value in ratios(found, remedy).items():
+            for remedy in remedies:
+                found_ratios = ratios(found, remedy)
+                for name, value in found_ratios.items():
                     measured.setdefault(f"{remedy}: {name} ratio, every pair", []).append(value)
+                if not found_ratios["val"] < 1:
+                    not_lower[remedy].append((seed, draw, round(found_ratios["val"], 4)))
     for remedy in RANDOM_REMEDIES:
         val = measured[f"{remedy}: val ratio, every pair"]
         measured[f"{remedy}: share of the pairs lower"] = [sum(v < 1 for v in val) / len(val)]
         measured[f"{remedy}: val ratio, mean over the pairs"] = [sum(val) / len(val)]
+        print(f"{remedy}: not lower at {len(not_lower[remedy])} of {len(val)} pairs (seed, draw, ratio):")
+        print(not_lower[remedy])
     for name, values in measured.items():
         if name.endswith("turn ratio") or name.endswith("turn ratio, every pair"):
             print(f"{name}: above {TURNS_UP} (turns up) at {sum(v > TURNS_UP for v in values)} of {len(values)}")
