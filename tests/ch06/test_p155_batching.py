@@ -17,8 +17,11 @@ SINGLE_SAMPLE = "ch06.modules-expect-a-leading-batch-dimension"
 ONE_IMAGE = "ch06.conv2d-needs-a-batch-dimension-for-one-image"
 BATCH_STATS = "ch06.batch-statistics-make-outputs-depend-on-batch-mates"
 
-# p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed
+# p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed; In[22] printed the validation
+# targets t_c_val, the rows of that column at the validation indices of the (unseeded) split printed in In[3]
 BOOK_T_U_SHAPE = "torch.Size([11, 1])"
+BOOK_VAL_INDICES = "tensor([ 7, 10])"
+BOOK_T_C_VAL = "answer tensor([[-4.],\n        [21.]])"
 # p1ch6/1_neural_networks.ipynb: nn.Linear(1, 1)'s unseeded weight and bias (In[6], In[7]), and the layer given
 # torch.ones(1), a single sample without a batch dimension (In[8]), and torch.ones(10, 1), a batch of ten (In[9]),
 # as printed on torch 1.4; beside them the second edition's re-run of the same cells on torch 2.x.
@@ -56,7 +59,8 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
     the features and every dimension before it as the batch, so the eleven readings t_u, shape [11], are one
     sample of 11 features to Linear(1, 13), which it refuses. t_u.unsqueeze(1), the book's
     torch.Size([11, 1]), is eleven samples of one feature, and every row of the batch gets exactly the
-    output it gets alone; two such columns stacked, [2, 11, 1], are two batches of eleven."""
+    output it gets alone (the book's validation targets, t_c's column at rows 7 and 10, are a batch of two,
+    printed [[-4.], [21.]] in In[22]); two such columns stacked, [2, 11, 1], are two batches of eleven."""
     model = thermometer_seq().to(device)
     t_u = thermometer.t_u
     assert t_u.shape == (11,)
@@ -68,6 +72,8 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
     assert batch_out.shape == (11, 1)
     alone = torch.cat([model(column[i : i + 1]) for i in range(11)])
     assert_close(alone, batch_out, rtol=1e-6, atol=1e-6)
+    t_c_val = thermometer.t_c.unsqueeze(1)[printed_tensor(BOOK_VAL_INDICES).long().to(device)]  # a batch of two
+    assert_close(t_c_val.cpu(), printed_tensor(BOOK_T_C_VAL), rtol=0, atol=0)  # the book's answer, shape included
     two_batches = model(torch.stack([column, column.flip(0)]))  # [2, 11, 1]: both leading dimensions are batch
     assert two_batches.shape == (2, 11, 1), f"expected [2, 11, 1], measured {list(two_batches.shape)}"
     assert_close(two_batches, torch.stack([batch_out, batch_out.flip(0)]), rtol=1e-6, atol=1e-6)
