@@ -204,6 +204,19 @@ def modules_run_a_batch_one_sample_at_a_time():
     yield from replace(nn.Module, "__call__", one_at_a_time)
 
 
+@fault("batchnorm-eval-ignores-the-running-statistics")
+def batchnorm_eval_ignores_the_running_statistics():
+    """F.batch_norm (and BatchNorm) in eval mode normalizes with mean 0 and variance 1, not the running statistics."""
+    batch_norm = F.batch_norm
+
+    def standard(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+        if not training and running_mean is not None:
+            running_mean, running_var = torch.zeros_like(running_mean), torch.ones_like(running_var)
+        return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+    yield from replace(F, "batch_norm", standard)
+
+
 @fault("sequential-applies-its-modules-in-reverse")
 def sequential_applies_its_modules_in_reverse():
     """nn.Sequential feeds the input through its modules from the last to the first."""

@@ -145,8 +145,8 @@ def test_conv2d_without_a_batch_dimension(device, amended, evidence):
 def test_batchnorm_output_depends_on_batch_mates_in_training(device, evidence):
     """p.155: BatchNorm1d in training mode normalizes each feature by the batch's own mean and
     variance, so the same sample comes out differently in two batches: beside seven rows of 0 it is
-    above its batch's mean, beside seven rows of 10 below it. In eval mode (running statistics) it
-    comes out the same in both."""
+    above its batch's mean, beside seven rows of 10 below it. In eval mode it normalizes by the running
+    statistics those two training batches left (not 0 and 1), the same in both batches."""
     norm = NORMALIZATION(4).to(device)
     sample = torch.tensor([[1.0, 2.0, 0.5, 3.0]], device=device)
     batch_a = torch.cat([sample, torch.zeros(7, 4, device=device)])
@@ -157,9 +157,13 @@ def test_batchnorm_output_depends_on_batch_mates_in_training(device, evidence):
     assert (out_a > 0).all() and (out_b < 0).all(), f"beside 0s {out_a.tolist()}, beside 10s {out_b.tolist()}"
     for batch, out in ((batch_a, out_a), (batch_b, out_b)):  # the batch's own mean and (biased) variance
         by_hand = (sample[0] - batch.mean(0)) / torch.sqrt(batch.var(0, unbiased=False) + norm.eps)
-        assert_close(out, by_hand, rtol=1e-5, atol=1e-5)
+        assert_close(out, by_hand * norm.weight + norm.bias, rtol=1e-5, atol=1e-5)
 
     norm.eval()
     in_a, in_b = norm(batch_a)[0], norm(batch_b)[0]
     evidence.record(eval_beside_zeros=in_a, eval_beside_tens=in_b)
     assert_close(in_a, in_b, rtol=0, atol=0)
+    mean, var = norm.running_mean, norm.running_var  # moved from 0 and 1 by the two training batches
+    evidence.record(running_mean=mean, running_var=var)
+    by_hand = (sample[0] - mean) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
+    assert_close(in_a, by_hand, rtol=1e-5, atol=1e-5)
