@@ -1,8 +1,11 @@
-"""Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features);
-a single sample needs no batch dimension for Linear, and one for Conv2d before torch 1.11; batch statistics tie
-samples together."""
+"""Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features),
+and the book's 1-D data tensors become a batch with unsqueeze(1); a single sample needs no batch dimension for
+Linear, one for Conv2d before torch 1.11, and one still for BatchNorm, Upsample and Dropout2d; batch statistics
+tie samples together."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 import torch
@@ -55,7 +58,8 @@ NORMALIZATION = normalization  # read when the test runs (a skeptic's fault repl
 
 @pytest.mark.claim(BATCH_DIM)
 def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermometer, device):
-    """p.155: the data go in with the batch first, the features last. Linear reads the last dimension as
+    """p.155, as the book applies it to its 1-D data tensors: the data go in with the batch first, the
+    features last, and unsqueeze makes the readings a batch. Linear reads the last dimension as
     the features and every dimension before it as the batch, so the eleven readings t_u, shape [11], are one
     sample of 11 features to Linear(1, 13), which it refuses. t_u.unsqueeze(1), the book's
     torch.Size([11, 1]), is eleven samples of one feature, and every row of the batch gets exactly the
@@ -82,11 +86,12 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
 @pytest.mark.claim(SINGLE_SAMPLE)
 @pytest.mark.parametrize("edition", list(BOOK_LINEAR_MODEL))
 def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
-    """p.155, refuted: the notes say a single sample must be given a batch dimension with unsqueeze(0). nn.Linear,
-    the layer the page is about, takes a single sample [in_features] as it is, on every release, and returns
-    [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or among other samples. The
-    book's own linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such
-    rows; with the weight and bias it printed, the layer gives those numbers again."""
+    """p.155, refuted: read of a single sample, "we need to provide the data where first dimension is the batch
+    quantity" is false for nn.Linear, the layer the page is about: it takes a single sample [in_features] as it
+    is, on every release, and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0),
+    which the notes say we "can" use: optional here) or among other samples. The book's own
+    linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such rows; with
+    the weight and bias it printed, the layer gives those numbers again."""
     book = BOOK_LINEAR_MODEL[edition]
     linear_model = nn.Linear(1, 1).to(device)
     with torch.no_grad():
@@ -114,6 +119,44 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     assert out.shape == (2,), f"a single [3] sample should give [2], measured {list(out.shape)}"
     assert_close(as_a_batch_of_one[0], out, rtol=1e-6, atol=1e-6)
     assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
+
+
+def channels_partly_dropped(out: torch.Tensor) -> int:
+    """How many channels of a [C, H, W] dropout output hold both zeros and kept values (Dropout2d, reading it
+    as one image, keeps or zeroes each channel whole)."""
+    zero = (out == 0).flatten(1)
+    return int((zero.any(1) & ~zero.all(1)).sum())
+
+
+@pytest.mark.claim(SINGLE_SAMPLE)
+def test_batchnorm_upsample_and_dropout2d_still_need_unsqueeze_0(device, evidence):
+    """p.155, refuted, the other side: some layers do need a single sample given with unsqueeze(0), on every
+    release from 1.4 to the newest. BatchNorm1d refuses a [C] sample and BatchNorm2d a [C, H, W] image;
+    nn.Upsample and nn.Dropout2d take a [C, H, W] image but read it as a batch of C one-dimensional signals,
+    (N, C, L): Upsample(scale_factor=2) stretches only its last dimension, [3, 4, 4] -> [3, 4, 8], and
+    Dropout2d zeroes single rows, not whole channels. Given img.unsqueeze(0), they read it as one image."""
+    with pytest.raises(ValueError, match=r"got 1D input"):
+        nn.BatchNorm1d(3).to(device).eval()(torch.randn(3, device=device))
+    with pytest.raises(ValueError, match=r"got 3D input"):
+        nn.BatchNorm2d(3).to(device).eval()(torch.randn(3, 4, 4, device=device))
+
+    img = torch.randn(3, 4, 4, device=device)
+    upsample = nn.Upsample(scale_factor=2)
+    unbatched, as_one_image = upsample(img), upsample(img.unsqueeze(0))
+    evidence.record(upsample=list(unbatched.shape), upsample_unsqueezed=list(as_one_image.shape))
+    assert unbatched.shape == (3, 4, 8), f"Upsample should read [3, 4, 4] as (N, C, L): got {list(unbatched.shape)}"
+    assert as_one_image.shape == (1, 3, 8, 8), f"unsqueezed, one image: got {list(as_one_image.shape)}"
+
+    dropout, ones = nn.Dropout2d(0.5), torch.ones(8, 8, 8, device=device)  # training mode: it drops
+    with warnings.catch_warnings(record=True) as caught:  # torch 2.x says it reads (N, C, L); 1.4 says nothing
+        warnings.simplefilter("always")
+        rows = channels_partly_dropped(dropout(ones))
+    channels = channels_partly_dropped(dropout(ones.unsqueeze(0))[0])
+    evidence.record(
+        dropout2d_channels_partly_dropped=rows, unsqueezed=channels, warned=[str(w.message) for w in caught]
+    )
+    assert rows > 0, "Dropout2d should read [8, 8, 8] as (N, C, L) and drop rows: every channel came out whole"
+    assert channels == 0, f"unsqueezed, it should drop whole channels: {channels} of 8 came out partly dropped"
 
 
 @pytest.mark.claim(ONE_IMAGE)
