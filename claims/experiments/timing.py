@@ -13,10 +13,10 @@ The clock:
   processes on a shared machine do not inflate;
 - on a GPU, wall time from the call's start until the device has finished (``claims.devices.synchronize``).
 
-The p.155 test times, in the same rounds, a control where the two calls do the same work, and asserts that
-the batch's factor clears the control's by a margin; on one thread of this project's 2-core CPU, where
-batching could gain nothing, the factor cleared the control 0.68-1.03 times (torch 1.4 and 2.14; the test's
-docstring has the runs).
+The p.155 tests (``batching_factors``) time, in the same rounds, a control where the two calls do the same
+work, and assert that the batch's factor clears the control's by a margin: 4 on one CPU thread, 1 on a GPU
+until a GPU run measures one. On one thread of this project's 2-core CPU, where batching could gain nothing,
+the factor cleared the control 0.68-1.03 times (torch 1.4 and 2.14; the test's docstring has the runs).
 
 Not torch's normal CPU threads by the wall clock: on this project's busy 2-core machine every parallel
 region waits for a thread that another process holds, and a single round of two calls that did the same
@@ -76,6 +76,31 @@ def timed_rounds(
                 synchronize(device)
                 times[name].append(clock() - start)
     return times
+
+
+def batching_factors(model: torch.nn.Module, inputs: torch.Tensor, device) -> dict[str, float]:
+    """The p.155 measurement: ``model`` given ``inputs`` as one batch against one sample at a time
+    (``x.unsqueeze(0)`` for each row), beside the control where batching can gain nothing (a batch of one
+    sample, ``inputs[:1]``, against that sample alone), in the same alternating rounds (on a CPU, one thread).
+    ``factor`` is the batch's samples per second over one at a time, ``no_gain`` the control's."""
+    one = inputs[:1]
+    with torch.no_grad():
+        seconds = timed_rounds(
+            {
+                "one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs],
+                "batched": lambda: model(inputs),
+                "control_one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in one],
+                "control_batched": lambda: model(one),
+            },
+            device,
+            threads=1 if torch.device(device).type == "cpu" else None,
+        )
+    # the same samples both ways: a round's time ratio is its factor in samples per second
+    return {
+        "factor": median_ratio(seconds, "one_at_a_time", "batched"),
+        "no_gain": median_ratio(seconds, "control_one_at_a_time", "control_batched"),
+        "rounds": len(seconds["batched"]),
+    }
 
 
 def median_ratio(seconds: dict[str, list[float]], slower: str, faster: str) -> float:

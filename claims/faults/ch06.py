@@ -185,6 +185,44 @@ def linear_refuses_a_single_sample():
     yield from replace(F, "linear", batches_only)
 
 
+@fault("batchnorm-takes-an-unbatched-sample")
+def batchnorm_takes_an_unbatched_sample():
+    """BatchNorm1d and BatchNorm2d take a sample without its batch dimension ([C], [C, H, W]) as a batch of one."""
+    batch_norm = nn.modules.batchnorm._BatchNorm
+    forward = batch_norm.forward
+
+    def lenient(self, input):
+        try:
+            self._check_input_dim(input)
+        except ValueError:  # one dimension short: add the batch, and take it away again
+            return forward(self, input.unsqueeze(0))[0]
+        return forward(self, input)
+
+    yield from replace(batch_norm, "forward", lenient)
+
+
+@fault("upsample-reads-a-3d-input-as-one-image")
+def upsample_reads_a_3d_input_as_one_image():
+    """nn.Upsample reads a 3-D input as one [C, H, W] image, not as a batch of 1-D signals [N, C, L]."""
+    forward = nn.Upsample.forward
+    yield from replace(
+        nn.Upsample, "forward", lambda self, x: forward(self, x.unsqueeze(0))[0] if x.dim() == 3 else forward(self, x)
+    )
+
+
+@fault("dropout2d-reads-a-3d-input-as-one-image")
+def dropout2d_reads_a_3d_input_as_one_image():
+    """F.dropout2d (and nn.Dropout2d) reads a 3-D input as one [C, H, W] image and drops whole channels of it."""
+    dropout2d = F.dropout2d
+
+    def as_one_image(input, p=0.5, training=True, inplace=False):
+        if input.dim() == 3:
+            return dropout2d(input.unsqueeze(0), p, training, inplace)[0]
+        return dropout2d(input, p, training, inplace)
+
+    yield from replace(F, "dropout2d", as_one_image)
+
+
 @fault("modules-run-a-batch-one-sample-at-a-time")
 def modules_run_a_batch_one_sample_at_a_time():
     """Calling a module on a batch runs it on each sample in turn (x[i:i+1]) and concatenates the outputs."""
@@ -202,6 +240,19 @@ def modules_run_a_batch_one_sample_at_a_time():
             inside.pop()
 
     yield from replace(nn.Module, "__call__", one_at_a_time)
+
+
+@fault("batchnorm-eval-ignores-the-running-statistics")
+def batchnorm_eval_ignores_the_running_statistics():
+    """F.batch_norm (and BatchNorm) in eval mode normalizes with mean 0 and variance 1, not the running statistics."""
+    batch_norm = F.batch_norm
+
+    def standard(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+        if not training and running_mean is not None:
+            running_mean, running_var = torch.zeros_like(running_mean), torch.ones_like(running_var)
+        return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+    yield from replace(F, "batch_norm", standard)
 
 
 @fault("sequential-applies-its-modules-in-reverse")

@@ -1,8 +1,11 @@
-"""Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features);
-a single sample needs no batch dimension for Linear, and one for Conv2d before torch 1.11; batch statistics tie
-samples together."""
+"""Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features),
+and the book's 1-D data tensors become a batch with unsqueeze(1); a single sample needs no batch dimension for
+Linear, one for Conv2d before torch 1.11, and one still for BatchNorm, Upsample and Dropout2d; batch statistics
+tie samples together."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 import torch
@@ -17,8 +20,11 @@ SINGLE_SAMPLE = "ch06.modules-expect-a-leading-batch-dimension"
 ONE_IMAGE = "ch06.conv2d-needs-a-batch-dimension-for-one-image"
 BATCH_STATS = "ch06.batch-statistics-make-outputs-depend-on-batch-mates"
 
-# p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed
+# p1ch6/1_neural_networks.ipynb In[2]: the readings made a column, as printed; In[22] printed the validation
+# targets t_c_val, the rows of that column at the validation indices of the (unseeded) split printed in In[3]
 BOOK_T_U_SHAPE = "torch.Size([11, 1])"
+BOOK_VAL_INDICES = "tensor([ 7, 10])"
+BOOK_T_C_VAL = "answer tensor([[-4.],\n        [21.]])"
 # p1ch6/1_neural_networks.ipynb: nn.Linear(1, 1)'s unseeded weight and bias (In[6], In[7]), and the layer given
 # torch.ones(1), a single sample without a batch dimension (In[8]), and torch.ones(10, 1), a batch of ten (In[9]),
 # as printed on torch 1.4; beside them the second edition's re-run of the same cells on torch 2.x.
@@ -52,11 +58,13 @@ NORMALIZATION = normalization  # read when the test runs (a skeptic's fault repl
 
 @pytest.mark.claim(BATCH_DIM)
 def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermometer, device):
-    """p.155: the data go in with the batch first, the features last. Linear reads the last dimension as
+    """p.155, as the book applies it to its 1-D data tensors: the data go in with the batch first, the
+    features last, and unsqueeze makes the readings a batch. Linear reads the last dimension as
     the features and every dimension before it as the batch, so the eleven readings t_u, shape [11], are one
     sample of 11 features to Linear(1, 13), which it refuses. t_u.unsqueeze(1), the book's
     torch.Size([11, 1]), is eleven samples of one feature, and every row of the batch gets exactly the
-    output it gets alone; two such columns stacked, [2, 11, 1], are two batches of eleven."""
+    output it gets alone (the book's validation targets, t_c's column at rows 7 and 10, are a batch of two,
+    printed [[-4.], [21.]] in In[22]); two such columns stacked, [2, 11, 1], are two batches of eleven."""
     model = thermometer_seq().to(device)
     t_u = thermometer.t_u
     assert t_u.shape == (11,)
@@ -68,6 +76,8 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
     assert batch_out.shape == (11, 1)
     alone = torch.cat([model(column[i : i + 1]) for i in range(11)])
     assert_close(alone, batch_out, rtol=1e-6, atol=1e-6)
+    t_c_val = thermometer.t_c.unsqueeze(1)[printed_tensor(BOOK_VAL_INDICES).long().to(device)]  # a batch of two
+    assert_close(t_c_val.cpu(), printed_tensor(BOOK_T_C_VAL), rtol=0, atol=0)  # the book's answer, shape included
     two_batches = model(torch.stack([column, column.flip(0)]))  # [2, 11, 1]: both leading dimensions are batch
     assert two_batches.shape == (2, 11, 1), f"expected [2, 11, 1], measured {list(two_batches.shape)}"
     assert_close(two_batches, torch.stack([batch_out, batch_out.flip(0)]), rtol=1e-6, atol=1e-6)
@@ -76,11 +86,12 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
 @pytest.mark.claim(SINGLE_SAMPLE)
 @pytest.mark.parametrize("edition", list(BOOK_LINEAR_MODEL))
 def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
-    """p.155, refuted: the notes say a single sample must be given a batch dimension with unsqueeze(0). nn.Linear,
-    the layer the page is about, takes a single sample [in_features] as it is, on every release, and returns
-    [out_features], the row that sample gets as a batch of one (unsqueeze(0)) or among other samples. The
-    book's own linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such
-    rows; with the weight and bias it printed, the layer gives those numbers again."""
+    """p.155, refuted: read of a single sample, "we need to provide the data where first dimension is the batch
+    quantity" is false for nn.Linear, the layer the page is about: it takes a single sample [in_features] as it
+    is, on every release, and returns [out_features], the row that sample gets as a batch of one (unsqueeze(0),
+    which the notes say we "can" use: optional here) or among other samples. The book's own
+    linear_model(torch.ones(1)) printed a shape-[1] output, w + b, and a batch of ten ones ten such rows; with
+    the weight and bias it printed, the layer gives those numbers again."""
     book = BOOK_LINEAR_MODEL[edition]
     linear_model = nn.Linear(1, 1).to(device)
     with torch.no_grad():
@@ -108,6 +119,44 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     assert out.shape == (2,), f"a single [3] sample should give [2], measured {list(out.shape)}"
     assert_close(as_a_batch_of_one[0], out, rtol=1e-6, atol=1e-6)
     assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
+
+
+def channels_partly_dropped(out: torch.Tensor) -> int:
+    """How many channels of a [C, H, W] dropout output hold both zeros and kept values (Dropout2d, reading it
+    as one image, keeps or zeroes each channel whole)."""
+    zero = (out == 0).flatten(1)
+    return int((zero.any(1) & ~zero.all(1)).sum())
+
+
+@pytest.mark.claim(SINGLE_SAMPLE)
+def test_batchnorm_upsample_and_dropout2d_still_need_unsqueeze_0(device, evidence):
+    """p.155, refuted, the other side: some layers do need a single sample given with unsqueeze(0), on every
+    release from 1.4 to the newest. BatchNorm1d refuses a [C] sample and BatchNorm2d a [C, H, W] image;
+    nn.Upsample and nn.Dropout2d take a [C, H, W] image but read it as a batch of C one-dimensional signals,
+    (N, C, L): Upsample(scale_factor=2) stretches only its last dimension, [3, 4, 4] -> [3, 4, 8], and
+    Dropout2d zeroes single rows, not whole channels. Given img.unsqueeze(0), they read it as one image."""
+    with pytest.raises(ValueError, match=r"got 1D input"):
+        nn.BatchNorm1d(3).to(device).eval()(torch.randn(3, device=device))
+    with pytest.raises(ValueError, match=r"got 3D input"):
+        nn.BatchNorm2d(3).to(device).eval()(torch.randn(3, 4, 4, device=device))
+
+    img = torch.randn(3, 4, 4, device=device)
+    upsample = nn.Upsample(scale_factor=2)
+    unbatched, as_one_image = upsample(img), upsample(img.unsqueeze(0))
+    evidence.record(upsample=list(unbatched.shape), upsample_unsqueezed=list(as_one_image.shape))
+    assert unbatched.shape == (3, 4, 8), f"Upsample should read [3, 4, 4] as (N, C, L): got {list(unbatched.shape)}"
+    assert as_one_image.shape == (1, 3, 8, 8), f"unsqueezed, one image: got {list(as_one_image.shape)}"
+
+    dropout, ones = nn.Dropout2d(0.5), torch.ones(8, 8, 8, device=device)  # training mode: it drops
+    with warnings.catch_warnings(record=True) as caught:  # torch 2.x says it reads (N, C, L); 1.4 says nothing
+        warnings.simplefilter("always")
+        rows = channels_partly_dropped(dropout(ones))
+    channels = channels_partly_dropped(dropout(ones.unsqueeze(0))[0])
+    evidence.record(
+        dropout2d_channels_partly_dropped=rows, unsqueezed=channels, warned=[str(w.message) for w in caught]
+    )
+    assert rows > 0, "Dropout2d should read [8, 8, 8] as (N, C, L) and drop rows: every channel came out whole"
+    assert channels == 0, f"unsqueezed, it should drop whole channels: {channels} of 8 came out partly dropped"
 
 
 @pytest.mark.claim(ONE_IMAGE)
@@ -139,8 +188,8 @@ def test_conv2d_without_a_batch_dimension(device, amended, evidence):
 def test_batchnorm_output_depends_on_batch_mates_in_training(device, evidence):
     """p.155: BatchNorm1d in training mode normalizes each feature by the batch's own mean and
     variance, so the same sample comes out differently in two batches: beside seven rows of 0 it is
-    above its batch's mean, beside seven rows of 10 below it. In eval mode (running statistics) it
-    comes out the same in both."""
+    above its batch's mean, beside seven rows of 10 below it. In eval mode it normalizes by the running
+    statistics those two training batches left (not 0 and 1), the same in both batches."""
     norm = NORMALIZATION(4).to(device)
     sample = torch.tensor([[1.0, 2.0, 0.5, 3.0]], device=device)
     batch_a = torch.cat([sample, torch.zeros(7, 4, device=device)])
@@ -151,9 +200,13 @@ def test_batchnorm_output_depends_on_batch_mates_in_training(device, evidence):
     assert (out_a > 0).all() and (out_b < 0).all(), f"beside 0s {out_a.tolist()}, beside 10s {out_b.tolist()}"
     for batch, out in ((batch_a, out_a), (batch_b, out_b)):  # the batch's own mean and (biased) variance
         by_hand = (sample[0] - batch.mean(0)) / torch.sqrt(batch.var(0, unbiased=False) + norm.eps)
-        assert_close(out, by_hand, rtol=1e-5, atol=1e-5)
+        assert_close(out, by_hand * norm.weight + norm.bias, rtol=1e-5, atol=1e-5)
 
     norm.eval()
     in_a, in_b = norm(batch_a)[0], norm(batch_b)[0]
     evidence.record(eval_beside_zeros=in_a, eval_beside_tens=in_b)
     assert_close(in_a, in_b, rtol=0, atol=0)
+    mean, var = norm.running_mean, norm.running_var  # moved from 0 and 1 by the two training batches
+    evidence.record(running_mean=mean, running_var=var)
+    by_hand = (sample[0] - mean) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
+    assert_close(in_a, by_hand, rtol=1e-5, atol=1e-5)

@@ -1,4 +1,5 @@
-"""Chapter 6, page 155: one sample at a time does not saturate the CPU or GPU, so we batch.
+"""Chapter 6, page 155: one sample at a time does not saturate the CPU or GPU, so we batch; and the devices
+compute in parallel, so a whole batch at once uses all of their computing power.
 
 Each test runs one of the book's models on the same 64 samples (the book's batch size) as one batch and one
 sample at a time (``x.unsqueeze(0)``, 64 calls); the batch's samples per second over the single samples'
@@ -7,39 +8,53 @@ of one sample against that sample given on its own, the same call both ways. The
 timing's own bias and noise (the one-at-a-time side also walks the batch and unsqueezes; the rounds alternate
 which call comes first). The test asserts that the factor clears the control's by a margin: a gain the
 timing could not make up. Each factor is the median over up to 15 rounds of the per-round time ratios
-(``claims.experiments.timing``). On a CPU the clock is one thread's CPU time; on a GPU, wall time to the
-synchronize. The full picture, batch sizes 1 to 4096 and a training step too, is in the benchmarks:
-``python -m pytest tests/benchmarks --benchmark-only``.
+(``claims.experiments.timing.batching_factors``). On a CPU the clock is one thread's CPU time; on a GPU, wall
+time to the synchronize. The full picture, batch sizes 1 to 4096 and a training step too, is in the
+benchmarks: ``python -m pytest tests/benchmarks --benchmark-only``.
 
 What the CPU test measures. On one thread, the book's chapter-6 network (Linear(1, 13) -> Tanh -> Linear(13,
 1)) spends a one-sample call almost wholly on what every call costs (Python, the dispatcher, allocating the
 outputs), not on its 26 multiply-adds and 13 tanh: the batch pays that once for 64 samples. That gain does not
 depend on the BLAS. The other gain a batch can have on a CPU, the weight reuse of one matrix product over 64
-matrix-vector products, does, and on the CPU: over the control, on one thread of this machine (this test, 30
-runs each), the chapter-7 MLP read 2.27-4.95x on torch 2.14 (MKL 2024) but 1.10-2.23x on torch 1.4, whose MKL
-2019 takes a slow code path on this AMD CPU (its 64x3072 by 3072x1024 product: 39-45 GFLOP/s, and 102-112 with
-``MKL_DEBUG_CPU_TYPE=5``); Net 0.54-0.91x and NetResDeep 1.04-2.00x (10 runs each, both releases). With a
-batch of one the MLP read 0.89-1.07x: no margin separates those, so these three are measured on GPUs only.
-Spreading a batch over more cores is not measured here (see timing.py).
+matrix-vector products, does, and on the CPU. Over the control, on one thread of this machine, torch 1.4 and
+2.14, in every run recorded (the first 10-30 per model and release, a review's, and 20 more per model and
+release: 10 in one process and 5 processes of 2): the chapter-7 MLP cleared it 1.10-2.26 times on torch 1.4,
+whose MKL 2019 takes a slow code path on this AMD CPU (its 64x3072 by 3072x1024 product: 39-45 GFLOP/s, and
+102-112 with ``MKL_DEBUG_CPU_TYPE=5``), and 2.27-4.95 times on torch 2.14 (MKL 2024); Net 0.48-1.17 times and
+NetResDeep 0.36-2.00 times (0.36-1.08 on torch 1.4, 1.50-2.00 on 2.14). Where nothing could be gained (a batch
+of one) the MLP read 0.89-1.07 and the chapter-6 network 0.68-1.03: those three overlap that range or lie just
+above it, so no margin separates them and they are measured on GPUs only.
 
-The margin, 4x, is the suite's. Measured on this project's 2-core AMD EPYC with other processes busy, one
+The CPU margin, 4x, is the suite's. Measured on this project's 2-core AMD EPYC with other processes busy, one
 thread, torch 1.4 and 2.14, 50 runs of this test each (30 in one process, 20 as separate pytest runs): the
 chapter-6 network's factor, 24.2-38.4x batched against a control of 1.15-1.26x, cleared the control 20.1-31.8
-times. Where batching can gain nothing, it cleared it 0.68-1.03 times: with a batch of one sample (the
+times; 10 more separate runs on each release, after the measurement moved into ``timing.batching_factors``,
+18.3-25.4 times. Where batching can gain nothing, it cleared it 0.68-1.03 times: with a batch of one sample (the
 skeptic's fault ``a-batch-of-one-sample``) and with every batch run one sample at a time (the planted fault
-``modules-run-a-batch-one-sample-at-a-time``), each 50 runs on each release, every one red. On a GPU no run
-has measured it yet: there a one-sample call of any of these models is bound by kernel launches and Python, as
-the chapter-6 network is on a CPU, so the same margin is asserted, and a GPU run's factors, recorded in the
-evidence, will say how far it clears it.
+``modules-run-a-batch-one-sample-at-a-time``), each 50 runs on each release, every one red (and 5 more each
+after the move, 0.73-1.03 times).
+
+The GPU margin, 1, is the suite's too, until a GPU run measures the factors: on a GPU the four models must only
+clear the control, any gain beyond the timing's own bias, and their factors go into the evidence. A margin of 1
+cannot tell a batch of one from no gain reliably (both factors are then the same call's, equal but for noise):
+the factors a GPU run records are what a measured margin, with its range beside it, will come from.
+
+The second half of the sentence, that the devices compute in parallel and a whole batch at once uses all of
+their computing power, is a claim about GPUs only (``ch06.parallel-devices-run-a-whole-batch-at-once``): on a
+CPU, a batch spread over its cores is seen only by the wall clock, and on a shared machine that depends on
+what other processes run (timing.py has the numbers). On a GPU both claims read the same measurement.
 """
+
+from __future__ import annotations
 
 import pytest
 import torch
 
 from claims.book.models import Net, NetResDeep, fc_deep, thermometer_seq
-from claims.experiments.timing import cpu_and_blas, median_ratio, timed_rounds
+from claims.experiments.timing import batching_factors, cpu_and_blas
 
-CLAIM = "ch06.batching-multiplies-throughput"
+SATURATE = "ch06.batching-multiplies-throughput"
+PARALLEL = "ch06.parallel-devices-run-a-whole-batch-at-once"
 BATCH = 64  # the book's DataLoader batch size (chapters 7 and 8); read when the test runs (a skeptic's fault sets 1)
 MODELS = {  # the model, and the shape of one sample
     "thermometer_seq": (thermometer_seq, (1,)),  # p.159: one reading in, one temperature out
@@ -47,17 +62,57 @@ MODELS = {  # the model, and the shape of one sample
     "Net": (Net, (3, 32, 32)),  # p.210
     "NetResDeep": (NetResDeep, (3, 32, 32)),  # p.227, 10 blocks
 }
-# How many times the control's factor the batch's factor must be, on every device (module docstring).
-CLEARS_BY = 4.0
+# How many times the control's factor the batch's factor must be (module docstring): on one CPU thread, measured;
+# on a GPU, any gain beyond the timing's own bias, until a GPU run measures a range.
+CLEARS_BY_ON_ONE_CPU_THREAD = 4.0
+CLEARS_BY_ON_A_GPU = 1.0
 ON_GPUS_ONLY = pytest.mark.devices(
     "cuda",
     "mps",
-    reason="on a CPU this model's gain from batching rests on the BLAS and the CPU (over the control, one thread: "
-    "the MLP 1.10-2.23x on torch 1.4, Net 0.54-0.91x, against up to 1.07x with a batch of one): no margin fits",
+    reason="on a CPU this model's gain from batching rests on the BLAS and the CPU (over the control, one thread, "
+    "all runs: the MLP 1.10-2.26x on torch 1.4, Net 0.48-1.17x, NetResDeep 0.36-2.00x, against 0.68-1.07x "
+    "where nothing could be gained): no margin fits",
+)
+ON_CUDA_ONLY = pytest.mark.devices(
+    "cuda",
+    reason="a claim about CUDA GPUs: this suite cannot time a batch spread over a CPU's cores on a shared CPU "
+    "without the timing depending on other processes (only the wall clock sees it; one round of two calls "
+    "doing the same work read 0.02x-1.96x here)",
 )
 
 
-@pytest.mark.claim(CLAIM)
+def measured(name: str, device, session_cache) -> dict:
+    """``batching_factors`` for one of MODELS on ``device``, measured once per session: both p.155 claims read it."""
+
+    def measure():
+        build, sample_shape = MODELS[name]
+        return batching_factors(build().to(device).eval(), torch.randn(BATCH, *sample_shape).to(device), device)
+
+    return session_cache(("p155 batching", name, str(device), BATCH), measure)
+
+
+def record_and_check(name: str, device, found: dict, evidence) -> None:
+    """Records the factors and asserts that the batch's clears the control's by the device's margin."""
+    factor, no_gain = found["factor"], found["no_gain"]
+    clears_by = CLEARS_BY_ON_ONE_CPU_THREAD if device.type == "cpu" else CLEARS_BY_ON_A_GPU
+    evidence.record(
+        model=name,
+        batch=BATCH,
+        rounds=found["rounds"],
+        factor=round(factor, 2),
+        no_gain_factor=round(no_gain, 3),
+        clears_by=round(factor / no_gain, 2),
+        margin=clears_by,
+        **({"cpu_and_blas": cpu_and_blas()} if device.type == "cpu" else {}),
+    )
+    assert factor > clears_by * no_gain, (
+        f"expected {name} on a batch of {BATCH} to process more than {clears_by}x the samples per second, over "
+        f"one at a time, that a batch of one does over one call ({no_gain:.3f}x) on {device}: measured "
+        f"{factor:.2f}x, {factor / no_gain:.2f} times the control"
+    )
+
+
+@pytest.mark.claim(SATURATE)
 @pytest.mark.parametrize(
     "name",
     [
@@ -67,40 +122,19 @@ ON_GPUS_ONLY = pytest.mark.devices(
         pytest.param("NetResDeep", marks=ON_GPUS_ONLY),
     ],
 )
-def test_a_batch_processes_more_samples_per_second_than_one_at_a_time(name, device, evidence):
+def test_a_batch_processes_more_samples_per_second_than_one_at_a_time(name, device, session_cache, evidence):
     """p.155: one sample at a time leaves the CPU or GPU partly idle; the same model given the whole batch
-    of 64 at once processes more samples per second, by a factor at least 4 times the one a batch of one
-    sample gets against one call, timed alongside (on a CPU, one thread)."""
-    build, sample_shape = MODELS[name]
-    model = build().to(device).eval()
-    inputs = torch.randn(BATCH, *sample_shape).to(device)
-    one = inputs[:1]  # the control: a batch of one against the same sample alone, where nothing can be gained
-    with torch.no_grad():
-        seconds = timed_rounds(
-            {
-                "one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in inputs],
-                "batched": lambda: model(inputs),
-                "control_one_at_a_time": lambda: [model(x.unsqueeze(0)) for x in one],
-                "control_batched": lambda: model(one),
-            },
-            device,
-            threads=1 if device.type == "cpu" else None,
-        )
-    # the same samples both ways: a round's time ratio is its factor in samples per second
-    factor = median_ratio(seconds, "one_at_a_time", "batched")
-    no_gain = median_ratio(seconds, "control_one_at_a_time", "control_batched")
-    evidence.record(
-        model=name,
-        batch=BATCH,
-        rounds=len(seconds["batched"]),
-        factor=round(factor, 2),
-        no_gain_factor=round(no_gain, 3),
-        clears_by=round(factor / no_gain, 2),
-        **({"cpu_and_blas": cpu_and_blas()} if device.type == "cpu" else {}),
-    )
+    of 64 at once processes more samples per second, by a factor more than 4 times (on one CPU thread; on a
+    GPU more than 1 time) the one a batch of one sample gets against one call, timed alongside."""
+    record_and_check(name, device, measured(name, device, session_cache), evidence)
 
-    assert factor >= CLEARS_BY * no_gain, (
-        f"expected {name} on a batch of {BATCH} to process at least {CLEARS_BY}x the samples per second, over "
-        f"one at a time, that a batch of one does over one call ({no_gain:.3f}x) on {device}: measured "
-        f"{factor:.2f}x, {factor / no_gain:.2f} times the control"
-    )
+
+@pytest.mark.claim(PARALLEL)
+@ON_CUDA_ONLY
+@pytest.mark.parametrize("name", list(MODELS))
+def test_a_gpu_runs_a_whole_batch_at_once(name, device, session_cache, evidence):
+    """p.155: the devices compute in parallel, so a whole batch at once uses all of their computing power.
+    On a GPU, whose many cores run the batch's samples side by side, the model given 64 samples as one batch
+    processes more samples per second than given them one at a time, beyond the factor a batch of one sample
+    gets against one call (margin 1, the suite's until a GPU run measures one)."""
+    record_and_check(name, device, measured(name, device, session_cache), evidence)

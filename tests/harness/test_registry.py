@@ -135,6 +135,7 @@ NOT_AN_EFFECT: dict[str, str] = {
     "ch07.minibatch-gradient-is-mean-of-sample-gradients": "'mean-reduced' names the loss's reduction argument",
     "ch06.conv2d-needs-a-batch-dimension-for-one-image": "'needs' is which inputs Conv2d accepts, an API's requirement",
     "ch06.modules-expect-a-leading-batch-dimension": "'need' is which inputs a layer accepts, an API's requirement",
+    "ch06.modules-read-dimension-zero-as-the-batch": "'need' (the notes' words) is which inputs Linear accepts",
     "ch10.dataset-needs-len-and-getitem": "an API's requirement (refuted: only __getitem__ is), not an effect",
 }
 
