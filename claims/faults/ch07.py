@@ -16,6 +16,7 @@ import os
 import pickle
 import warnings
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -139,8 +140,7 @@ def v2_to_tensor_is_not_deprecated():
     try:
         from torchvision.transforms import v2
     except ImportError:
-        yield
-        return
+        pytest.skip("this torchvision has no transforms.v2 (added in torchvision 0.15): no v2.ToTensor to build")
     base = v2.ToTensor.__mro__[1]  # v2's Transform: what ToTensor.__init__ calls after warning
     yield from replace(v2.ToTensor, "__init__", lambda self: base.__init__(self))
 
