@@ -14,7 +14,7 @@ SCORE_GAP = 104.0  # the book's scores [0, 104]: exp(-104) is below float32's sm
 
 @pytest.mark.claim(NLL)
 def test_nll_adds_minus_log_p_of_the_correct_class_over_the_batch(device, evidence):
-    """p.180: for each sample take the probability p the model gave the correct class (0.7, 0.6, 0.2
+    """p.180: for each sample take the probability p the model gave the correct class (0.7, 0.6, 0.3
     here), compute -log p, and add these up for the batch: NLLLoss on the log-probabilities gives that
     sum with reduction='sum', and by default the mean (the sum over 3)."""
     probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.3, 0.2]], device=device)
