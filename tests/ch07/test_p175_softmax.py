@@ -44,8 +44,9 @@ def test_softmax_of_1_2_3_is_the_books(device):
 @pytest.mark.claim(CLAIM)
 @given(rows=logit_rows())
 def test_softmax_keeps_the_order_of_the_scores(device, one_cpu_thread, rows):
-    """p.175: softmax is monotone: a higher score always gets a higher probability, so the most
-    probable class is the highest-scoring one, and the probabilities of a row sum to 1."""
+    """p.175: softmax keeps the scores' order: a higher score never gets a lower probability (float32 may
+    round two close probabilities to the same value), so the most probable class is the highest-scoring
+    one, and the probabilities of a row sum to 1."""
     scores = torch.tensor(rows, device=device)
     probs = nn.Softmax(dim=1)(scores)
     assert_close(probs.sum(dim=1), torch.ones(len(rows), device=device), rtol=0, atol=1e-5)
