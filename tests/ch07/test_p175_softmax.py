@@ -1,4 +1,9 @@
-"""Chapter 7, pages 175-176: softmax at the end of the network turns class scores into probabilities."""
+"""Chapter 7, pages 175-176: softmax at the end of the network turns class scores into probabilities.
+
+The notes' "dealing with the categorical input requires using different functions" is read as the book's
+section 7.2.3: a classifier's labels are categories, not a quantity to regress with MSELoss, so its end differs
+from a regression's: an output of one probability per class (here) and a loss for probabilities (p.180).
+"""
 
 import pytest
 import torch
