@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+from torchvision import transforms
 from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import check_integrity
 
@@ -20,6 +21,11 @@ BASE_FOLDER = CIFAR10.base_folder  # "cifar-10-batches-py"
 TRAIN_FILES = [name for name, _ in CIFAR10.train_list]
 TEST_FILE = CIFAR10.test_list[0][0]
 META_FILE = CIFAR10.meta["filename"]
+# The book's CIFAR-2 (2_birds_airplanes.ipynb In[3]-In[5], p1ch6.ipynb In[23]-In[26]): CIFAR-10's airplanes
+# (label 0) and birds (label 2) as labels 0 and 1, normalized with the mean and std 1_datasets.ipynb printed.
+CIFAR2_LABELS = {0: 0, 2: 1}
+BOOK_MEAN = (0.4915, 0.4823, 0.4468)
+BOOK_STD = (0.2470, 0.2435, 0.2616)
 LAYOUT = f"a directory holding {BASE_FOLDER}/ (data_batch_1..5, {TEST_FILE}, {META_FILE}), as torchvision downloads it"
 
 
@@ -83,3 +89,14 @@ def open_cifar10(root, train: bool = True, transform=None, dataset_class: type =
                 f"{str(err).splitlines()[0] if str(err) else ''})",
             )
         raise problem from err
+
+
+def first_cifar2_image(cifar10: CIFAR10) -> tuple:
+    """The book's ``img, label = cifar2[0]`` from a CIFAR-10 training set opened without a transform: its first
+    airplane or bird, through ``transforms.Compose([ToTensor(), Normalize(BOOK_MEAN, BOOK_STD)])``, and its
+    CIFAR-2 label. The notebooks build the whole list, ``cifar2 = [(img, label_map[label]) for img, label in
+    cifar10 if label in [0, 2]]``; its first item is this one, found by the labels alone."""
+    first = next(i for i, label in enumerate(cifar10.targets) if label in CIFAR2_LABELS)
+    img, label = cifar10[first]
+    to_normalized_tensor = transforms.Compose([transforms.ToTensor(), transforms.Normalize(BOOK_MEAN, BOOK_STD)])
+    return to_normalized_tensor(img), CIFAR2_LABELS[label]

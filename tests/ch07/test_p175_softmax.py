@@ -1,15 +1,29 @@
-"""Chapter 7, pages 175-176: softmax at the end of the network turns class scores into probabilities."""
+"""Chapter 7, pages 175-176: softmax at the end of the network turns class scores into probabilities.
+
+The notes' "dealing with the categorical input requires using different functions" is read as the book's
+section 7.2.3: a classifier's labels are categories, not a quantity to regress with MSELoss, so its end differs
+from a regression's: an output of one probability per class (here) and a loss for probabilities (p.180).
+"""
 
 import pytest
 import torch
 import torch.nn as nn
 from hypothesis import given
 
+from claims.book.cifar import first_cifar2_image
 from claims.book.models import fc_small
 from claims.compat import assert_close
+from claims.experiments.printed import HALF_A_UNIT_OF_4_DECIMALS, last_digits_that_differ, printed_tensor
 from tests.strategies import logit_rows
 
 CLAIM = "ch07.softmax-turns-class-scores-into-probabilities"
+
+# What the notebooks' untrained classifiers printed for the first CIFAR-2 image, a bird (real data): the
+# second model 2_birds_airplanes.ipynb builds after torch.manual_seed(123) (In[14]), and the first model the
+# older p1ch6.ipynb builds after its second torch.manual_seed(123) (In[35]). The second edition's run on torch 2.x,
+# normalizing with (0.4914, 0.4822, 0.4465), printed the same tensor([[0.4784, 0.5216]]).
+BIRDS_PRINTED = "tensor([[0.4784, 0.5216]], grad_fn=<SoftmaxBackward>)"
+P1CH6_PRINTED = "tensor([[0.3700, 0.6300]], grad_fn=<SoftmaxBackward>)"
 
 
 @pytest.mark.claim(CLAIM)
@@ -44,8 +58,9 @@ def test_softmax_of_1_2_3_is_the_books(device):
 @pytest.mark.claim(CLAIM)
 @given(rows=logit_rows())
 def test_softmax_keeps_the_order_of_the_scores(device, one_cpu_thread, rows):
-    """p.175: softmax is monotone: a higher score always gets a higher probability, so the most
-    probable class is the highest-scoring one, and the probabilities of a row sum to 1."""
+    """p.175: softmax keeps the scores' order: a higher score never gets a lower probability (float32 may
+    round two close probabilities to the same value), so the most probable class is the highest-scoring
+    one, and the probabilities of a row sum to 1."""
     scores = torch.tensor(rows, device=device)
     probs = nn.Softmax(dim=1)(scores)
     assert_close(probs.sum(dim=1), torch.ones(len(rows), device=device), rtol=0, atol=1e-5)
@@ -69,3 +84,26 @@ def test_book_classifier_outputs_one_probability_per_class(device):
     assert_close(probs.sum(dim=1), torch.ones(4, device=device), rtol=0, atol=1e-6)
     scores = model[:-1](x)
     assert_close(probs, nn.Softmax(dim=1)(scores), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.claim(CLAIM)
+def test_the_notebooks_untrained_classifiers_on_the_first_bird(real_cifar10, evidence):
+    """p.176-177, on the real CIFAR-10: the notebooks give the first CIFAR-2 image (a bird) to a classifier
+    ending in nn.Softmax(dim=1), built after torch.manual_seed(123): 2_birds_airplanes.ipynb's second model
+    printed tensor([[0.4784, 0.5216]]), p1ch6.ipynb's first tensor([[0.3700, 0.6300]]): one probability per
+    class, summing to 1. The seed draws the same weights from torch 1.4 to 2.14 (within 3.7e-9)."""
+    img, _ = first_cifar2_image(real_cifar10["train"])
+    img_batch = img.view(-1).unsqueeze(0)
+    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]
+    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))  # In[6] draws the first weights
+    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[11]
+    torch.manual_seed(123)  # p1ch6.ipynb In[31]
+    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[32]
+    # printed to 4 decimals: within half a unit of the last digit, and float32 rounding of the forward pass
+    tolerance = HALF_A_UNIT_OF_4_DECIMALS + 1e-6
+    for name, model, printed in (("2_birds_airplanes", birds, BIRDS_PRINTED), ("p1ch6", p1ch6, P1CH6_PRINTED)):
+        out, book = model(img_batch).detach(), printed_tensor(printed)
+        evidence.record(**{name: out, f"{name} last digits that differ": last_digits_that_differ(out, book)})
+        worst = (out - book).abs().max().item()
+        assert worst <= tolerance, f"{name}: {out} is {worst:.2e} from the printed {book}, over {tolerance}"
+        assert_close(out.sum(dim=1), torch.ones(1), rtol=0, atol=1e-6)

@@ -4,17 +4,25 @@ import pytest
 import torch
 import torch.nn as nn
 
+from claims.book.cifar import first_cifar2_image
 from claims.compat import assert_close
+from claims.experiments.printed import assert_printed
 
 NLL = "ch07.nll-is-minus-log-p-of-the-true-class-added-over-the-batch"
 TAKES_NO_LOG = "ch07.nllloss-takes-log-probabilities-so-the-model-ends-in-logsoftmax"
 
+# NLLLoss of the first CIFAR-2 image, a bird (real data), through untrained models ending in LogSoftmax built
+# after torch.manual_seed(123): 2_birds_airplanes.ipynb's third (In[32]) and the older p1ch6.ipynb's second
+# after its second seed (In[43]), whose weights are those of 2_birds_airplanes.ipynb's second model. The second
+# edition's run on torch 2.x, normalizing with (0.4914, 0.4822, 0.4465), printed 0.5079 for its third model.
+BIRDS_NLL = "tensor(0.5077, grad_fn=<NllLossBackward>)"
+P1CH6_NLL = "tensor(0.6509, grad_fn=<NllLossBackward>)"
 SCORE_GAP = 104.0  # the book's scores [0, 104]: exp(-104) is below float32's smallest number (1.4e-45)
 
 
 @pytest.mark.claim(NLL)
 def test_nll_adds_minus_log_p_of_the_correct_class_over_the_batch(device, evidence):
-    """p.180: for each sample take the probability p the model gave the correct class (0.7, 0.6, 0.2
+    """p.180: for each sample take the probability p the model gave the correct class (0.7, 0.6, 0.3
     here), compute -log p, and add these up for the batch: NLLLoss on the log-probabilities gives that
     sum with reduction='sum', and by default the mean (the sum over 3)."""
     probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.3, 0.2]], device=device)
@@ -82,6 +90,33 @@ def test_the_notebooks_four_predictions(device, evidence):
         atol=printed,
     )
     assert (nll[1:] > nll[:-1]).all(), f"the NLL should rise as p of the correct class falls: {nll.tolist()}"
+
+
+@pytest.mark.claim(NLL)
+def test_the_notebooks_nll_of_the_first_bird(real_cifar10, evidence):
+    """p.181, on the real CIFAR-10: loss = nn.NLLLoss(), loss(out, torch.tensor([label])) for the first CIFAR-2
+    image (a bird, label 1) through the notebooks' untrained models ending in LogSoftmax, built after
+    torch.manual_seed(123): 2_birds_airplanes.ipynb's third model printed tensor(0.5077), p1ch6.ipynb's second
+    tensor(0.6509). Each is -log p, p the probability softmax gives the bird from the same weights: p1ch6's
+    second model has the weights of 2_birds_airplanes' second, which printed p = 0.5216, and -ln 0.5216 = 0.6509."""
+    img, label = first_cifar2_image(real_cifar10["train"])
+    img_batch = img.view(-1).unsqueeze(0)
+    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]; In[6] and In[11] draw the first two models' weights
+    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))
+    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))
+    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))  # In[30]
+    torch.manual_seed(123)  # p1ch6.ipynb In[31]; In[32] draws the first model's weights
+    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))
+    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))  # In[41]
+    loss = nn.NLLLoss()
+    for name, model, printed in (("2_birds_airplanes", birds, BIRDS_NLL), ("p1ch6", p1ch6, P1CH6_NLL)):
+        nll = loss(model(img_batch), torch.tensor([label])).detach()
+        p = nn.Softmax(dim=1)(model[:-1](img_batch)).detach()[0, label]
+        evidence.record(**{name: nll, f"{name} p": p})
+        # printed to 4 decimals: within half a unit of the last digit, plus float32 rounding of the forward pass
+        assert_printed([nll.item()], [printed.partition("(")[2].partition(",")[0]], rtol=2e-6, what=name)
+        assert_close(nll, -torch.log(p), rtol=1e-5, atol=0)
+    assert label == 1, f"the first CIFAR-2 image should be a bird (label 1), it has label {label}"
 
 
 @pytest.mark.claim(TAKES_NO_LOG)

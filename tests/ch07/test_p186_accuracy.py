@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from claims.book.cifar import first_cifar2_image
 from claims.book.training import accuracy
 
 CLAIM = "ch07.accuracy-is-correct-predictions-over-total"
@@ -37,3 +38,24 @@ def test_book_accuracy_loop_counts_correct_over_total(device, evidence, one_cpu_
     book = accuracy(model, DataLoader(TensorDataset(x, labels), batch_size=16), device=device)
     evidence.record(accuracy=book)
     assert book == 0.37, f"expected 37 right out of 100, measured accuracy {book}"
+
+
+@pytest.mark.claim(CLAIM)
+def test_the_notebooks_untrained_classifiers_predict_the_first_bird(real_cifar10):
+    """p.177, on the real CIFAR-10: the notebooks' untrained classifiers, built after torch.manual_seed(123),
+    predict the class of the first CIFAR-2 image with _, index = torch.max(out, dim=1): the index of the larger
+    of its two probabilities, 0.5216 (2_birds_airplanes.ipynb's second model) and 0.6300 (p1ch6.ipynb's first).
+    Both printed tensor([1]): bird, which the image is."""
+    img, label = first_cifar2_image(real_cifar10["train"])
+    img_batch = img.view(-1).unsqueeze(0)
+    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]
+    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))  # In[6] draws the first weights
+    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[11]
+    torch.manual_seed(123)  # p1ch6.ipynb In[31]
+    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[32]
+    for name, model in (("2_birds_airplanes", birds), ("p1ch6", p1ch6)):
+        out = model(img_batch).detach()
+        _, index = torch.max(out, dim=1)
+        assert str(index) == "tensor([1])", f"{name}: torch.max({out}, dim=1) gave index {index}, printed tensor([1])"
+        assert out[0, 1] > out[0, 0], f"{name}: the larger output should be class 1's: {out}"
+    assert label == 1, f"the first CIFAR-2 image should be a bird (label 1), it has label {label}"
