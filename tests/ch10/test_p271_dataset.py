@@ -335,9 +335,13 @@ def rows_or_error(dataset, **loader_args):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_only_getitem_is_needed_and_len_only_by_samplers_that_ask(shuffle, evidence):
     """p.271, refuted: a Dataset needs __getitem__ (without it, Dataset's own raises NotImplementedError whatever
-    the sampler), but __len__ only for a sampler that asks for the size. DataLoader's default samplers, in order or
-    shuffled, do (TypeError without it); given samplers that know the indices, DataLoader batches a Dataset with
-    __getitem__ alone. An IterableDataset needs neither of the two: __iter__ alone."""
+    the sampler), and __len__ is optional, as Dataset's own docstring says: only a sampler that asks for the size
+    needs it. DataLoader's default samplers, in order or shuffled, do (TypeError without it); given samplers that
+    know the indices, DataLoader batches a Dataset with __getitem__ alone. An IterableDataset needs neither of the
+    two: __iter__ alone."""
+    documented = " ".join((Dataset.__doc__ or "").split())
+    assert "subclasses should overwrite :meth:`__getitem__`" in documented, documented[:300]
+    assert "Subclasses could also optionally overwrite :meth:`__len__`" in documented, documented[:400]
     indices = SubsetRandomSampler(range(3)) if shuffle else SequentialSampler(range(3))
     measured = {
         "__len__ and __getitem__": rows_or_error(Both(), shuffle=shuffle),
