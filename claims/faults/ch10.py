@@ -461,3 +461,9 @@ def validation_outliers_too_small_to_swamp():
 def robust_training_underfits():
     """The L1 fits learn at 0.005 instead of 0.5: 'hardly moved' by the outliers because they hardly move at all."""
     yield from replace("tests.ch10.test_p275_outliers", "ROBUST_LR", 0.005)
+
+
+@skeptic("missing-kind-like-a-seen-one")
+def missing_kind_like_a_seen_one():
+    """The kind left out lies at (3, 0.5), beside kind A at (3, 0): no kind of its own to the model."""
+    yield from replace("tests.ch10.test_p275_every_kind", "KIND_B", (3.0, 0.5))

@@ -29,9 +29,24 @@ def shell(*args: str) -> str:
 
 
 def lines_ending_in_1(path) -> int:
-    """The lines that end in ",1": what `grep ',1$'` matches."""
-    with open(path) as f:
-        return sum(line.rstrip("\r\n").endswith(",1") for line in f)
+    """The lines that end in ",1" right before their newline, what `grep ',1$'` matches, counted in Python. Read as
+    bytes and split at newlines only, as grep does: a CRLF line ends in ",1" and a carriage return, which `$` does
+    not match."""
+    with open(path, "rb") as f:
+        return sum(line.rstrip(b"\n").endswith(b",1") for line in f)
+
+
+def grep_c(path) -> int:
+    """`grep -c ',1$'` where the machine has grep, else the same count in Python."""
+    return int(shell("grep", "-c", ",1$", str(path))) if shutil.which("grep") else lines_ending_in_1(path)
+
+
+def wc_l(path) -> int:
+    """`wc -l` where the machine has wc, else its count in Python: the newlines."""
+    if shutil.which("wc"):
+        return int(shell("wc", "-l", str(path)).split()[0])
+    with open(path, "rb") as f:
+        return sum(line.endswith(b"\n") for line in f)
 
 
 @pytest.mark.claim(WC_HEAD)
@@ -51,14 +66,21 @@ def test_wc_counts_the_header_and_every_row(luna_tree, evidence):
 
 @pytest.mark.claim(WC_HEAD)
 def test_head_shows_the_columns_then_the_first_rows(luna_tree, evidence):
-    """p.257: `head` shows the header (seriesuid,coordX,coordY,coordZ,class), then the first rows, field for
-    field the rows the book's code reads first."""
-    path = luna_tree.root / "candidates.csv"
-    head = shell("head", "-n", "4", str(path)).splitlines()
-    first_rows = read_rows(path, CANDIDATE_COLUMNS)[:3]
-    evidence.record(head=head[:2])
-    assert head[0] == "seriesuid,coordX,coordY,coordZ,class", f"header: {head[0]!r}"
-    assert [line.split(",") for line in head[1:]] == first_rows, f"head {head[1:]} != rows read {first_rows}"
+    """p.257: `head` shows each CSV's header (candidates.csv: seriesuid,coordX,coordY,coordZ,class;
+    annotations.csv: seriesuid,coordX,coordY,coordZ,diameter_mm), then its first rows, field for field the rows
+    the book's code reads first."""
+    for name, columns, header in (
+        ("candidates.csv", CANDIDATE_COLUMNS, "seriesuid,coordX,coordY,coordZ,class"),
+        ("annotations.csv", ANNOTATION_COLUMNS, "seriesuid,coordX,coordY,coordZ,diameter_mm"),
+    ):
+        path = luna_tree.root / name
+        head = shell("head", "-n", "4", str(path)).splitlines()
+        first_rows = read_rows(path, columns)[:3]
+        evidence.record(**{name: head[:2]})
+        assert head[0] == header, f"{name}'s header: {head[0]!r}"
+        assert len(head) == 4 and [line.split(",") for line in head[1:]] == first_rows, (
+            f"{name}: head {head[1:]} != rows read {first_rows}"
+        )
 
 
 @pytest.mark.claim(NODULE_ROWS)
@@ -84,11 +106,10 @@ def test_rows_ending_in_1_are_the_nodules(luna_tree, evidence):
 @pytest.mark.claim(COUNTS)
 def test_real_candidates_csv_has_the_books_counts(real_luna, evidence):
     """p.257-258: the real candidates.csv has 551,065 candidates plus the header (`wc -l`: 551066) and 1,351
-    lines end in ",1"; the book's code, keeping every row, reads 551,065 candidates, 1,351 of them nodules."""
+    lines end in ",1" (`grep ',1$'`; where the machine lacks wc or grep, the same counts in Python); the book's
+    code, keeping every row, reads 551,065 candidates, 1,351 of them nodules."""
     path = real_luna / "candidates.csv"
-    with open(path) as f:
-        lines = sum(1 for _ in f)
-    nodule_lines = lines_ending_in_1(path)
+    lines, nodule_lines = wc_l(path), grep_c(path)
     every_row = getCandidateInfoList(str(real_luna), requireOnDisk_bool=False)
     nodules_read = sum(c.isNodule_bool for c in every_row)
     evidence.record(lines=lines, lines_ending_in_1=nodule_lines, rows_read=len(every_row), nodules_read=nodules_read)
@@ -97,5 +118,3 @@ def test_real_candidates_csv_has_the_books_counts(real_luna, evidence):
     assert len(every_row) == 551_065 and nodules_read == 1_351, (
         f"the book's code read {len(every_row)} rows, {nodules_read} of them nodules"
     )
-    if shutil.which("wc"):
-        assert int(shell("wc", "-l", str(path)).split()[0]) == lines

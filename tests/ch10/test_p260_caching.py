@@ -137,7 +137,7 @@ def test_a_cached_crop_is_read_faster_than_its_ct_is_loaded(tmp_path, evidence):
 
 @pytest.mark.claim(LRU)
 def test_get_ct_keeps_the_last_ct_in_memory(luna_tree, monkeypatch, evidence):
-    """p.260: getCt's lru_cache(1): the same series twice is one read of the files and the same object;
+    """p.260: getCt's lru_cache(1, typed=True): the same series twice is one read of the files and the same object;
     another series evicts it, so coming back reads it again."""
     ct_module.getCt.cache_clear()
     reads, real_init = [], ct_module.Ct.__init__

@@ -1,13 +1,13 @@
 """Chapter 10, page 275: the training/validation split with ``val_stride``, and why it strides.
 
-Both sets should represent every kind of input. The book's candidate list is sorted (nodules first, largest
-first, then the non-nodules), so each kind of candidate is one run of the list: the non-nodules, and the
-nodules of each size. ``val_stride=10`` takes every tenth candidate for validation, and a run of n candidates holds
-n/10 multiples of ten, give or take one: the validation set gets a tenth of every kind. That follows from the
-ordering, not from chance (and for the same reason a validation set cut from the list in one place would take
-whole runs and leave kinds out of one set or the other). What is measured is what the ordering buys: a validation
-set of the same size drawn at random gets each kind's tenth only on average. Nodules are told apart by size in
-fifths (``SIZE_CLASSES``): six kinds in all.
+Both sets should represent every kind of input (why: ``test_p275_every_kind.py``). The book's candidate list is
+sorted (nodules first, largest first, then the non-nodules), so each kind of candidate is one run of the list: the
+non-nodules, and the nodules of each size. ``val_stride=10`` takes every tenth candidate for validation, and a run
+of n candidates holds n/10 multiples of ten, give or take one: the validation set gets a tenth of every kind. That
+follows from the ordering, not from chance (and for the same reason a validation set cut from the list in one place
+would take whole runs and leave kinds out of one set or the other). What is measured is what the ordering buys: a
+validation set of the same size drawn at random gets each kind's tenth only on average. Nodules are told apart by
+size in fifths (``SIZE_CLASSES``): six kinds in all.
 
 The tree (``write_split_tree`` in ``fixtures/luna.py``) has 3,000 candidates over 10 scans, 300 of them
 nodules of 3 to 30 mm: a validation set of 300 candidates, 30 of them nodules, 6 of each size.

@@ -8,7 +8,9 @@ diameter first. With ``requireOnDisk_bool`` (the default, as in the book) candid
 ``.mhd`` on disk are left out.
 
 The book reads each CSV with ``list(csv.reader(f))[1:]``; ``read_rows`` is that, with the header and
-every row's fields checked first, so that a file that is not LUNA's is one error naming it. The checks of a
+every row's fields checked first, so that a file that is not LUNA's is one error naming it, and blank lines
+skipped (the book's code fails on one: ``csv.reader`` gives it as ``[]``, and ``row[0]`` raises IndexError;
+LUNA16's files have none). The checks of a
 whole tree (``check_luna_root``) are the suite's, in ``layout``.
 """
 
@@ -31,9 +33,10 @@ CandidateInfoTuple = collections.namedtuple("CandidateInfoTuple", "isNodule_bool
 
 
 def read_rows(path, columns: tuple[str, ...]) -> list[list[str]]:
-    """The rows of a LUNA CSV after its header, as the book's ``list(csv.reader(f))[1:]`` gives them, once the
-    header is ``columns`` and every row has that many fields, numbers in the coordinate (and last) columns, and
-    a class of 0 or 1; a DataFileError naming the file and the line otherwise."""
+    """The rows of a LUNA CSV after its header, as the book's ``list(csv.reader(f))[1:]`` gives them but for blank
+    lines, which it leaves out (the book's code would fail on them at ``row[0]``), once the header is ``columns``
+    and every row has that many fields, numbers in the coordinate (and last) columns, and a class of 0 or 1; a
+    DataFileError naming the file and the line otherwise."""
     path = Path(path)
     with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's byte-order mark is no problem
         reader = csv.reader(f)

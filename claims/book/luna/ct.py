@@ -85,5 +85,5 @@ def crop_slice(center_val: int, width: int, size: int) -> slice:
 
 @functools.lru_cache(1, typed=True)
 def getCt(root, series_uid: str) -> Ct:
-    """The book's in-memory cache: the last CT loaded stays in memory (``lru_cache(1)``)."""
+    """The book's in-memory cache: the last CT loaded stays in memory (``lru_cache(1, typed=True)``)."""
     return Ct(root, series_uid)
