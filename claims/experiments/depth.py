@@ -4,8 +4,9 @@
 three ways (``init``):
 
 - ``"default"``: what ``nn.Conv2d`` does by itself, PyTorch's own choice (``kaiming_uniform_`` with
-  ``a=sqrt(5)``): a uniform weight of variance 1 / (3 fan_in), a third of what keeps a tanh layer's signal,
-  and a uniform bias in +-1 / sqrt(fan_in). It is neither Glorot's nor He's init.
+  ``a=sqrt(5)``): a uniform weight of variance 1 / (3 fan_in), a third of the 1 / fan_in of LeCun's init and
+  of Glorot's (whose 2 / (fan_in + fan_out) is 1 / fan_in here, fan_in = fan_out), and a uniform bias in
+  +-1 / sqrt(fan_in). It is neither Glorot's nor He's init.
 - ``"default-zero-bias"``: the same weights with zero biases.
 - ``"glorot"``: Glorot and Bengio's normalized initialization (2010), ``xavier_normal_`` with gain ``gain``
   (variance gain**2 * 2 / (fan_in + fan_out), here gain**2 / fan_in) and a zero bias.

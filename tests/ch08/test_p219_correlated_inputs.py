@@ -1,12 +1,17 @@
 """Chapter 8, page 219: two perfectly correlated inputs under L2, L1 and Elastic Net.
 
+"Perfectly correlated" is read as identical inputs, x1 = x2 = z: what two inputs of correlation 1 become once
+standardized. Unstandardized, a correlation of 1 also covers a scaled copy, x2 = a z (a > 0, here 1.5); the
+tests of each penalty say what it does with one.
+
 With two identical inputs x1 = x2 = z the prediction is (w1 + w2) z, so the data fix the total w1 + w2
 and never how it is split. The split is w1 / (w1 + w2), the share of the total on the first input: 0.5
 is even, 1 or 0 puts it all on one input. Only the penalty can choose: for a total T, w1^2 + w2^2 is
 smallest at the even split (T^2 / 2), while |w1| + |w2| = |T| for every split of one sign, so L1 does not
 choose at all: its minimum is the whole segment from one input to the other. L1 picks one input where the
 two are near-copies of one signal, each with a little noise of its own: then the one whose noise happens to
-fit y better wins.
+fit y better wins. With a scaled copy the data fix w1 + a w2 instead, and each penalty's choice follows the
+scale: w1^2 + w2^2 is smallest at w2 / w1 = a, and |w1| + |w2| with everything on the larger-scale input.
 
 Each regression is least squares with a penalty added to the mean squared error,
 ``mean((Xw - y)^2) + l1 * sum|w| + l2 * sum w^2``, solved exactly (``ridge``, ``lasso_exact``) or with the
@@ -32,19 +37,20 @@ ELASTIC_SPARSE = {"l1": 0.2, "l2": 0.1}  # on the 20 sparse inputs, one of them 
 RIDGE_SPARSE_L2 = 0.1  # ridge alone on the same inputs, at the Elastic Net's l2
 NEAR_COPY_NOISE = 0.01  # each near-copy is z plus noise of this std of its own (correlation above 0.9997)
 DUPLICATE_NOISE = 0.0  # the duplicated input is z itself (a skeptic's fault makes it a near-copy)
+COPY_SCALE = 1.5  # the scaled copy, x2 = 1.5 z: correlation 1, not identical
 
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
-def duplicated_input(seed: int, device, dtype, S: int = 16):
-    """One data set of 50 samples with one input z twice (x1 = x2 = z), y = 2 z + noise, and S random
-    starting weights around the solution."""
+def duplicated_input(seed: int, device, dtype, S: int = 16, scale: float = 1.0):
+    """One data set of 50 samples with one input z twice (x1 = z, x2 = scale * z: identical at scale 1),
+    y = 2 z + noise, and S random starting weights around the solution."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(1, 50, generator=g, dtype=dtype)
     y = 2 * z + 0.3 * torch.randn(1, 50, generator=g, dtype=dtype)
     w0 = 2 * torch.randn(S, 2, generator=g, dtype=dtype)
-    x2 = z + DUPLICATE_NOISE * torch.randn(1, 50, generator=g, dtype=dtype)
+    x2 = scale * z + DUPLICATE_NOISE * torch.randn(1, 50, generator=g, dtype=dtype)
     X = torch.stack([z, x2], dim=-1).expand(S, 50, 2)
     return X.to(device), y.expand(S, 50).to(device), w0.to(device)
 
@@ -68,6 +74,20 @@ def test_l2_splits_identical_inputs_evenly_from_any_start(device, seed, evidence
     )
 
     assert_close(split, torch.full_like(split, 0.5), rtol=0, atol=1e-6)  # 500 steps: within 1e-9
+    assert_close(w, reg.ridge(X, y, l2=L2), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.claim("ch08.l2-splits-correlated-inputs-evenly")
+def test_l2_splits_a_scaled_copy_by_its_scale(device, seed, evidence):
+    """p.219: perfectly correlated without being identical, x2 = 1.5 x1: the data fix w1 + 1.5 w2, and of
+    those fits w1^2 + w2^2 is smallest at w2 / w1 = 1.5, so L2 (l2 = 0.1) does not give half to each: from
+    all 16 random starts it ends at w2 = 1.5 w1, the exact ridge solution. (Standardizing x2 would make it x1.)"""
+    X, y, w0 = duplicated_input(seed, device, dtype_or_skip(device), scale=COPY_SCALE)
+    w = reg.proximal_gradient(X, y, w0, l2=L2, steps=1000)
+    ratio = w[:, 1] / w[:, 0]
+    evidence.record(ratio_range=[ratio.min().item(), ratio.max().item()], weights=w[0].tolist())
+
+    assert_close(ratio, torch.full_like(ratio, COPY_SCALE), rtol=1e-6, atol=0)  # 50 seeds: within 1.4e-8
     assert_close(w, reg.ridge(X, y, l2=L2), rtol=1e-6, atol=1e-6)
 
 
@@ -106,6 +126,25 @@ def test_l1_minimum_of_identical_inputs_is_every_split_and_the_solver_picks(devi
     for l1, w_cd in first_column.items():
         # Without the L1 term the second weight is rounding (1e-15), not an exact 0.
         assert (w_cd[:, 1].abs() < 1e-9).all() and (w_cd[:, 0] > 1).all(), f"coordinate descent, l1={l1}: {w_cd}"
+
+
+@pytest.mark.claim(CLAIM_L1_PICKS)
+def test_l1_puts_a_scaled_copys_weight_on_the_larger_input_every_time(device, seed, evidence):
+    """p.219, refuted for a scaled copy too: with x2 = 1.5 x1 the data fix w1 + 1.5 w2, and |w1| + |w2| is
+    smallest with all of it on x2, which fits with 1/1.5 of the weight. So the lasso (l1 = 0.1) has one
+    minimum, w1 = 0 and w2 = (2 * 1.5 mean(zy) - l1) / (2 * 1.5^2 mean(z^2)) (setting the derivative in w2 to
+    zero), and proximal gradient reaches it from all 16 random starts, w1 exactly 0: L1 picks the
+    larger-scale input, deterministically, not at random."""
+    X, y, w0 = duplicated_input(seed, device, dtype_or_skip(device), scale=COPY_SCALE)
+    w = reg.proximal_gradient(X, y, w0, l1=L1, steps=2000)
+    z, a = X[0, :, 0], COPY_SCALE
+    all_on_x2 = (2 * a * (z * y[0]).mean() - L1) / (2 * a**2 * z.pow(2).mean())
+    evidence.record(
+        w1_range=[w[:, 0].min().item(), w[:, 0].max().item()], w2=w[0, 1].item(), all_on_x2=all_on_x2.item()
+    )
+
+    assert (w[:, 0] == 0).all(), f"expected the smaller-scale input's weight exactly 0 from every start: {w[:, 0]}"
+    assert_close(w[:, 1], all_on_x2.expand(16), rtol=1e-9, atol=0)  # 50 seeds: within 9e-16
 
 
 def near_copies(seed: int, device, dtype, S: int = 32):
@@ -168,6 +207,22 @@ def test_elastic_net_splits_identical_inputs_evenly(device, seed, evidence):
     assert (w.sum(1) < l2_total).all(), f"the L1 part shrinks the total: {w.sum(1)} vs L2 alone {l2_total}"
 
 
+@pytest.mark.claim(CLAIM_ELASTIC)
+def test_elastic_net_gives_a_scaled_copy_more_than_its_scale(device, seed, evidence):
+    """p.219: with x2 = 1.5 x1 Elastic Net (l1 = 0.1, l2 = 0.05) follows the scale, between L2's w2 = 1.5 w1
+    and L1's all on x2: the data pull on w2 with 1.5 times the force g they pull on w1, and where both
+    weights are positive each pull balances its penalty, g = l1 + 2 l2 w1 and 1.5 g = l1 + 2 l2 w2, so
+    w2 = 1.5 w1 + (1.5 - 1) l1 / (2 l2): the L1 part adds 0.5 to L2's split. All 16 starts end there
+    (50 seeds: within 1.8e-8 of it, relative; w1 at least 0.32, the test asks 0.1)."""
+    X, y, w0 = duplicated_input(seed, device, dtype_or_skip(device), scale=COPY_SCALE)
+    l1, l2, a = ELASTIC["l1"], ELASTIC["l2"], COPY_SCALE
+    w = reg.proximal_gradient(X, y, w0, l1=l1, l2=l2, steps=2000)
+    evidence.record(w1_range=[w[:, 0].min().item(), w[:, 0].max().item()], w2_over_w1=(w[0, 1] / w[0, 0]).item())
+
+    assert (w[:, 0] > 0.1).all(), f"expected both weights non-zero, measured w1 {w[:, 0]}"
+    assert_close(w[:, 1] - a * w[:, 0], torch.full_like(w[:, 0], (a - 1) * l1 / (2 * l2)), rtol=1e-6, atol=0)
+
+
 def elastic_net_on_sparse_inputs(seed: int, device, dtype) -> dict:
     """Elastic Net and ridge (the same l2) on 20 sparse data sets whose first input is also the 21st
     (x21 = x1), each solved by proximal gradient from a random start."""
@@ -228,3 +283,34 @@ def test_sweep_near_copy_picks_and_elastic_net_zeros(device):
     assert ranges["ridge_off_even"] < 0.02, ranges
     assert ranges["elastic_zero"][0] > 0.6 and ranges["elastic_split_off_even"] < 1e-6, ranges
     assert all((r["elastic"][:, 1:3].abs() > 0.5).all() and r["ridge_zero"] == 0 for r in elastic), ranges
+
+
+@pytest.mark.sweep
+def test_sweep_scaled_copy(device):
+    """The scaled-copy tests over 50 seeds: how close each solver ends to its predicted point from all 16 starts."""
+    dtype, a = dtype_or_skip(device), COPY_SCALE
+    worst = {
+        "ridge_ratio_off": 0.0,
+        "lasso_w1_largest": 0.0,
+        "lasso_w2_off": 0.0,
+        "elastic_off": 0.0,
+        "elastic_w1": 9.0,
+    }
+    for seed in range(50):
+        X, y, w0 = duplicated_input(seed, device, dtype, scale=a)
+        z = X[0, :, 0]
+        ridge = reg.proximal_gradient(X, y, w0, l2=L2, steps=1000)
+        lasso = reg.proximal_gradient(X, y, w0, l1=L1, steps=2000)
+        elastic = reg.proximal_gradient(X, y, w0, steps=2000, **ELASTIC)
+        all_on_x2 = (2 * a * (z * y[0]).mean() - L1) / (2 * a**2 * z.pow(2).mean())
+        gap = (a - 1) * ELASTIC["l1"] / (2 * ELASTIC["l2"])
+        worst["ridge_ratio_off"] = max(worst["ridge_ratio_off"], (ridge[:, 1] / ridge[:, 0] / a - 1).abs().max().item())
+        worst["lasso_w1_largest"] = max(worst["lasso_w1_largest"], lasso[:, 0].abs().max().item())
+        worst["lasso_w2_off"] = max(worst["lasso_w2_off"], (lasso[:, 1] / all_on_x2 - 1).abs().max().item())
+        worst["elastic_off"] = max(
+            worst["elastic_off"], ((elastic[:, 1] - a * elastic[:, 0]) / gap - 1).abs().max().item()
+        )
+        worst["elastic_w1"] = min(worst["elastic_w1"], elastic[:, 0].min().item())
+    print(worst)
+    assert worst["ridge_ratio_off"] < 1e-6 and worst["lasso_w1_largest"] == 0 and worst["lasso_w2_off"] < 1e-9, worst
+    assert worst["elastic_off"] < 1e-6 and worst["elastic_w1"] > 0.1, worst

@@ -13,12 +13,15 @@ output down the stack one layer at a time, each layer multiplying it by a factor
   (the activations vanish as the backward signal does, about 1e-25 of the first layer's output by the
   last). So the test also asks the backward signal, and the ledger keeps the absolute gradients.
 
-Whether the gradient vanishes depends on how the stack starts, so the same stack is measured three ways.
-Seeds 0-49 on the CPU, the same on torch 1.4.0 and 2.14.1 (the sweep below):
+Whether the gradient vanishes depends on how the stack starts, so the same stack is measured four ways, each
+at initialization (no training step is run: a gradient at the start says how strongly SGD's first steps move
+each layer, not how well the stack goes on to train). Seeds 0-49 on the CPU, torch 1.4.0 and 2.14.1 (the sweep
+below; the ranges are the same on both at two digits but one, inside the range given):
 
 - PyTorch's default Conv2d init, no skips: each layer multiplies the backward signal by a median 0.54-0.56;
   20 layers down it is 4e-6 to 2.3e-5 of the last layer's, at the first of 100 layers 3e-27 to 4e-26, and
   the first layer's weight gradient 6e-27 to 1e-25 of the last layer's (0.10-0.20).
+- Default weights with zero biases, no skips: every layer's weight gradient is 2.2e-27 to 4.9e-26.
 - Glorot's init, no skips: 0.93-0.96 per layer, 0.09 to 1.2 of the last layer's signal 20 layers down, 7.3e-4
   to 1.2e-2 at the first layer; the activations shrink about as much (100-570 times from the first layer's
   output to the last's), so the first layer's weight gradient is 0.23-5.7 times the last layer's (which is
@@ -46,11 +49,17 @@ VANISHED = 1e-20  # below this fraction of the last layer's gradient, a layer ge
 KEPT_AT_20 = 0.01  # Glorot's init: the backward signal 20 layers down above this fraction of the last layer's
 USABLE = 1e-4  # Glorot's init: the first layer's backward signal above this fraction of the last layer's
 GLOROT_BAND = 30.0  # Glorot's init: the first layer's weight gradient within this factor of the last layer's
+SMALL_GRAD = 5e-3  # Glorot's init: the last layer's weight gradient below this; the default init's above LARGE_GRAD
+LARGE_GRAD = 0.05
+SHRINK = (30.0, 3000.0)  # Glorot's init: the activations shrink from the first layer's output to the last by this much
+NO_GRAD = 1e-20  # default weights, zero biases: every layer's weight gradient below this, in absolute terms
+EXPLODED = 100.0  # BatchNorm between layers: the first layer's gradients above this multiple of the last layer's
 # The three starts, read when a test runs; a skeptic's fault replaces one. STACK is the stack both claims
 # measure: PyTorch's default init, no normalization, the weights as drawn.
 STACK = {"init": "default", "batch_norm": False}
 NORMALIZED_INIT = {"init": "glorot", "batch_norm": False}  # Glorot and Bengio's normalized init (2010)
 BATCH_NORM = {"init": "default", "batch_norm": True}  # BatchNorm between each conv and its tanh (2015)
+ZERO_BIAS = {"init": "default-zero-bias", "batch_norm": False}  # the default weights with zero biases
 
 # Many small ops: one CPU thread (the conftest fixture says why).
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
@@ -79,6 +88,7 @@ def summary(run: Profile) -> dict:
         "weight_grad_first": run.weight_grads[0],
         "weight_grad_last": run.weight_grads[-1],
         "activations_shrink": run.activations[0] / run.activations[-1],
+        "weight_grad_largest": max(run.weight_grads),
     }
 
 
@@ -87,12 +97,13 @@ def by_depth(ratios: list[float]) -> dict:
     return {d: ratios[DEPTH - d] for d in (1, 10, 20, 50, 100)}
 
 
-def three_starts(seed: int, device) -> dict:
-    """The plain stack (no skips) at each of the three starts: its summary, and its backward signal by depth."""
+def four_starts(seed: int, device) -> dict:
+    """The plain stack (no skips) at each start: its summary, and its backward signal by depth."""
     runs = {
         "default": profile(False, seed, device, **STACK),
         "glorot": profile(False, seed, device, **NORMALIZED_INIT),
         "batch_norm": profile(False, seed, device, **BATCH_NORM),
+        "zero_bias": profile(False, seed, device, **ZERO_BIAS),
     }
     return {start: summary(run) for start, run in runs.items()}, {
         start: by_depth(run.relative("output_grads")) for start, run in runs.items()
@@ -103,13 +114,17 @@ def three_starts(seed: int, device) -> dict:
 def test_whether_a_plain_stack_loses_its_gradient_depends_on_how_it_starts(device, seed, evidence):
     """p.224, refuted: without skips, the 100-layer conv + tanh stack at PyTorch's default init multiplies
     the backward signal by about 0.55 per layer (median below 0.8): 20 layers down it is already below 1e-3
-    of the last layer's, at the first layer below 1e-20, and so is the first layer's weight gradient. At
-    Glorot's init the factor is about 0.95 (0.8 to 1): 20 layers down the signal is above 1e-2 of the last
-    layer's, at the first layer above 1e-4, and the first layer's weight gradient within 30x of the last
-    layer's (the activations shrink as much as the signal). With BatchNorm between the layers the factor is
-    above 1 and the signal grows toward the input: depth alone does not make the gradient vanish, and 20
-    layers is no threshold."""
-    starts, signal = three_starts(seed, device)
+    of the last layer's, at the first layer below 1e-20, and so is the first layer's weight gradient, while
+    the last layer's weight gradient is large (above 0.05). With zero biases every layer's weight gradient is
+    below 1e-20 itself. At Glorot's init the factor is about 0.95 (0.8 to 1): 20 layers down the signal is
+    above 1e-2 of the last layer's, at the first layer above 1e-4; the activations shrink too (30 to 3000
+    times through the stack), so the first layer's weight gradient is within 30x of the last layer's, and the
+    last layer's is small (below 5e-3): at initialization the early layers get weight gradients comparable
+    to the late layers'. With BatchNorm between the layers the factor is above 1 (1 to 1.3) and the gradient
+    grows toward the input: above 1 of the last layer's 20 layers down and 100 at the first layer, an exploding
+    gradient. Depth alone does not make the gradient vanish, and 20 layers is no threshold. (Gradients at
+    initialization: no training step is run.)"""
+    starts, signal = four_starts(seed, device)
     default, glorot, batch_norm = starts["default"], starts["glorot"], starts["batch_norm"]
     evidence.record(
         **starts,
@@ -123,12 +138,25 @@ def test_whether_a_plain_stack_loses_its_gradient_depends_on_how_it_starts(devic
     assert default["signal_first"] < VANISHED and default["weight_grad_first_over_last"] < VANISHED, (
         f"expected the first layer's gradient gone at the default init: {default}"
     )
+    assert default["weight_grad_last"] > LARGE_GRAD, (
+        f"expected a large last-layer gradient at the default init: {default}"
+    )
+    assert starts["zero_bias"]["weight_grad_largest"] < NO_GRAD, (
+        f"zero biases: expected no gradient: {starts['zero_bias']}"
+    )
     assert 0.8 < glorot["factor_per_layer"] < 1, f"Glorot's init: expected a factor a little below 1: {glorot}"
     assert glorot["signal_20_down"] > KEPT_AT_20, f"Glorot's init: expected a signal kept 20 layers down: {glorot}"
     assert glorot["signal_first"] > USABLE, f"Glorot's init: expected a usable signal at the first layer: {glorot}"
+    assert SHRINK[0] < glorot["activations_shrink"] < SHRINK[1], (
+        f"Glorot's init: expected shrinking activations: {glorot}"
+    )
     assert 1 / GLOROT_BAND < glorot["weight_grad_first_over_last"] < GLOROT_BAND, f"Glorot's init: {glorot}"
-    assert batch_norm["factor_per_layer"] > 1 and batch_norm["signal_first"] > 1, (
+    assert glorot["weight_grad_last"] < SMALL_GRAD, f"Glorot's init: expected a small last-layer gradient: {glorot}"
+    assert 1 < batch_norm["factor_per_layer"] < 1.3 and batch_norm["signal_20_down"] > 1, (
         f"BatchNorm between layers: expected the signal to grow toward the input: {batch_norm}"
+    )
+    assert batch_norm["signal_first"] > EXPLODED and batch_norm["weight_grad_first_over_last"] > EXPLODED, (
+        f"BatchNorm between layers: expected an exploding gradient at the first layer: {batch_norm}"
     )
 
 
@@ -158,7 +186,7 @@ def test_skip_connections_keep_the_gradient_the_plain_stack_loses(device, seed, 
 @pytest.mark.sweep
 def test_sweep_gradient_profiles(device):
     """The margins above over seeds 0-49."""
-    runs = [three_starts(seed, device)[0] for seed in range(50)]
+    runs = [four_starts(seed, device)[0] for seed in range(50)]
     skipped = [profile(True, seed, device, **STACK) for seed in range(50)]
     ranges = {
         f"{start} {key}": (min(r[start][key] for r in runs), max(r[start][key] for r in runs))
@@ -181,5 +209,13 @@ def test_sweep_gradient_profiles(device):
     assert within("glorot factor_per_layer", 0.8, 1) and ranges["glorot signal_20_down"][0] > 5 * KEPT_AT_20, ranges
     assert ranges["glorot signal_first"][0] > 5 * USABLE, ranges
     assert within("glorot weight_grad_first_over_last", 3 / GLOROT_BAND, GLOROT_BAND / 3), ranges
-    assert ranges["batch_norm factor_per_layer"][0] > 1 and ranges["batch_norm signal_first"][0] > 10, ranges
+    assert within("glorot activations_shrink", 3 * SHRINK[0], SHRINK[1] / 3), ranges
+    assert (
+        ranges["glorot weight_grad_last"][1] < SMALL_GRAD / 3
+        and ranges["default weight_grad_last"][0] > 1.5 * LARGE_GRAD
+    )
+    assert ranges["zero_bias weight_grad_largest"][1] < NO_GRAD / 1e3, ranges
+    assert within("batch_norm factor_per_layer", 1, 1.3) and ranges["batch_norm signal_20_down"][0] > 1.5, ranges
+    assert ranges["batch_norm signal_first"][0] > 5 * EXPLODED, ranges
+    assert ranges["batch_norm weight_grad_first_over_last"][0] > 5 * EXPLODED, ranges
     assert within("skip output_grads", 3 / FACTOR, FACTOR / 3) and within("skip weight_grads", 3 / FACTOR, FACTOR / 3)
