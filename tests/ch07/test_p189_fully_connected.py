@@ -30,7 +30,7 @@ SHIFTED_TO = 8
 # in place and 0.39-0.60 | 0.36-0.61 shifted; the conv net (the control) 0.95-1.0 shifted. The test also runs
 # on CUDA, whose ranges are to be measured on a GPU run (``-m sweep --device cuda``): none was lent to measure.
 FC_IN_PLACE_AT_LEAST = 0.85
-FC_SHIFTED_AT_MOST = 0.7
+FC_SHIFTED_AT_MOST = 0.65  # "near chance" on two classes: 0.5, and at most 0.04 above the highest measured (0.61)
 CONV_SHIFTED_AT_LEAST = 0.9
 SWEEP_SEEDS = range(50)
 
