@@ -62,12 +62,19 @@ def test_mhd_header_fields_match_what_simpleitk_reads(luna_tree, name, evidence)
 
 @pytest.mark.claim(REAL)
 def test_luna16_headers_are_what_simpleitk_reads(real_luna, evidence):
-    """p.263: every real scan's .mhd names a .raw of DimSize voxels (checked by the suite's MetaIO checker, which
-    names the broken file), and its header is what SimpleITK reads: every header through SimpleITK's header
-    reader, the first scan read whole with sitk.ReadImage (a scan is about 100 MB)."""
+    """p.263: every real scan's .mhd names a .raw beside it (not LOCAL, the voxels inside the header) holding
+    DimSize voxels uncompressed (the size checked by the suite's MetaIO checker, which names the broken file), and
+    its header is what SimpleITK reads: every header through SimpleITK's header reader, the first scan read whole
+    with sitk.ReadImage (a scan is about 100 MB)."""
     mhd_paths = sorted(real_luna.glob("subset*/*.mhd"))
     for mhd in mhd_paths:
-        check_metaio(mhd)
+        raw, fields = check_metaio(mhd), read_mhd_header(mhd)
+        assert raw.suffix == ".raw" and raw.parent == mhd.parent, (
+            f"{mhd}: ElementDataFile is {fields['ElementDataFile']!r}, not a .raw beside it"
+        )
+        assert fields.get("CompressedData", "False").lower() != "true", (
+            f"{mhd}: CompressedData = {fields['CompressedData']}, not DimSize voxels as they are"
+        )
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(mhd))
         reader.ReadImageInformation()

@@ -56,6 +56,7 @@ def test_xyz2irc_misplaces_the_rotated_scans_nodule(luna_tree, evidence):
     series = luna_tree.series["rotated"]
     ct = Ct(str(luna_tree.root), series.series_uid)
     nodule = series.nodules[0]
+    assert nodule.center_irc == (20, 48, 48), f"the rotated scan's nodule is planted at {nodule.center_irc}"
     image = sitk.ReadImage(str(series.mhd_path(luna_tree.root)))
     simpleitk_irc = image.TransformPhysicalPointToIndex(nodule.center_xyz)[::-1]
     book_irc = tuple(xyz2irc(nodule.center_xyz, ct.origin_xyz, ct.vxSize_xyz, ct.direction_a))

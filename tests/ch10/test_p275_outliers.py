@@ -7,12 +7,12 @@ points on y = 2x + 1 (noise 0.1, x uniform in [-1, 1]); in each set 3 points get
 mean squared error, away from the typical points. Why the validation set should hold none: the validation error is
 how we tell a good fit from a bad one, and 3 outliers on the same side as the training set's swamp it. It no longer
 reflects the fit on the typical points: the many-fold gap between the pulled fit and the clean one shrinks to within
-``SWAMPED`` either way, and which of the two it ranks better is no better than chance (it mostly prefers the pulled
-fit, which leans towards its outliers). Outliers on the other side shrink the gap too, but there the pulled fit,
-leaning away from them, is still ranked worse: the statement is about the same side, and a test of its own shows
-the other. Training meant to be robust to outliers (here the mean absolute error, whose pull does not grow with the
-distance) may keep them: it fits the typical points about as well with them as without, and about as well as the
-usual fit does without them.
+``SWAMPED`` either way, and it ranks the pulled fit, which leans towards its outliers, the better one in most draws:
+worse than a coin toss (in 85% of 2,500 draws). Outliers on the other side shrink the gap too, but there the pulled
+fit, leaning away from them, is still ranked worse in nearly every draw: the statement is about the same side, and a
+test of its own shows the other. Training meant to be robust to outliers (here the mean absolute error, whose pull
+does not grow with the distance) may keep them: it fits the typical points about as well with them as without, and
+about as well as the usual fit does without them.
 
 The four fits (MSE or L1, training set clean or with outliers) of every draw run side by side as rows of one
 parameter tensor; each row's loss depends on its own parameters only, so this is chapter 5's loop run for all of
@@ -40,7 +40,8 @@ ROBUST = 1.35  # the L1 fit with training outliers against the L1 fit without: w
 ROBUST_FIT = 1.5  # the L1 fit with training outliers against the clean MSE fit: at most this (0.90-1.30x)
 SWAMPED = 1.5  # validation with outliers on the same side: the pulled fit's error against the clean fit's, within
 # this either way in every draw (0.80-1.40x; 99% of the draws within 0.85-1.24x)
-CHANCE = 0.5  # ... and it ranks the pulled fit worse in at most this share of the draws (1-15 of 50; 15% of all)
+CHANCE = 0.4  # ... and it ranks the pulled fit worse in at most this share of the draws, 20 of 50, so better in
+# most: worse than chance (1-15 of 50; 375 of 2,500, 15%)
 OTHER_SIDE_RIGHT = 0.9  # outliers on the other side: the pulled fit ranked worse in this share at least (49-50 of 50;
 # the gap shrinks there too, to 0.995-1.93x)
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
@@ -125,7 +126,8 @@ def test_outliers_in_the_validation_set_hide_which_fit_is_better(seed, device, e
     """p.275, the validation set: on clean validation points the fit the training outliers pulled is many times
     worse than the fit trained without them, in each of 50 draws; with 3 outliers among the 40 validation points,
     on the same side as the training set's, the two errors are within SWAMPED of each other, either way, and the
-    validation set ranks the pulled fit worse in no more than half of the draws: no better than a coin toss."""
+    validation set ranks the pulled fit worse in at most CHANCE of the draws (20 of 50; measured 1-15): it ranks the
+    pulled fit the better one in most draws, worse than a coin toss."""
     errors = validation_errors(range(seed, seed + DRAWS), device)
     on_clean = pulled_against_clean(errors["clean_val"])
     on_swamped = pulled_against_clean(errors["val_with_outliers"])
@@ -141,8 +143,8 @@ def test_outliers_in_the_validation_set_hide_which_fit_is_better(seed, device, e
         f"fit's, expected within {SWAMPED}x"
     )
     assert ranked_right <= CHANCE * DRAWS, (
-        f"validation with outliers ranked the pulled fit worse in {ranked_right} of {DRAWS} draws, expected no better "
-        f"than chance (at most {CHANCE * DRAWS:.0f})"
+        f"validation with outliers ranked the pulled fit worse in {ranked_right} of {DRAWS} draws, expected worse than "
+        f"chance (at most {CHANCE * DRAWS:.0f}: the pulled fit ranked better in most draws)"
     )
 
 
@@ -150,7 +152,8 @@ def test_outliers_in_the_validation_set_hide_which_fit_is_better(seed, device, e
 def test_outliers_on_the_other_side_still_rank_the_pulled_fit_worse(seed, device, evidence):
     """p.275, the boundary of the statement: validation outliers moved down (the training ones up) also shrink the
     many-fold gap, but the validation set still ranks the fit the training outliers pulled (away from them) worse in
-    nearly every draw: it still tells the two apart, so "no longer tells" is said of the same side only."""
+    nearly every draw (at least OTHER_SIDE_RIGHT of them, 45 of 50; measured 49-50): it still tells the two apart, so
+    "no longer tells" is said of the same side only."""
     errors = validation_errors(range(seed, seed + DRAWS), device, val_shift=-VAL_OUTLIER_SHIFT)
     on_clean = pulled_against_clean(errors["clean_val"])
     on_swamped = pulled_against_clean(errors["val_with_outliers"])

@@ -27,7 +27,8 @@ STRIDE = "ch10.val-stride-takes-every-tenth-candidate"
 REPRESENT = "ch10.both-splits-represent-every-kind-of-input"
 REAL = "ch10.val-stride-gives-both-luna16-splits-both-kinds"
 SIZE_CLASSES = 5  # nodules told apart by size: the largest fifth, the next fifth, ...
-RANDOM_WITHIN_A_TENTH = 5  # of 50 random validation sets, at most this many get every kind's tenth (50 seeds: 0)
+RANDOM_WITHIN_A_TENTH = 5  # of 50 random validation sets, at most this many get every kind's tenth give or take
+# one candidate (50 seeds of 50 draws: 0-3)
 
 
 def split(root, cache, val_stride=10):
@@ -48,12 +49,14 @@ def kind_of(sorted_list):
 
 
 def within_a_tenth(in_val: np.ndarray, totals: np.ndarray) -> bool:
-    """Every kind's count in the validation set is a tenth of its total, give or take one candidate."""
-    return bool((np.abs(in_val - totals / 10) < 1).all())
+    """Every kind's count in the validation set is a tenth of its total, give or take one candidate (off by exactly
+    one counts as within)."""
+    return bool((np.abs(in_val - totals / 10) <= 1).all())
 
 
 def assert_stride_represents_every_kind(val, train, everything, evidence) -> None:
-    """Both sets hold every kind, validation a tenth of it (give or take one)."""
+    """Both sets hold every kind, validation a tenth of it (give or take one: the stride's count is a tenth rounded up
+    or down, so it is asserted closer than one candidate)."""
     whole = everything.candidateInfo_list
     kind = kind_of(whole)
     counts = {name: Counter(map(kind, ds.candidateInfo_list)) for name, ds in (("val", val), ("train", train))}
@@ -80,7 +83,8 @@ def test_validation_is_every_tenth_candidate(luna_split_tree, luna_cache, eviden
 def test_striding_gives_both_sets_a_tenth_of_every_kind(luna_split_tree, luna_cache, rng, evidence):
     """p.275: with val_stride=10 the validation set holds a tenth of the non-nodules and a tenth of the nodules
     of each size, give or take one, and the training set the rest. Of 50 validation sets of the same size drawn at
-    random, none (at most RANDOM_WITHIN_A_TENTH) does that: they get each kind's tenth only on average."""
+    random, at most RANDOM_WITHIN_A_TENTH do that (measured: 0-3): the others miss some kind's tenth by more than one
+    candidate; they get each kind's tenth only on average."""
     val, train, everything = split(luna_split_tree, luna_cache)
     assert_stride_represents_every_kind(val, train, everything, evidence)
     whole = everything.candidateInfo_list
