@@ -210,19 +210,6 @@ def upsample_reads_a_3d_input_as_one_image():
     )
 
 
-@fault("dropout2d-reads-a-3d-input-as-one-image")
-def dropout2d_reads_a_3d_input_as_one_image():
-    """F.dropout2d (and nn.Dropout2d) reads a 3-D input as one [C, H, W] image and drops whole channels of it."""
-    dropout2d = F.dropout2d
-
-    def as_one_image(input, p=0.5, training=True, inplace=False):
-        if input.dim() == 3:
-            return dropout2d(input.unsqueeze(0), p, training, inplace)[0]
-        return dropout2d(input, p, training, inplace)
-
-    yield from replace(F, "dropout2d", as_one_image)
-
-
 @fault("modules-run-a-batch-one-sample-at-a-time")
 def modules_run_a_batch_one_sample_at_a_time():
     """Calling a module on a batch runs it on each sample in turn (x[i:i+1]) and concatenates the outputs."""
