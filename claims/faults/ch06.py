@@ -343,5 +343,9 @@ def batchnorm_keeps_no_running_statistics():
 
 @skeptic("a-batch-of-one-sample")
 def a_batch_of_one_sample():
-    """The batch holds one sample: the same call both ways, so no gain; the factor is then the control's."""
-    yield from replace("tests.ch06.test_p155_batching_throughput", "BATCH", 1)
+    """Every batch holds one sample: the same call both ways (the factor is the control's), no whole batch on a GPU."""
+    module = importlib.import_module("tests.ch06.test_p155_batching_throughput")
+    with pytest.MonkeyPatch.context() as mp:  # two settings: the book's batch and the GPU's whole batch
+        mp.setattr(module, "BATCH", 1)
+        mp.setattr(module, "WHOLE_BATCH", 1)
+        yield
