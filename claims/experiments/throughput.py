@@ -1,15 +1,17 @@
 """Measuring the book's models: throughput in samples per second, FLOPs counted from their layers, and
 the device's float32 matrix-multiply rate as the ceiling to compare them with.
 
-Used by the benchmarks (``tests/benchmarks``) and, for its models and batches, the p.155 claim (``tests/ch06``).
+Used by the benchmarks (``tests/benchmarks``) and the p.155 claims (``tests/ch06``): the fraction of the
+ceiling the chapter-7 MLP reaches at a given batch size (``fractions_of_ceiling``).
 Every timing waits for the device (``claims.devices.synchronize``), so a CUDA kernel is counted when it
 has run, not when it was queued.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -17,6 +19,7 @@ import torch.nn as nn
 from claims.book.models import Net, NetResDeep, fc_deep
 from claims.compat import full_float32
 from claims.devices import synchronize
+from claims.experiments.timing import timed_rounds
 
 # name -> (constructor, shape of one sample): the chapter-7 MLP takes a flattened 3x32x32 image.
 MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
@@ -174,3 +177,40 @@ def matmul_ceiling(device, shapes, rounds: int = 5, clock: Callable[[], float] =
                 best = {"flop_per_s": rate, "shape": [m, k, n]}
     best.update(threads=torch.get_num_threads(), rounds=rounds, shapes=[list(s) for s in shapes])
     return best
+
+
+def square_shapes(device_type: str) -> list[tuple[int, int, int]]:
+    """Square products that fill the device: 1024 and 2048 on a CPU, 4096 and 8192 on a GPU."""
+    return [(1024, 1024, 1024), (2048, 2048, 2048)] if device_type == "cpu" else [(4096,) * 3, (8192,) * 3]
+
+
+def largest_product(name: str, batch_size: int, device: torch.device | str = "cpu") -> tuple[int, int, int]:
+    """The largest matrix product ``(M, K, N)`` of one of MODELS' layers at ``batch_size`` (``gemm_shapes``)."""
+    net = build(name, device)
+    return max(gemm_shapes(net, example_batch(name, batch_size, device)[0]), key=lambda s: s[0] * s[1] * s[2])
+
+
+def fractions_of_ceiling(name: str, batch_sizes: Sequence[int], device: torch.device | str, rounds: int = 15) -> dict:
+    """The fraction of the device's float32 matrix-multiply ceiling that one of MODELS reaches in inference
+    at each of ``batch_sizes``: the FLOPs of its Linear and Conv2d layers (``layer_flops``) per second of a
+    forward pass under no_grad (``inference_step``, full float32 as the ceiling is: no TF32), the median of
+    alternating rounds (``claims.experiments.timing.timed_rounds``: on a GPU wall time to the synchronize),
+    over ``matmul_ceiling`` measured on ``square_shapes`` and the model's own largest product at the largest
+    batch (so that no layer can outrun it). Returns ``{"ceiling_flop_per_s", "fraction": {batch: fraction},
+    "flop_per_s": {batch: rate}, "rounds"}``."""
+    device = torch.device(device)
+    shapes = square_shapes(device.type) + [largest_product(name, max(batch_sizes), device)]
+    ceiling = matmul_ceiling(device, shapes)["flop_per_s"]
+    net = build(name, device)
+    inputs = {batch: example_batch(name, batch, device)[0] for batch in batch_sizes}
+    with full_float32():
+        seconds = timed_rounds(
+            {str(batch): inference_step(net, x, device) for batch, x in inputs.items()}, device, rounds=rounds
+        )
+    rate = {batch: layer_flops(net, x) / statistics.median(seconds[str(batch)]) for batch, x in inputs.items()}
+    return {
+        "ceiling_flop_per_s": ceiling,
+        "flop_per_s": rate,
+        "fraction": {batch: value / ceiling for batch, value in rate.items()},
+        "rounds": len(seconds[str(max(batch_sizes))]),
+    }

@@ -14,9 +14,10 @@ The clock:
 - on a GPU, wall time from the call's start until the device has finished (``claims.devices.synchronize``).
 
 The p.155 tests (``batching_factors``) time, in the same rounds, a control where the two calls do the same
-work, and assert that the batch's factor clears the control's by a margin: 4 on one CPU thread, 1 on a GPU
-until a GPU run measures one. On one thread of this project's 2-core CPU, where batching could gain nothing,
-the factor cleared the control 0.68-1.03 times (torch 1.4 and 2.14; the test's docstring has the runs).
+work, and assert that the batch's factor clears the control's by a margin: 4 on one CPU thread, and the same
+4 on a GPU, carried over until a GPU run measures one. On one thread of this project's 2-core CPU, where
+batching could gain nothing, the factor cleared the control 0.68-1.03 times (torch 1.4 and 2.14; the test's
+docstring has the runs).
 
 Not torch's normal CPU threads by the wall clock: on this project's busy 2-core machine every parallel
 region waits for a thread that another process holds, and a single round of two calls that did the same

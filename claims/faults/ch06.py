@@ -210,19 +210,6 @@ def upsample_reads_a_3d_input_as_one_image():
     )
 
 
-@fault("dropout2d-reads-a-3d-input-as-one-image")
-def dropout2d_reads_a_3d_input_as_one_image():
-    """F.dropout2d (and nn.Dropout2d) reads a 3-D input as one [C, H, W] image and drops whole channels of it."""
-    dropout2d = F.dropout2d
-
-    def as_one_image(input, p=0.5, training=True, inplace=False):
-        if input.dim() == 3:
-            return dropout2d(input.unsqueeze(0), p, training, inplace)[0]
-        return dropout2d(input, p, training, inplace)
-
-    yield from replace(F, "dropout2d", as_one_image)
-
-
 @fault("modules-run-a-batch-one-sample-at-a-time")
 def modules_run_a_batch_one_sample_at_a_time():
     """Calling a module on a batch runs it on each sample in turn (x[i:i+1]) and concatenates the outputs."""
@@ -356,5 +343,9 @@ def batchnorm_keeps_no_running_statistics():
 
 @skeptic("a-batch-of-one-sample")
 def a_batch_of_one_sample():
-    """The batch holds one sample: the same call both ways, so no gain; the factor is then the control's."""
-    yield from replace("tests.ch06.test_p155_batching_throughput", "BATCH", 1)
+    """Every batch holds one sample: the same call both ways (the factor is the control's), no whole batch on a GPU."""
+    module = importlib.import_module("tests.ch06.test_p155_batching_throughput")
+    with pytest.MonkeyPatch.context() as mp:  # two settings: the book's batch and the GPU's whole batch
+        mp.setattr(module, "BATCH", 1)
+        mp.setattr(module, "WHOLE_BATCH", 1)
+        yield

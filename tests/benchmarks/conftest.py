@@ -48,7 +48,6 @@ def _ceilings() -> dict:
 def ceiling_shapes(device_type: str) -> list[tuple[int, int, int]]:
     """Square products that fill the device, and the largest product of each model's layers at the largest
     batch benchmarked there: no model layer can then outrun the ceiling it is compared with."""
-    squares = [(1024, 1024, 1024), (2048, 2048, 2048)] if device_type == "cpu" else [(4096,) * 3, (8192,) * 3]
     largest = []
     for name in throughput.MODELS:
         batch = max(
@@ -57,14 +56,8 @@ def ceiling_shapes(device_type: str) -> list[tuple[int, int, int]]:
             if device_type != "cpu"
             or b <= max(throughput.CPU_LARGEST[name, mode] for mode in ("inference", "training"))
         )
-        net = throughput.build(name, "cpu")
-        largest.append(
-            max(
-                throughput.gemm_shapes(net, throughput.example_batch(name, batch, "cpu")[0]),
-                key=lambda s: s[0] * s[1] * s[2],
-            )
-        )
-    return squares + largest
+        largest.append(throughput.largest_product(name, batch))
+    return throughput.square_shapes(device_type) + largest
 
 
 def _measure_ceiling(device, config, ceilings: dict) -> float:

@@ -1,11 +1,9 @@
 """Chapter 6, page 155: modules take the batch in the first dimension (Linear: every dimension before the features),
 and the book's 1-D data tensors become a batch with unsqueeze(1); a single sample needs no batch dimension for
-Linear, one for Conv2d before torch 1.11, and one still for BatchNorm, Upsample and Dropout2d; batch statistics
+Linear, one for Conv2d before torch 1.11, and one still for BatchNorm and Upsample; batch statistics
 tie samples together."""
 
 from __future__ import annotations
-
-import warnings
 
 import pytest
 import torch
@@ -121,20 +119,13 @@ def test_linear_takes_a_single_sample_as_it_is(edition, device, evidence):
     assert_close(among_others[2], out, rtol=1e-6, atol=1e-6)
 
 
-def channels_partly_dropped(out: torch.Tensor) -> int:
-    """How many channels of a [C, H, W] dropout output hold both zeros and kept values (Dropout2d, reading it
-    as one image, keeps or zeroes each channel whole)."""
-    zero = (out == 0).flatten(1)
-    return int((zero.any(1) & ~zero.all(1)).sum())
-
-
 @pytest.mark.claim(SINGLE_SAMPLE)
-def test_batchnorm_upsample_and_dropout2d_still_need_unsqueeze_0(device, evidence):
+def test_batchnorm_and_upsample_still_need_unsqueeze_0(device, evidence):
     """p.155, refuted, the other side: some layers do need a single sample given with unsqueeze(0), on every
     release from 1.4 to the newest. BatchNorm1d refuses a [C] sample and BatchNorm2d a [C, H, W] image;
-    nn.Upsample and nn.Dropout2d take a [C, H, W] image but read it as a batch of C one-dimensional signals,
-    (N, C, L): Upsample(scale_factor=2) stretches only its last dimension, [3, 4, 4] -> [3, 4, 8], and
-    Dropout2d zeroes single rows, not whole channels. Given img.unsqueeze(0), they read it as one image."""
+    nn.Upsample takes a [C, H, W] image but reads it as a batch of C one-dimensional signals, (N, C, L):
+    Upsample(scale_factor=2) stretches only its last dimension, [3, 4, 4] -> [3, 4, 8]. Given
+    img.unsqueeze(0), it reads it as one image."""
     with pytest.raises(ValueError, match=r"got 1D input"):
         nn.BatchNorm1d(3).to(device).eval()(torch.randn(3, device=device))
     with pytest.raises(ValueError, match=r"got 3D input"):
@@ -146,17 +137,6 @@ def test_batchnorm_upsample_and_dropout2d_still_need_unsqueeze_0(device, evidenc
     evidence.record(upsample=list(unbatched.shape), upsample_unsqueezed=list(as_one_image.shape))
     assert unbatched.shape == (3, 4, 8), f"Upsample should read [3, 4, 4] as (N, C, L): got {list(unbatched.shape)}"
     assert as_one_image.shape == (1, 3, 8, 8), f"unsqueezed, one image: got {list(as_one_image.shape)}"
-
-    dropout, ones = nn.Dropout2d(0.5), torch.ones(8, 8, 8, device=device)  # training mode: it drops
-    with warnings.catch_warnings(record=True) as caught:  # torch 2.x says it reads (N, C, L); 1.4 says nothing
-        warnings.simplefilter("always")
-        rows = channels_partly_dropped(dropout(ones))
-    channels = channels_partly_dropped(dropout(ones.unsqueeze(0))[0])
-    evidence.record(
-        dropout2d_channels_partly_dropped=rows, unsqueezed=channels, warned=[str(w.message) for w in caught]
-    )
-    assert rows > 0, "Dropout2d should read [8, 8, 8] as (N, C, L) and drop rows: every channel came out whole"
-    assert channels == 0, f"unsqueezed, it should drop whole channels: {channels} of 8 came out partly dropped"
 
 
 @pytest.mark.claim(ONE_IMAGE)
