@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -129,6 +130,20 @@ def forward(params, x):
     """Every network at once: tanh(x @ W1 + b1) @ W2 + b2, with x [networks, points, 1]."""
     w1, b1, w2, b2 = params
     return torch.baddbmm(b2, torch.tanh(torch.baddbmm(b1, x, w1)), w2)
+
+
+def least_squares_line(seed: int = 0, **setting: Any) -> tuple:
+    """The least-squares straight line through each network's training points (the data of ``setting``, train's
+    keywords), in float64 on the CPU: its training and validation loss, each the mean over the networks. What a
+    model that does not overfit reaches: a line has the truth's shape and 2 parameters, too few to chase the noise
+    (its expected training loss is the noise variance times (n - 2) / n, 0.079 for 16 points of the line)."""
+    setting = {**DEFAULTS, **setting}
+    x, y, x_val, y_val = (t.double() for t in make_data(seed, setting["n_train"], setting["truth"], setting["repeats"]))
+    x_mean, y_mean = x.mean(dim=1, keepdim=True), y.mean(dim=1, keepdim=True)
+    slope = ((x - x_mean) * (y - y_mean)).sum(dim=1, keepdim=True) / ((x - x_mean) ** 2).sum(dim=1, keepdim=True)
+    train_loss = ((y_mean + slope * (x - x_mean) - y) ** 2).mean().item()
+    val_loss = ((y_mean + slope * (x_val - x_mean) - y_val) ** 2).mean().item()
+    return train_loss, val_loss
 
 
 DEFAULTS = {  # train's keywords: the baseline

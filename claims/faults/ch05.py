@@ -9,6 +9,7 @@ claim's statement would be false there; the claim's tests must go red under it.
 from __future__ import annotations
 
 import importlib
+from typing import Iterator
 
 import pytest
 import torch
@@ -176,6 +177,18 @@ def no_grad_does_not_stop_tracking():
             return False
 
     yield from replace(torch, "no_grad", tracking)
+
+
+@fault("in-place-sub-bypasses-autograd")
+def in_place_sub_bypasses_autograd() -> Iterator[None]:
+    """Tensor.__isub__ (a -= b) runs untracked: a leaf's update goes through and a result's is not recorded."""
+    isub = torch.Tensor.__isub__
+
+    def untracked(self: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        with torch.autograd.no_grad():
+            return isub(self, other)
+
+    yield from replace(torch.Tensor, "__isub__", untracked)
 
 
 @fault("set-grad-enabled-false-keeps-tracking")

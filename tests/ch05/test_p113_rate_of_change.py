@@ -70,7 +70,7 @@ def test_central_difference_on_a_non_quadratic_loss_errs_by_delta_squared(thermo
 
 @pytest.mark.claim(CLAIM)
 def test_tiny_delta_in_float32_carries_rounding_error(thermometer, device, evidence):
-    """p.114: in float32 a tiny delta makes the difference of two nearly equal losses (about 1764
+    """p.113: in float32 a tiny delta makes the difference of two nearly equal losses (about 1764
     each, stored to 1e-4) dominate: the central difference errs by more than 1 at some delta in
     1e-4..3e-6, 1000 times its error at delta 0.1; in float64 (on the CPU) the same deltas stay within 1e-5."""
     tiny = [1e-4, 3e-5, 1e-5, 3e-6]

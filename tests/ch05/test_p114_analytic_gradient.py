@@ -150,7 +150,7 @@ def test_rate_of_change_costs_grow_with_the_parameters_autograd_does_not(device,
     grows with the model; autograd gives every parameter's derivative, the same ones, from one evaluation and
     one backward pass, for 2, 8 or 32 parameters alike. Counted by a wrapper around the model (linear, on 64
     random points), not timed. With one parameter the two cost the same, 2 evaluations against 1 and a backward
-    pass (which costs about as much as an evaluation): the saving comes with the number of parameters."""
+    pass: the saving comes with the number of parameters."""
     costs = {}
     for n in PARAMETER_COUNTS:
         by_rate, by_autograd, costs[n] = both_gradients(n, device)

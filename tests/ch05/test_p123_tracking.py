@@ -30,40 +30,42 @@ def test_results_of_tracked_leaves_carry_a_grad_fn(thermometer, device):
 
 
 @pytest.mark.claim("ch05.no-grad-stops-tracking")
-def test_update_works_inside_no_grad_and_raises_outside(thermometer, device):
-    """p.124-125: inside torch.no_grad() results have requires_grad False and the book's update
-    params -= lr * params.grad works. Outside it autograd does not track the in-place update of the leaf
-    params (as the notes' reason has it): it refuses it, with a RuntimeError."""
+def test_nothing_is_tracked_inside_no_grad_and_the_update_works_there(thermometer, device):
+    """p.124-125: inside torch.no_grad() results have requires_grad False and no grad_fn, and an in-place change
+    to a tensor computed from the params is not recorded (its grad_fn stays the MulBackward0 it had); the
+    book's update params -= lr * params.grad works there, params stays a leaf that requires grad, and tracking
+    resumes after the block."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
+    result = params * 1.0  # computed from the params: requires grad, not a leaf
 
-    with pytest.raises(RuntimeError, match=LEAF_IN_PLACE):
-        params -= 1e-4 * params.grad
     with torch.no_grad():
         untracked = params * 2
     assert not untracked.requires_grad and untracked.grad_fn is None, f"tracked inside no_grad: {untracked}"
     with torch.no_grad():
+        result -= 1e-4 * params.grad
         params -= 1e-4 * params.grad
+    assert type(result.grad_fn).__name__ == "MulBackward0", f"in-place change recorded: {result.grad_fn}"
     assert params.requires_grad and params.is_leaf, "the parameter itself stays tracked"
     assert_close(params.detach(), torch.tensor([1 - 0.45172969, -0.00826], device=device), rtol=1e-5, atol=1e-7)
     assert (params * 2).requires_grad, "tracking resumes after the block"
 
 
-@pytest.mark.claim("ch05.no-grad-stops-tracking")
-def test_in_place_update_of_a_tracked_result_is_recorded_outside_no_grad(thermometer, device):
-    """p.123: the notes' reason, "grad would track that in-place change", is what happens to a tensor computed
-    from the params (not a leaf, requires grad): outside no_grad the in-place update is recorded in its graph,
-    its grad_fn becomes the update's SubBackward0; inside no_grad it is made and not recorded."""
+@pytest.mark.claim("ch05.no-grad-update-since-grad-would-track-it")
+def test_outside_no_grad_the_update_of_the_params_raises_instead_of_being_tracked(thermometer, device):
+    """p.123: the notes' reason for no_grad, "grad would track that in-place change", is not what happens to the
+    book's params, a leaf that requires grad: outside no_grad autograd refuses the update with a RuntimeError and
+    params is left as it was. What it says is what happens to a tensor computed from the params (not a leaf):
+    its in-place update is recorded, its grad_fn becomes the update's SubBackward0."""
     params = torch.tensor([1.0, 0.0], device=device, requires_grad=True)
     loss_fn(model(thermometer.t_u, *params), thermometer.t_c).backward()
-    outside, inside = params * 1.0, params * 1.0  # results of the params: they require grad, not leaves
+    result = params * 1.0  # computed from the params: requires grad, not a leaf
 
-    outside -= 1e-4 * params.grad
-    with torch.no_grad():
-        inside -= 1e-4 * params.grad
-    assert type(outside.grad_fn).__name__ == "SubBackward0", f"recorded outside no_grad: {outside.grad_fn}"
-    assert type(inside.grad_fn).__name__ == "MulBackward0", f"not recorded inside no_grad: {inside.grad_fn}"
-    assert torch.equal(outside.detach(), inside.detach()), "the same values either way"
+    with pytest.raises(RuntimeError, match=LEAF_IN_PLACE):
+        params -= 1e-4 * params.grad
+    assert params.tolist() == [1.0, 0.0], f"the refused update should leave params as it was: {params.tolist()}"
+    result -= 1e-4 * params.grad
+    assert type(result.grad_fn).__name__ == "SubBackward0", f"recorded outside no_grad: {result.grad_fn}"
 
 
 @pytest.mark.claim("ch05.detach-creates-a-copy")
