@@ -180,9 +180,10 @@ def full_float32(deterministic: bool = False):
 def matmul_shape_error(m1: tuple, m2: tuple, device_type: str = "cpu") -> str:
     """What the RuntimeError of ``mm`` on an ``m1`` by ``m2`` product whose inner sizes differ says (its first
     words), on this torch and device type. The CPU's were run on 1.4.0, 1.5.1, 1.6.0, 1.7.0, 1.7.1, 1.8.1,
-    1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1; CUDA's before 1.10 are read from each release's CUDA library
+    1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1. CUDA's were never run, only read from each release's CUDA library
     (1.5.1 holds TH's words only, 1.6.0 and 1.7.0 "mat1 dim 1" only, 1.10.2 on "shapes cannot be multiplied"
-    only; 1.9 was not at hand and is taken as 1.8)."""
+    only); 1.8 and 1.9 were not at hand and are taken as 1.7. 1.9.0's CUDA mm checks no shapes at all and
+    raises nothing (pytorch/pytorch#61291, a regression fixed in 1.9.1), so no message is right there."""
     release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
     shapes_from = (1, 7) if device_type == "cpu" else (1, 10)
     if release >= shapes_from:

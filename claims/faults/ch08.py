@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import tempfile
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 import torch
@@ -312,18 +313,37 @@ def module_to_leaves_running_var_behind():
     yield from replace(nn.Module, "to", leaving)
 
 
-@fault("to-another-device-rounds-to-half")
-def to_another_device_rounds_to_half():
-    """Tensor.to(device) rounds floating-point values through float16 when it copies them to another device."""
+@fault("to-rounds-its-copies-through-half")
+def to_rounds_its_copies_through_half():
+    """Tensor.to rounds floating-point values through float16 whenever it copies them (to another device or dtype)."""
     to = torch.Tensor.to
 
     def lossy(self, *args, **kwargs):
         out = to(self, *args, **kwargs)
-        if out.device != self.device and out.is_floating_point():
+        if out is not self and out.is_floating_point():
             out = to(to(out, torch.float16), out.dtype)
         return out
 
     yield from replace(torch.Tensor, "to", lossy)
+
+
+def _tf32(x: torch.Tensor) -> torch.Tensor:
+    """x rounded to TF32's 10 mantissa bits (11 significant bits), with x's gradient passed through unchanged."""
+    scale = torch.pow(2.0, torch.floor(torch.log2(x.detach().abs().clamp(min=1e-30)))) / 1024
+    return x + (torch.round(x.detach() / scale) * scale - x.detach())
+
+
+@fault("conv2d-rounds-float32-to-tf32")
+def conv2d_rounds_float32_to_tf32() -> Iterator[None]:
+    """F.conv2d rounds float32 inputs and weights to TF32's 10 mantissa bits on every device, allow_tf32 or not."""
+    conv2d = F.conv2d
+
+    def rounded(input: torch.Tensor, weight: torch.Tensor, bias: Any = None, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if input.dtype == torch.float32:
+            input, weight = _tf32(input), _tf32(weight)
+        return conv2d(input, weight, bias, *args, **kwargs)
+
+    yield from replace(F, "conv2d", rounded)
 
 
 @fault("torch-save-writes-zip-whatever-it-is-asked")

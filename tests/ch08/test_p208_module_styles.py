@@ -25,9 +25,10 @@ def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
     """p.205-207 (dlwpt-code In[23]-In[25]): the book's nn.Sequential has nothing between its second
     pool and Linear(512, 32), so model(img.unsqueeze(0)) hands that layer the [1, 8, 8, 8] pool output,
     which it multiplies as 64 rows of 8 by its [512 x 32] weight (transposed), and fails: torch 1.4
-    printed "size mismatch, m1: [64 x 8], m2: [512 x 32]"; on the CPU torch 1.7 and later say "mat1 and
-    mat2 shapes cannot be multiplied (64x8 and 512x32)" (CUDA from 1.10, after "mat1 dim 1 must match mat2
-    dim 0" in 1.6-1.9). That is why the book writes forward by hand."""
+    printed "size mismatch, m1: [64 x 8], m2: [512 x 32]" (so does 1.6.0); on the CPU 1.7.0 and every later
+    release run here say "mat1 and mat2 shapes cannot be multiplied (64x8 and 512x32)". No CUDA message was
+    measured: claims.compat.matmul_shape_error says what each release's CUDA library holds, and where 1.9.0
+    raises nothing. That is why the book writes forward by hand."""
     model = book_sequential().to(device)
     linear, received = model[6], []
     linear.register_forward_pre_hook(lambda module, inputs: received.append(tuple(inputs[0].shape)))

@@ -5,11 +5,10 @@ holds, and the first conv's gradient at 100 blocks with and without the blocks' 
 The gradient measure: 2 ``bars`` images (drawn on the CPU), train mode, loss = mean output, the norm of
 conv1's weight gradient at 100 blocks divided by the same at 10 blocks, for the book's NetResDeep (one
 shared block) and for the same network with distinct blocks. "Without skips" sets ``skip = False`` on the
-blocks, which drops their ``+ x``. 50 seeds on the CPU, one thread (torch 1.4 and 2.14): with skips 9.9-25
-(shared block) and 1.5-6.2 (distinct blocks), the test asks within 100; without skips 80 to 1.5e7 (shared)
-and 1.7e6 to 2.2e7 (distinct), the test asks above 10 and 10,000. In eval mode with fresh running
-statistics the picture reverses (with skips 1e10 to 1e17, without exactly 0, 10 seeds), but training runs
-in train mode.
+blocks, which drops their ``+ x``. The margins (KEPT, EXPLOSION) have beside them the ranges the sweep at the
+end measures, seeds 0-49 on the CPU, one thread, torch 2.14.1 and 1.4.0. In eval mode with fresh running
+statistics the picture reverses (with skips 1e10 to 1e17, without exactly 0; 10 seeds, an earlier run, not
+this sweep), but training runs in train mode.
 """
 
 from __future__ import annotations
@@ -120,7 +119,13 @@ def grad_ratio(seed: int, device, skip: bool, distinct: bool) -> float:
 
 
 CLAIM_SKIPS = "ch08.netresdeep-skips-keep-the-first-layer-gradient-in-training"
-EXPLOSION = {False: 10.0, True: 1e4}  # without skips the ratio exceeds this (shared block, distinct blocks)
+# With the skips the ratio stays within 1/KEPT and KEPT. Seeds 0-49: 9.85-25.2 (book's shared block) and 1.51-6.18
+# (distinct blocks), both releases; 100 leaves a factor of 4 above the largest and 150 below the smallest
+KEPT = 100
+# Without the skips it exceeds EXPLOSION (shared block, distinct blocks). Seeds 0-49: shared 80.2 to 1.5e7 (2.14.1),
+# 79.6 to 1.2e7 (1.4.0): 10 is 8 times below the smallest; distinct 2.2e6 to 2.2e7 (2.14.1), 1.7e6 to 2.1e7 (1.4.0):
+# 1e4 is 166 times below the smallest
+EXPLOSION = {False: 10.0, True: 1e4}
 
 
 @pytest.mark.claim(CLAIM_SKIPS)
@@ -134,18 +139,18 @@ def test_netresdeep_100_blocks_train_mode_gradient(device, seed, distinct, evide
     without = grad_ratio(seed, device, skip=False, distinct=distinct)
     evidence.record(ratio_100_over_10_with_skips=with_skips, ratio_without_skips=without)
 
-    assert 1 / 100 < with_skips < 100, f"expected within 100x with skips, measured {with_skips}"
+    assert 1 / KEPT < with_skips < KEPT, f"expected within {KEPT}x with skips, measured {with_skips}"
     assert without > EXPLOSION[distinct], f"expected above {EXPLOSION[distinct]} without skips, measured {without}"
 
 
 @pytest.mark.sweep
 def test_sweep_netresdeep_gradient_ratios(device):
-    """The margins above over 50 seeds."""
+    """KEPT and EXPLOSION over seeds 0-49: (distinct, skip) -> (smallest, largest) ratio."""
     ranges = {}
     for distinct in (False, True):
         for skip in (True, False):
             ratios = [grad_ratio(seed, device, skip=skip, distinct=distinct) for seed in range(50)]
             ranges[(distinct, skip)] = (min(ratios), max(ratios))
     print(ranges)
-    assert all(1 / 100 < ranges[(d, True)][0] and ranges[(d, True)][1] < 100 for d in (False, True)), ranges
+    assert all(1 / KEPT < ranges[(d, True)][0] and ranges[(d, True)][1] < KEPT for d in (False, True)), ranges
     assert all(ranges[(d, False)][0] > EXPLOSION[d] for d in (False, True)), ranges

@@ -21,41 +21,76 @@ N_INPUTS = 128  # standard-normal inputs fed through the stack
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
-def preactivation_mean_squares(gain: float, seed: int, device) -> list[float]:
-    """Mean square of W h at each of DEPTH Linear(256, 256) + ReLU layers (no bias), with each weight
-    drawn by kaiming_normal_(relu) and then multiplied by `gain`; N_INPUTS standard-normal inputs."""
+def mean_squares(gain: float, seed: int, device) -> dict:
+    """Through DEPTH Linear(256, 256) + ReLU layers (no bias), each weight drawn by kaiming_normal_(relu)
+    and then multiplied by `gain`, on N_INPUTS standard-normal inputs: the mean square at each layer of the
+    pre-activation z = W h (the layer's output before the ReLU, the quantity He et al. 2015 derive the init
+    to keep: Var[z] = fan_in Var[w] E[h^2] with E[h^2] = Var[z_prev] / 2) and of the activation relu(z)."""
     torch.manual_seed(seed)  # kaiming_normal_ draws from the global CPU generator
     h = torch.randn(N_INPUTS, WIDTH).to(device)
-    out = []
+    pre, post = [], []
     for _ in range(DEPTH):
         w = torch.empty(WIDTH, WIDTH)
         nn.init.kaiming_normal_(w, nonlinearity="relu")
         with full_float32():
             z = h @ (gain * w.to(device)).t()
-        out.append(z.pow(2).mean().item())
         h = torch.relu(z)
-    return out
+        pre.append(z.pow(2).mean().item())
+        post.append(h.pow(2).mean().item())
+    return {"pre": pre, "post": post}
 
 
-def kaiming_experiment(seed: int, device):
-    """The mean squares through the stack at gains 0.5, 1 and 2, and each one's geometric mean factor per layer."""
-    scales = {gain: preactivation_mean_squares(gain, seed, device) for gain in (0.5, 1.0, 2.0)}
-    return scales, {gain: (s[-1] / s[0]) ** (1 / (DEPTH - 1)) for gain, s in scales.items()}
+def per_layer(scale: list) -> float:
+    """The geometric mean factor per layer from the first layer to the last."""
+    return (scale[-1] / scale[0]) ** (1 / (DEPTH - 1))
+
+
+def kaiming_experiment(seed: int, device) -> dict:
+    """At kaiming's std: the last layer's mean square over the first's, pre- and post-activation, its factor
+    per layer, and the activation's share of the pre-activation's at each layer; at half and twice the std:
+    the pre-activation's factor per layer."""
+    kaiming = mean_squares(1.0, seed, device)
+    # (a layer whose every pre-activation is 0, as a stack a few units wide can reach, has no share: 0)
+    share = [post / pre if pre > 0 else 0.0 for pre, post in zip(kaiming["pre"], kaiming["post"])]
+    return {
+        "pre_kept": kaiming["pre"][-1] / kaiming["pre"][0],  # the first layer's is never 0: h is the input
+        "post_kept": kaiming["post"][-1] / kaiming["post"][0],
+        "pre_per_layer": per_layer(kaiming["pre"]),
+        "post_share": (min(share), max(share)),
+        "half_std_per_layer": per_layer(mean_squares(0.5, seed, device)["pre"]),
+        "twice_std_per_layer": per_layer(mean_squares(2.0, seed, device)["pre"]),
+    }
+
+
+# Margins; beside each, its range over seeds 0-49 (the sweep below), the same on torch 2.14.1 and 1.4.0, CPU
+KEPT = 100  # last layer's mean square over the first's within 1/KEPT and KEPT: 0.101-4.93 (pre), 0.095-5.09 (post)
+PER_LAYER = 0.10  # kaiming's pre-activation factor per layer within 10% of 1: 0.954-1.03
+# The activation's mean square over the pre-activation's at each layer: ReLU keeps half on average, 0.317-0.657 at
+# single layers (128 inputs x 256 units)
+SHARE = (0.25, 0.75)
+FACTOR = 0.15  # half and twice the std, per layer within 15% of 1/4 and 4: 0.239-0.258 and 3.82-4.13
 
 
 @pytest.mark.claim("ch08.kaiming-init-keeps-activation-scale-in-deep-relu-stacks")
 def test_kaiming_init_keeps_the_scale_smaller_shrinks_larger_explodes(device, seed, evidence):
-    """p.228: through 50 ReLU layers kaiming init keeps the activations' mean square roughly constant:
-    the last layer's is within 100x of the first's (50 seeds: 0.10-4.9x, about 0.95-1.03 per layer),
-    while half its std shrinks it by ~4x per layer and twice its std grows it by ~4x per layer (geometric
-    mean per layer within 15% of 1/4 and 4; 50 seeds: 0.239-0.258 and 3.82-4.13), 1e30 over the stack."""
-    scales, per_layer = kaiming_experiment(seed, device)
-    evidence.record(last_over_first={g: s[-1] / s[0] for g, s in scales.items()}, per_layer_factor=per_layer)
+    """p.228: through 50 ReLU layers kaiming init keeps the mean square of each layer's pre-activation
+    (W h, before the ReLU: what He et al. derive it to keep) roughly constant, within KEPT from the first
+    layer to the last and within 10% per layer, and with it the activation's (after the ReLU: about half
+    the pre-activation's at every layer); half its std shrinks the pre-activations by about 4x per layer
+    and twice its std grows them by about 4x per layer, 1e30 over the stack."""
+    measured = kaiming_experiment(seed, device)
+    evidence.record(**measured)
 
-    kaiming = scales[1.0]
-    assert 0.01 < kaiming[-1] / kaiming[0] < 100, f"expected a kept scale, measured {kaiming[0]} -> {kaiming[-1]}"
-    assert abs(per_layer[0.5] / 0.25 - 1) < 0.15, f"expected x1/4 per layer, measured {per_layer[0.5]}"
-    assert abs(per_layer[2.0] / 4 - 1) < 0.15, f"expected x4 per layer, measured {per_layer[2.0]}"
+    pre, post = measured["pre_kept"], measured["post_kept"]
+    assert 1 / KEPT < pre < KEPT and 1 / KEPT < post < KEPT, f"expected kept scales, last/first: pre {pre}, post {post}"
+    assert abs(measured["pre_per_layer"] - 1) < PER_LAYER, (
+        f"expected x1 per layer, measured {measured['pre_per_layer']}"
+    )
+    low, high = measured["post_share"]
+    assert SHARE[0] < low and high < SHARE[1], f"expected the ReLU to keep about half, measured {low}-{high}"
+    half, twice = measured["half_std_per_layer"], measured["twice_std_per_layer"]
+    assert abs(half / 0.25 - 1) < FACTOR, f"expected x1/4 per layer at half the std, measured {half}"
+    assert abs(twice / 4 - 1) < FACTOR, f"expected x4 per layer at twice the std, measured {twice}"
 
 
 def resblock_conv_weight_statistics(seed: int) -> dict:
@@ -92,29 +127,27 @@ def test_resblock_is_initialised_as_the_book_says(seed, evidence):
 
 @pytest.mark.sweep
 def test_sweep_initialization_margins(device):
-    """The margins above over 50 seeds."""
-    kept, shrink, grow, means, stds, kurtoses = [], [], [], [], [], []
-    for seed in range(50):
-        scales, per_layer = kaiming_experiment(seed, device)
-        kept.append(scales[1.0][-1] / scales[1.0][0])
-        shrink.append(per_layer[0.5])
-        grow.append(per_layer[2.0])
-        stats = resblock_conv_weight_statistics(seed)
-        means.append(abs(stats["mean"]))
-        stds.append(stats["std"] / (2 / 288) ** 0.5)
-        kurtoses.append(stats["kurtosis"])
+    """The margins above over seeds 0-49."""
+    runs = [kaiming_experiment(seed, device) for seed in range(50)]
+    stats = [resblock_conv_weight_statistics(seed) for seed in range(50)]
     ranges = {
-        name: (min(v), max(v))
-        for name, v in {
-            "kept": kept,
-            "shrink": shrink,
-            "grow": grow,
-            "abs_mean": means,
-            "std_ratio": stds,
-            "kurtosis": kurtoses,
-        }.items()
+        name: (min(r[name] for r in runs), max(r[name] for r in runs)) for name in runs[0] if name != "post_share"
     }
-    print(ranges)
-    assert 0.01 < ranges["kept"][0] and ranges["kept"][1] < 100, ranges
-    assert all(abs(v / 0.25 - 1) < 0.15 for v in shrink) and all(abs(v / 4 - 1) < 0.15 for v in grow), ranges
-    assert max(means) < 0.005 and all(abs(v - 1) < 0.05 for v in stds) and all(2.7 < k < 3.3 for k in kurtoses)
+    ranges["post_share"] = (min(r["post_share"][0] for r in runs), max(r["post_share"][1] for r in runs))
+    ranges["abs_mean"] = (0.0, max(abs(s["mean"]) for s in stats))
+    ranges["std_ratio"] = (
+        min(s["std"] for s in stats) / (2 / 288) ** 0.5,
+        max(s["std"] for s in stats) / (2 / 288) ** 0.5,
+    )
+    ranges["kurtosis"] = (min(s["kurtosis"] for s in stats), max(s["kurtosis"] for s in stats))
+    print({name: f"{lo:.3g}-{hi:.3g}" for name, (lo, hi) in ranges.items()})
+    for kept in ("pre_kept", "post_kept"):
+        assert 1 / KEPT < ranges[kept][0] and ranges[kept][1] < KEPT, ranges
+    assert 1 - PER_LAYER < ranges["pre_per_layer"][0] and ranges["pre_per_layer"][1] < 1 + PER_LAYER, ranges
+    assert SHARE[0] < ranges["post_share"][0] and ranges["post_share"][1] < SHARE[1], ranges
+    assert all(
+        abs(r["half_std_per_layer"] / 0.25 - 1) < FACTOR and abs(r["twice_std_per_layer"] / 4 - 1) < FACTOR
+        for r in runs
+    )
+    assert ranges["abs_mean"][1] < 0.005 and 0.95 < ranges["std_ratio"][0] and ranges["std_ratio"][1] < 1.05, ranges
+    assert 2.7 < ranges["kurtosis"][0] and ranges["kurtosis"][1] < 3.3, ranges
