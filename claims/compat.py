@@ -13,7 +13,7 @@ literals. Each name says what it gives and from which release torch has it itsel
 - ``matmul_shape_error(m1, m2, device_type)``: the words of the RuntimeError a matrix product of shapes that
   do not fit raises on this release: TH's "size mismatch, m1: [64 x 8], m2: [512 x 32]" (CPU to 1.6, CUDA to
   1.5), "mat1 dim 1 must match mat2 dim 0" (CUDA 1.6 to 1.9), "mat1 and mat2 shapes cannot be multiplied
-  (64x8 and 512x32)" (CPU from 1.7, CUDA from 1.10).
+  (64x8 and 512x32)" (CPU from 1.7, CUDA from 1.10), after the operator's name from 2.15 ("addmm: ").
 
 A claim whose own subject is missing from a release (``weights_only``, ``transforms.v2``) is no
 measurement problem: its test skips there with that reason.
@@ -183,7 +183,9 @@ def matmul_shape_error(m1: tuple, m2: tuple, device_type: str = "cpu") -> str:
     1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1. CUDA's were never run, only read from each release's CUDA library
     (1.5.1 holds TH's words only, 1.6.0 and 1.7.0 "mat1 dim 1" only, 1.10.2 on "shapes cannot be multiplied"
     only); 1.8 and 1.9 were not at hand and are taken as 1.7. 1.9.0's CUDA mm checks no shapes at all and
-    raises nothing (pytorch/pytorch#61291, a regression fixed in 1.9.1), so no message is right there."""
+    raises nothing (pytorch/pytorch#61291, a regression fixed in 1.9.1), so no message is right there. From
+    2.15 the message starts with the operator's name ("addmm: " for ``nn.Linear``, "mm: " for ``@``; run on
+    the CPU): the words follow it, so a caller looks for them in the message, not at its start."""
     release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
     shapes_from = (1, 7) if device_type == "cpu" else (1, 10)
     if release >= shapes_from:
