@@ -225,13 +225,19 @@ def mergeable(base: dict, document: dict) -> str | None:
 
 def merge(base: dict, document: dict, updated: set[str]) -> dict:
     """``base`` with the results of the claims in ``updated`` replaced, device by device, by the partial
-    run ``document``'s; every other claim keeps its earlier results. Registry fields come from the run."""
+    run ``document``'s; every other claim keeps its earlier results. Registry fields come from the run.
+
+    An updated claim keeps an earlier device's result only where the run was not asked for that device: a
+    device it was asked for and gave the claim no result (its tests now take no ``device``, a host-only
+    experiment recorded under the CPU) is no longer one of the claim's, and a stale row would say otherwise."""
     ran = {c["id"]: c for c in document["claims"]}
     earlier = {c["id"]: c for c in base["claims"]}
+    asked = set(document.get("run", {}).get("devices", []))
     claims = []
     for claim in document["claims"]:
         results = dict(earlier.get(claim["id"], {}).get("results", {}))
         if claim["id"] in updated:
+            results = {device: result for device, result in results.items() if device not in asked}
             results.update(ran[claim["id"]]["results"])
         claims.append(
             {

@@ -76,6 +76,25 @@ def test_k_selection_merges_and_names_the_selection(full):
     assert full.verdicts()["ch07.wrong-claim"] == "refuted", "kept from the full run"
 
 
+def test_a_claim_whose_tests_became_host_only_loses_its_stale_device_rows(project):
+    """A claim once tested on every device, whose test now takes no ``device`` (a host-only experiment,
+    recorded under the CPU), keeps no cuda row from the earlier ledger when a partial run asked for cuda."""
+    for name, source in TWO_CHAPTERS.items():
+        project.write_tests(source, name=name)
+    project.run("--device", "cpu,cuda").assert_outcomes(passed=4, skipped=4)
+    assert set(project.ledger()["claims"][1]["results"]) == {"cpu", "cuda"}
+    project.write_tests(
+        TWO_CHAPTERS["test_ch05"].replace("def test_adam_changed(device)", "def test_adam_changed()"), name="test_ch05"
+    )
+    project.run("--device", "cpu,cuda", "test_ch05.py").assert_outcomes(passed=2, skipped=1)
+    results = {c["id"]: c["results"] for c in project.ledger()["claims"]}
+    assert set(results["ch05.changed-claim"]) == {"cpu"}, results["ch05.changed-claim"]
+    assert set(results["ch05.plain-claim"]) == {"cpu", "cuda"} and set(results["ch07.wrong-claim"]) == {"cpu", "cuda"}
+    project.run("--device", "cpu", "test_ch07.py").assert_outcomes(passed=2)
+    results = {c["id"]: c["results"] for c in project.ledger()["claims"]}
+    assert set(results["ch07.wrong-claim"]) == {"cpu", "cuda"}, "a device the run was not asked for keeps its row"
+
+
 def test_a_run_stopped_by_x_says_which_claims_did_not_run(project):
     for name, source in TWO_CHAPTERS.items():
         project.write_tests(source, name=name)
