@@ -331,6 +331,12 @@ def elastic_net_without_its_l1_part():
     yield from replace(P219_CORRELATED, "ELASTIC_SPARSE", {"l1": 0.0, "l2": 0.1})
 
 
+@skeptic("elastic-net-on-two-inputs-without-its-l1-part")
+def elastic_net_on_two_inputs_without_its_l1_part():
+    """The Elastic Net on the identical inputs and on the scaled copy drops the L1 part (l1 = 0): it is ridge."""
+    yield from replace(P219_CORRELATED, "ELASTIC", {"l1": 0.0, "l2": 0.05})
+
+
 @skeptic("dropout-measured-in-eval-mode")
 def dropout_measured_in_eval_mode():
     """The dropout experiments put their layers in eval mode, where dropout is off."""
