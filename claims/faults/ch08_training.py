@@ -357,7 +357,7 @@ def conv_bias_added_after_the_batchnorm():
 
 @skeptic("deep-stack-at-glorot-init")
 def deep_stack_at_glorot_init():
-    """The 100-layer conv + tanh stack starts at Glorot's init (xavier_normal_, zero bias), not PyTorch's default."""
+    """The 100-layer conv + tanh stack starts at Glorot's variance (xavier_normal_, zero bias), not PyTorch's init."""
     yield from replace(P224, "STACK", {"init": "glorot", "batch_norm": False})
 
 
