@@ -12,8 +12,10 @@ literals. Each name says what it gives and from which release torch has it itsel
   from 1.7; before that TF32 did not exist) and, if asked, deterministic cuDNN algorithms.
 - ``matmul_shape_error(m1, m2, device_type)``: the words of the RuntimeError a matrix product of shapes that
   do not fit raises on this release: TH's "size mismatch, m1: [64 x 8], m2: [512 x 32]" (CPU to 1.6, CUDA to
-  1.5), "mat1 dim 1 must match mat2 dim 0" (CUDA 1.6 to 1.9), "mat1 and mat2 shapes cannot be multiplied
-  (64x8 and 512x32)" (CPU from 1.7, CUDA from 1.10), after the operator's name from 2.15 ("addmm: ").
+  1.5), "mat1 dim 1 must match mat2 dim 0" (CUDA 1.6 to 1.9, but 1.9.0), "mat1 and mat2 shapes cannot be
+  multiplied (64x8 and 512x32)" (CPU from 1.7, CUDA from 1.10), after the operator's name from 2.15 ("addmm: ");
+  on 1.9.0's CUDA, which checks no shapes itself, cuBLAS's "CUBLAS_STATUS_INVALID_VALUE" where m1 has fewer
+  columns than m2 has rows, and None (not known) where it has more.
 
 A claim whose own subject is missing from a release (``weights_only``, ``transforms.v2``) is no
 measurement problem: its test skips there with that reason.
@@ -177,16 +179,23 @@ def full_float32(deterministic: bool = False):
         torch.backends.cudnn.benchmark = saved["benchmark"]
 
 
-def matmul_shape_error(m1: tuple, m2: tuple, device_type: str = "cpu") -> str:
+def matmul_shape_error(m1: tuple, m2: tuple, device_type: str = "cpu") -> str | None:
     """What the RuntimeError of ``mm`` on an ``m1`` by ``m2`` product whose inner sizes differ says (its first
-    words), on this torch and device type. The CPU's were run on 1.4.0, 1.5.1, 1.6.0, 1.7.0, 1.7.1, 1.8.1,
-    1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1. CUDA's were never run, only read from each release's CUDA library
-    (1.5.1 holds TH's words only, 1.6.0 and 1.7.0 "mat1 dim 1" only, 1.10.2 on "shapes cannot be multiplied"
-    only); 1.8 and 1.9 were not at hand and are taken as 1.7. 1.9.0's CUDA mm checks no shapes at all and
-    raises nothing (pytorch/pytorch#61291, a regression fixed in 1.9.1), so no message is right there. From
-    2.15 the message starts with the operator's name ("addmm: " for ``nn.Linear``, "mm: " for ``@``; run on
-    the CPU): the words follow it, so a caller looks for them in the message, not at its start."""
-    release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+    words), on this torch and device type; None where that is not known. The CPU's were run on 1.4.0, 1.5.1,
+    1.6.0, 1.7.0, 1.7.1, 1.8.1, 1.10.2, 1.13.1, 2.5.1, 2.6.0 and 2.14.1. CUDA's were never run, only read from
+    each release's CUDA library (1.5.1 holds TH's words only, 1.6.0 and 1.7.0 "mat1 dim 1 must match mat2 dim
+    0" only, 1.10.2 "shapes cannot be multiplied" only); 1.8 and 1.9.1 were not at hand and are taken as 1.7.
+    1.9.0's CUDA mm skips PyTorch's own shape check (pytorch/pytorch#61291, fixed in 1.9.1) and hands the
+    product to cuBLAS, read from issue reports, not measured: where m1 has fewer columns than m2 has rows
+    cuBLAS refuses it, "CUDA error: CUBLAS_STATUS_INVALID_VALUE when calling `cublasSgemm( ...`" (#64920:
+    Linear(128, 64) given [16, 127]; #84328, 1.9.0+cu111: "only occurs when input dimension < expected
+    dimension"); every report of a product that ran without an error (#61291, #62562, #62539, #65120) had
+    more columns than rows, but none covers every such shape, so there whether it raises is not known: None.
+    From 2.15 the message starts with the operator's name ("addmm: " for ``nn.Linear``, "mm: " for ``@``; run
+    on the CPU): the words follow it, so a caller looks for them in the message, not at its start."""
+    release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:3] if part.isdigit())
+    if device_type != "cpu" and release[:3] == (1, 9, 0):
+        return "CUBLAS_STATUS_INVALID_VALUE" if m1[1] < m2[0] else None
     shapes_from = (1, 7) if device_type == "cpu" else (1, 10)
     if release >= shapes_from:
         return f"mat1 and mat2 shapes cannot be multiplied ({m1[0]}x{m1[1]} and {m2[0]}x{m2[1]})"

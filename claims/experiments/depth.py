@@ -8,8 +8,9 @@ three ways (``init``):
   of Glorot's (whose 2 / (fan_in + fan_out) is 1 / fan_in here, fan_in = fan_out), and a uniform bias in
   +-1 / sqrt(fan_in). It is neither Glorot's nor He's init.
 - ``"default-zero-bias"``: the same weights with zero biases.
-- ``"glorot"``: Glorot and Bengio's normalized initialization (2010), ``xavier_normal_`` with gain ``gain``
-  (variance gain**2 * 2 / (fan_in + fan_out), here gain**2 / fan_in) and a zero bias.
+- ``"glorot"``: a normal weight with the variance of Glorot and Bengio's normalized initialization (2010,
+  which draws it from a uniform distribution), ``xavier_normal_`` with gain ``gain`` (variance
+  gain**2 * 2 / (fan_in + fan_out), here gain**2 / fan_in), and a zero bias.
 
 The book's ``ResBlock`` is in ``claims.book.models``. Both take ``skip`` so the same stack can be measured
 with and without its ``+ x``.

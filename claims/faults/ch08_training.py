@@ -331,6 +331,12 @@ def elastic_net_without_its_l1_part():
     yield from replace(P219_CORRELATED, "ELASTIC_SPARSE", {"l1": 0.0, "l2": 0.1})
 
 
+@skeptic("elastic-net-on-two-inputs-without-its-l1-part")
+def elastic_net_on_two_inputs_without_its_l1_part():
+    """The Elastic Net on the identical inputs and on the scaled copy drops the L1 part (l1 = 0): it is ridge."""
+    yield from replace(P219_CORRELATED, "ELASTIC", {"l1": 0.0, "l2": 0.05})
+
+
 @skeptic("dropout-measured-in-eval-mode")
 def dropout_measured_in_eval_mode():
     """The dropout experiments put their layers in eval mode, where dropout is off."""
@@ -351,7 +357,7 @@ def conv_bias_added_after_the_batchnorm():
 
 @skeptic("deep-stack-at-glorot-init")
 def deep_stack_at_glorot_init():
-    """The 100-layer conv + tanh stack starts at Glorot's init (xavier_normal_, zero bias), not PyTorch's default."""
+    """The 100-layer conv + tanh stack starts at Glorot's variance (xavier_normal_, zero bias), not PyTorch's init."""
     yield from replace(P224, "STACK", {"init": "glorot", "batch_norm": False})
 
 

@@ -69,7 +69,13 @@ def test_the_readings_are_one_sample_until_unsqueeze_1_makes_them_a_batch(thermo
     t_u = thermometer.t_u
     assert t_u.shape == (11,)
     # the release's words for a [1 x 11] by [1 x 13] product (compat: "m1: [1 x 11]" on 1.4, "(1x11 and 1x13)" on 2.x)
-    with pytest.raises(RuntimeError, match=re.escape(matmul_shape_error((1, 11), (1, 13), device.type))):
+    refusal = matmul_shape_error((1, 11), (1, 13), device.type)
+    if refusal is None:
+        pytest.skip(
+            "torch 1.9.0's CUDA mm checks no shapes (pytorch/pytorch#61291): "
+            "whether it refuses [1 x 11] by [1 x 13] is not known"
+        )
+    with pytest.raises(RuntimeError, match=re.escape(refusal)):
         model(t_u)  # [11] is read as one sample with 11 features
     column = t_u.unsqueeze(1)
     assert str(column.shape) == BOOK_T_U_SHAPE, f"the book printed {BOOK_T_U_SHAPE}, measured {column.shape}"

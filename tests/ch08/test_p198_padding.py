@@ -85,7 +85,8 @@ def test_a_skip_connection_adds_a_blocks_input_to_its_output_only_when_padded(de
 @pytest.mark.claim(CLAIM)
 def test_a_deep_stack_keeps_its_size_only_when_padded(device, evidence):
     """p.198, 'important in big architectures', the other half: each unpadded 3x3 convolution takes 2
-    pixels, so ten of them shrink 32x32 to 12x12 (and sixteen leave nothing); ten padded ones keep 32x32."""
+    pixels, so ten of them shrink 32x32 to 12x12 (fifteen leave 2x2, and a sixteenth is refused: the kernel is
+    larger than its input); ten padded ones keep 32x32."""
     x = torch.randn(1, 4, 32, 32, device=device)
     sizes = {}
     for padding in (0, 1):

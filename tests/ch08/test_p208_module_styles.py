@@ -28,8 +28,9 @@ def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
     printed "size mismatch, m1: [64 x 8], m2: [512 x 32]" (so does 1.6.0); on the CPU 1.7.0 and every later
     release run here say "mat1 and mat2 shapes cannot be multiplied (64x8 and 512x32)", from 2.15 after
     "addmm: ". No CUDA message was
-    measured: claims.compat.matmul_shape_error says what each release's CUDA library holds, and where 1.9.0
-    raises nothing. That is why the book writes forward by hand."""
+    measured: claims.compat.matmul_shape_error says what each release's CUDA library holds, and on 1.9.0,
+    whose CUDA mm checks no shapes itself, cuBLAS's refusal as issue reports give it. That is why the book
+    writes forward by hand."""
     model = book_sequential().to(device)
     linear, received = model[6], []
     linear.register_forward_pre_hook(lambda module, inputs: received.append(tuple(inputs[0].shape)))
@@ -43,6 +44,7 @@ def test_the_books_sequential_fails_at_its_first_linear_layer(device, evidence):
         f"expected Linear(512, 32) to receive [1, 8, 8, 8], it received {received}"
     )
     expected = matmul_shape_error(*ROWS_TIMES_WEIGHT, device_type=torch.device(device).type)
+    assert expected is not None, "8 columns by 512 rows: compat knows every release's words for it"
     assert expected in message, f"expected {expected!r} on this torch, got {message!r}"
 
 

@@ -114,7 +114,7 @@ def test_a_fresh_model_loaded_from_the_file_computes_the_same_outputs(device, tm
     loaded_model = Net().to(device)
     with full_float32(deterministic=True):  # the same kernels for both models: exact on every backend
         assert not torch.equal(loaded_model(x), model(x)), "a fresh Net should differ before loading"
-        report = loaded_model.load_state_dict(torch.load(path, map_location=device))
+        report = loaded_model.load_state_dict(torch.load(path))  # the book's call: saved on this device
         assert_close(loaded_model(x), model(x), rtol=0, atol=0)
     assert repr(report) == "<All keys matched successfully>", f"load_state_dict reported {report!r}"
 
@@ -155,6 +155,27 @@ def test_a_model_saved_on_the_gpu_loads_on_the_cpu_and_back(device, tmp_path):
     back = torch.load(tmp_path / "cpu.pt", map_location=device)
     for name, tensor in gpu_model.state_dict().items():
         assert back[name].device.type == "cuda" and torch.equal(back[name], tensor), name
+
+
+@pytest.mark.claim("ch08.map-location-loads-onto-another-device")
+def test_without_map_location_a_cuda_tagged_checkpoint_needs_cuda(tmp_path, monkeypatch):
+    """p.215, without a GPU: the file a GPU model leaves, each tensor tagged 'cuda:0' (written from the CPU with
+    torch.serialization.location_tag made to tag every storage so), loaded where CUDA is not available
+    (torch.cuda.is_available made to say False, as it does on a CPU-only machine), fails without
+    map_location, with an error that points at map_location; with map_location='cpu' it loads."""
+    state = Net().state_dict()
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+        torch.save(state, tmp_path / "gpu.pt")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    with pytest.raises(RuntimeError, match="map_location"):
+        torch.load(tmp_path / "gpu.pt")
+    try:
+        loaded = torch.load(tmp_path / "gpu.pt", map_location="cpu")
+    except RuntimeError as error:
+        pytest.fail(f"expected map_location='cpu' to load the 'cuda:0' tensors onto the CPU, it raised: {error}")
+    assert all(loaded[name].device.type == "cpu" and torch.equal(loaded[name], t) for name, t in state.items())
 
 
 @pytest.mark.claim("ch08.map-location-loads-onto-another-device")

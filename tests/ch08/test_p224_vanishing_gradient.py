@@ -57,7 +57,7 @@ EXPLODED = 100.0  # BatchNorm between layers: the first layer's gradients above 
 # The three starts, read when a test runs; a skeptic's fault replaces one. STACK is the stack both claims
 # measure: PyTorch's default init, no normalization, the weights as drawn.
 STACK = {"init": "default", "batch_norm": False}
-NORMALIZED_INIT = {"init": "glorot", "batch_norm": False}  # Glorot and Bengio's normalized init (2010)
+NORMALIZED_INIT = {"init": "glorot", "batch_norm": False}  # xavier_normal_: Glorot and Bengio's variance (2010)
 BATCH_NORM = {"init": "default", "batch_norm": True}  # BatchNorm between each conv and its tanh (2015)
 ZERO_BIAS = {"init": "default-zero-bias", "batch_norm": False}  # the default weights with zero biases
 
