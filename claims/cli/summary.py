@@ -140,10 +140,13 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
     """The lines ``summary`` prints and its exit status: 1 when a claim fails, the run checked nothing, or
     a falsification run found a claim that survives its faults; 0 otherwise."""
     env, run = document["environment"], document.get("run") or {}
-    out = wrap(
-        f"ledger {path}: torch {env.get('torch')}, Python {env.get('python')}, GPU {env.get('gpu') or 'none'}, "
+    head = f"ledger {path}:"
+    tail = (
+        f"torch {env.get('torch')}, Python {env.get('python')}, GPU {env.get('gpu') or 'none'}, "
         f"written {document['created']}; {env.get('platform')}"
     )
+    # "ledger" and its path stay on one line, however long the path (a temporary directory's can pass WIDTH)
+    out = wrap(f"{head} {tail}") if len(head) < WIDTH else [head, *wrap("  " + tail)]
     scope = run.get("scope", "complete")
     if scope == "merged":
         out.append(

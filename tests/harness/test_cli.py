@@ -62,7 +62,8 @@ def test_summary_prints_an_aligned_table_per_chapter_and_device(tmp_path, capsys
         },
     )
     assert main(["summary", str(path)]) == 0
-    lines = capsys.readouterr().out.splitlines()[1:]  # after the ledger's line
+    out = capsys.readouterr().out.splitlines()
+    lines = out[[n for n, line in enumerate(out) if line.startswith("chapter")][0] - 1 :]  # after the ledger's lines
     assert lines[1].split() == [
         "chapter",
         "device",
@@ -193,6 +194,16 @@ def test_summary_into_a_closed_pipe_prints_no_traceback(tmp_path):
     )
     assert done.stdout.startswith("ledger ")
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+
+
+def test_summary_keeps_a_long_ledger_path_on_its_first_line(tmp_path, capsys):
+    """A ledger under a deep temporary directory (nox's, CI's): the path alone passes 100 columns."""
+    deep = tmp_path.joinpath(*["a-long-directory-name"] * 6)
+    deep.mkdir(parents=True)
+    path = write_ledger(deep, {"ch05.a": {"cpu": "holds"}})
+    assert main(["summary", str(path)]) == 0
+    first, second = capsys.readouterr().out.splitlines()[:2]
+    assert first == f"ledger {path}:" and second.startswith("  torch "), (first, second)
 
 
 def test_module_entry_point_runs(tmp_path):
