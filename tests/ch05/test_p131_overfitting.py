@@ -6,14 +6,16 @@ full-batch Adam, trained as one batch for speed; the last test here checks one o
 plain loop). Each statistic is over the 24 networks of one data seed: a mean, or a paired ratio of means
 (remedy / baseline: same points, same initialization), at epoch 150 unless said otherwise. Reducing
 overfitting means less error on new data, so every remedy must lower the validation loss, not only narrow the
-gap between validation and training loss (a remedy strong enough to underfit narrows the gap too); only weight
-decay, and a network scaled down to 2 units, also stop the validation loss turning up within the 150 epochs (it
-turns up where it ends more than TURNS_UP times its minimum: the one criterion here). The suite runs data seed 0
-(step 2 of sizing a network, SIZING_SEED); every margin was set from data seeds 0-49 on the CPU (``python -m pytest
-tests/ch05/test_p131_overfitting.py -m sweep -s`` measures them again), and the range measured there is written
-beside it. Input noise and dropout are
-random: their margins were measured at 10 draws of the noise and 30 of the masks per data seed (draw 0 is the one
-the suite runs), 500 and 1500 pairs of a data seed and a draw.
+gap between validation and training loss (a remedy strong enough to underfit narrows the gap too). A validation
+loss turns up where it ends more than TURNS_UP times its minimum (the one criterion here), measured on the mean
+curve of the 24 networks and per network (the share of them whose own curve turns up). Weight decay, and a network
+scaled down to 2 units, keep the mean curve from turning up within the 150 epochs; per network neither stops it, each
+only makes it rarer (at seeds 0-49, 33-75% and 29-79% of the networks still turn up, against 79-100% at 32
+units). The suite runs data seed 0 (step 2 of sizing a network, SIZING_SEED); every margin was set from data seeds
+0-49 on the CPU (``python -m pytest tests/ch05/test_p131_overfitting.py -m sweep -s`` measures them again), and the
+range measured there is written beside it. Input noise and dropout are random: their margins were measured at 10
+draws of the noise and 30 of the masks per data seed (draw 0 is the one the suite runs), 500 and 1500 pairs
+of a data seed and a draw.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ MORE_DATA = {"n_train": 64}  # the same 16 points and 48 more
 REGULARIZATION = {"weight_decay": 2e-3}  # Adam's weight_decay: the loss plus 1e-3 * the sum of squared weights
 NOISE_AUGMENTATION = {"input_noise": 0.15, "noisy_copies": 4}  # every epoch 4 copies of each point, fresh noise
 SMALLER_MODEL = {"hidden": 4}  # the first 4 of the 32 units
-SCALED_DOWN = {"hidden": 2}  # step 2 of sizing: the first 2 units, the size where the turn-up stops at every seed
+SCALED_DOWN = {"hidden": 2}  # step 2 of sizing: the first 2 units, where the mean curve's turn-up stops at every seed
 DROPOUT = {"dropout": 0.5}  # on the hidden units while training
 CURVE = "sine"  # step 1 of sizing a network: a relation one tanh unit cannot draw
 # step 2 of sizing runs this data seed, not 0: one where 4 units still turn up (ends 7.0% above its minimum; at seed 0
@@ -51,6 +53,10 @@ ABOVE_THE_LINE = 1.15  # validation loss / the least-squares line's: 1.231-1.678
 TURNS_UP = 1.03  # validation loss at the end / its minimum: 1.075-1.338 (with weight decay, below: 1.000-1.020)
 KEEPS_FALLING = 0.95  # training loss at the end / at the validation minimum: 0.577-0.872
 SHARE_TURNED = 0.7  # share of the networks whose own validation loss ends TURNS_UP above its minimum: 0.79-1.00
+# the same share with a remedy that keeps the mean curve from turning up (2 units, weight decay): still above this,
+# and below the 32-unit networks' share (same seed) by at least FEWER_TURNED
+STILL_TURNED = 0.2  # 2 units: 0.29-0.79 (616 of 1,200 networks); weight decay: 0.33-0.75 (651)
+FEWER_TURNED = 0.1  # 32 units' share minus the remedy's: 2 units 0.17-0.71; weight decay 0.17-0.58
 MORE_DATA_VAL = 0.9  # validation loss, 64 points / 16: 0.590-0.783
 MORE_DATA_GAP = 0.5  # gap, 64 points / 16: 0.123-0.340
 REGULARIZED_VARIATION = 0.95  # total variation of the fitted curve, weight decay / none: 0.745-0.904
@@ -285,16 +291,20 @@ def test_weight_decay_smooths_the_fit_and_lowers_the_error_on_new_data(runs, evi
     """p.131: with a penalty on the squared weights (Adam's weight_decay 2e-3, the loss plus 1e-3 * the
     sum of squared weights) the fitted curve is more regular in between the training points (it rises and
     falls less over [-1, 1]; the true line's total variation is 2), the validation loss at epoch 150 falls and
-    the gap narrows; and the validation loss no longer turns up: it ends within 3% of its minimum (without the
-    penalty 7.5-34% above it)."""
+    the gap narrows; and the mean validation loss of the 24 networks no longer turns up: it ends within 3% of its
+    minimum (without the penalty 7.5-34% above it). Per network the penalty does not stop the turn-up, it makes it
+    rarer: fewer of the networks' own curves end more than 3% above their minimum, and not none."""
     r = ratios(runs, "regularization")
+    turned = {name: turning_up(runs[name])["share turned"] for name in ("baseline", "regularization")}
     total_variation = [runs[name].mean_total_variation for name in ("baseline", "regularization")]
-    evidence.record(total_variation=total_variation, ratios=r)
+    evidence.record(total_variation=total_variation, ratios=r, share_of_networks_turned=turned)
 
     assert r["variation"] < REGULARIZED_VARIATION, f"total variation ratio {r['variation']:.3f}"
     assert r["val"] < REGULARIZED_VAL, f"validation loss ratio {r['val']:.3f}, expected < {REGULARIZED_VAL}"
-    assert r["turn"] < TURNS_UP, f"validation loss at the end / its minimum, weight decay: {r['turn']:.3f}"
+    assert r["turn"] < TURNS_UP, f"mean validation loss at the end / its minimum, weight decay: {r['turn']:.3f}"
     assert r["gap"] < REGULARIZED_GAP, f"gap ratio {r['gap']:.3f}, expected < {REGULARIZED_GAP}"
+    assert turned["regularization"] <= turned["baseline"] - FEWER_TURNED, f"share of networks turned up: {turned}"
+    assert turned["regularization"] >= STILL_TURNED, f"some networks should still turn up: {turned}"
 
 
 @pytest.mark.claim("ch05.noise-augmentation-reduces-overfitting")
@@ -356,21 +366,27 @@ def test_step_1_grow_the_model_until_it_fits(runs, evidence):
 
 
 @pytest.mark.claim("ch05.bigger-until-it-fits-then-scale-down")
-def test_step_2_scale_it_down_until_it_stops_overfitting(sizing_runs, evidence):
+def test_step_2_scaling_down_makes_overfitting_rarer_not_gone(sizing_runs, evidence):
     """p.131, step 2: on the straight line's 16 points (data seed SIZING_SEED) the 32-unit network fits below
-    the noise variance 0.09 and overfits: its validation loss ends more than 3% above its minimum. Scaled down
-    to 2 units it no longer turns up (ends within 3% of its minimum), still fits (training loss below the
-    noise) and makes less error on new data at epoch 150 (lower validation loss). 4 units is not far enough
-    here: it ends 7.0% above its minimum. The sweep below asserts the turn-up stopped at every one of seeds
-    0-49, and how often 2 units still fits and errs less."""
+    the noise variance 0.09 and overfits: its mean validation loss ends more than 3% above its minimum, and so
+    does the validation loss of most of the networks. Scaled down to 2 units the mean curve no longer turns up
+    (ends within 3% of its minimum), it still fits (training loss below the noise) and makes less error on new
+    data at epoch 150 (lower validation loss). It does not prevent overfitting, as the notes say: fewer of the
+    networks turn up than at 32 units, not none (here 62.5% against 91.7%). 4 units is not far enough here: its
+    mean curve ends 7.0% above its minimum. The sweep below asserts both over seeds 0-49, and how often 2 units
+    still fits and errs less."""
     r = ratios(sizing_runs, "scaled_down")
     turn = {name: turning_up(sizing_runs[name])["val end / minimum"] for name in ("baseline", "scaled_down")}
+    turned = {name: turning_up(sizing_runs[name])["share turned"] for name in ("baseline", "scaled_down")}
     train_losses = {name: sizing_runs[name].final_train for name in ("baseline", "scaled_down")}
-    evidence.record(ratios=r, val_end_over_minimum=turn, train_losses=train_losses)
+    evidence.record(ratios=r, val_end_over_minimum=turn, share_of_networks_turned=turned, train_losses=train_losses)
 
     noise_variance = overfitting.TRUTHS["line"][1] ** 2
     assert turn["baseline"] > TURNS_UP, f"32 units should overfit (turn up): end / minimum {turn}"
-    assert turn["scaled_down"] < TURNS_UP, f"scaled down, it should stop turning up: end / minimum {turn}"
+    assert turned["baseline"] >= SHARE_TURNED, f"most 32-unit networks should turn up: {turned}"
+    assert turn["scaled_down"] < TURNS_UP, f"scaled down, the mean curve should stop turning up: {turn}"
+    assert turned["scaled_down"] <= turned["baseline"] - FEWER_TURNED, f"share of networks turned up: {turned}"
+    assert turned["scaled_down"] >= STILL_TURNED, f"scaled down, networks still turn up (refuted): {turned}"
     assert max(train_losses.values()) < noise_variance, f"both should fit below the noise 0.09: {train_losses}"
     assert r["val"] < 1, f"validation loss, scaled down / 32 units: {r['val']:.3f}, expected below 1"
 
@@ -402,6 +418,10 @@ def page_131_statistics(runs, seed: int) -> dict:
     found.update({f"line: baseline {k}": v for k, v in line_ratios(runs, seed).items()})
     found.update({f"curve: {k}": v for k, v in curve_fit(runs).items()})
     found.update({f"line: {name} training loss": runs[name].final_train for name in ("baseline", "scaled_down")})
+    for remedy in ("regularization", "scaled_down"):
+        turned = turning_up(runs[remedy])["share turned"]
+        found[f"{remedy}: share turned"] = turned
+        found[f"{remedy}: fewer turned than 32 units"] = found["overfitting: share turned"] - turned
     return found
 
 
@@ -450,6 +470,10 @@ PAGE_131_BOUNDS = {
     "more_data: share of the seeds turned up": (MORE_DATA_STILL_TURNS, None),
     "smaller_model: share of the seeds turned up": (SMALLER_STILL_TURNS, None),
     "scaled_down: turn ratio": (None, TURNS_UP),
+    "scaled_down: share turned": (STILL_TURNED, None),
+    "scaled_down: fewer turned than 32 units": (FEWER_TURNED, None),
+    "regularization: share turned": (STILL_TURNED, None),
+    "regularization: fewer turned than 32 units": (FEWER_TURNED, None),
     "scaled_down: share of the seeds fitting below the noise": (SCALED_DOWN_FITS, None),
     "scaled_down: share of the seeds val ratio below 1": (SCALED_DOWN_LOWER, None),
     "noise_augmentation: share of the pairs turned up": (NOISE_STILL_TURNS, None),
