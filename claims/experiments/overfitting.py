@@ -155,6 +155,7 @@ DEFAULTS = {  # train's keywords: the baseline
     "input_noise": 0.0,
     "noisy_copies": 1,
     "dropout": 0.0,
+    "linear": False,  # the control: y = w x + b from w = b = 0 instead of a network (n_train, truth, repeats only)
 }
 
 
@@ -162,8 +163,9 @@ def train(device, seed: int = 0, draw: int = 0, **setting) -> Curves:
     """Train ``N_NETS`` networks on data seed ``seed`` for ``EPOCHS`` epochs with one setting, the baseline
     changed by ``setting`` (keywords of DEFAULTS: ``hidden`` units, ``n_train`` points of ``truth`` each seen
     ``repeats`` times, Adam's ``weight_decay`` on the weights, ``input_noise`` on ``noisy_copies`` copies of
-    the points every epoch, ``dropout`` on the hidden units); their Curves. ``draw`` picks the draws of the
-    input noise and the dropout masks (``train_together``)."""
+    the points every epoch, ``dropout`` on the hidden units; ``linear``: a straight line y = w x + b, starting at
+    w = b = 0, instead of a network: the truth's shape, it cannot chase the noise); their Curves. ``draw`` picks
+    the draws of the input noise and the dropout masks (``train_together``)."""
     return train_together(device, [setting], seed, draw)[0]
 
 
@@ -172,7 +174,8 @@ def runs(device, settings: dict, seed: int = 0, draw: int = 0) -> dict:
     whose networks fit as many points per epoch are trained together, as one batch."""
     batches: dict = {}
     for name, setting in settings.items():
-        batches.setdefault(_points({**DEFAULTS, **setting}), []).append(name)
+        full = {**DEFAULTS, **setting}
+        batches.setdefault((_points(full), full["linear"]), []).append(name)
     found = {}
     for names in batches.values():
         found.update(zip(names, train_together(device, [settings[name] for name in names], seed, draw)))
@@ -196,14 +199,15 @@ def train_together(device, settings: list, seed: int = 0, draw: int = 0) -> list
     unknown = set().union(*settings) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    if len({_points(setting) for setting in settings}) > 1:
-        raise ValueError("settings trained together must fit as many points per epoch")
+    if len({(_points(setting), setting["linear"]) for setting in settings}) > 1:
+        raise ValueError("settings trained together must fit as many points per epoch, and be all lines or none")
     # networks of the same weight decay side by side: their weights are one tensor, in Adam's group for it
     order = sorted(range(len(settings)), key=lambda i: settings[i]["weight_decay"])
     with one_cpu_thread(), full_float32(), torch.random.fork_rng(devices=[]):
         # tensors of a few thousand elements: on the CPU the thread pool costs more than it saves
         torch.manual_seed(seed + 2 + 1000 * draw)  # the CPU stream of the input noise and the dropout masks
-        curves = _train(device, seed, [settings[i] for i in order])
+        trainer = _train_lines if settings[0]["linear"] else _train
+        curves = trainer(device, seed, [settings[i] for i in order])
     return [curves[order.index(i)] for i in range(len(settings))]
 
 
@@ -248,6 +252,33 @@ def _train(device, seed, settings) -> list:
     train_curve, val_curve = torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu()
     return [
         Curves(train_curve[:, part], val_curve[:, part], total_variation.cpu()[part])
+        for part in (slice(i * N_NETS, (i + 1) * N_NETS) for i in range(len(settings)))
+    ]
+
+
+def _train_lines(device, seed, settings) -> list:
+    """The control, trained as the networks are (same points, Adam lr LR, EPOCHS epochs, losses every EVERY):
+    y = w x + b per network, from w = b = 0."""
+    if any(s["hidden"] != HIDDEN or s["weight_decay"] or s["input_noise"] or s["dropout"] for s in settings):
+        raise ValueError("a line takes only n_train, truth and repeats")
+    data = [make_data(seed, s["n_train"], s["truth"], s["repeats"]) for s in settings]
+    x, y, x_val, y_val = (torch.cat(part).to(device) for part in zip(*data))
+    w, b = (torch.zeros(len(x), 1, 1, device=device, requires_grad=True) for _ in range(2))
+    optimizer = torch.optim.Adam([w, b], lr=LR)
+    train_curve, val_curve = [], []
+    for epoch in range(1, EPOCHS + 1):
+        losses = ((x * w + b - y) ** 2).mean(dim=(1, 2))
+        optimizer.zero_grad()
+        losses.sum().backward()
+        optimizer.step()
+        if epoch % EVERY == 0:
+            with torch.no_grad():
+                train_curve.append(((x * w + b - y) ** 2).mean(dim=(1, 2)))
+                val_curve.append(((x_val * w + b - y_val) ** 2).mean(dim=(1, 2)))
+    train_curve, val_curve = torch.stack(train_curve).cpu(), torch.stack(val_curve).cpu()
+    total_variation = 2 * w.detach().abs().view(-1).cpu()  # a line over [-1, 1]
+    return [
+        Curves(train_curve[:, part], val_curve[:, part], total_variation[part])
         for part in (slice(i * N_NETS, (i + 1) * N_NETS) for i in range(len(settings)))
     ]
 
