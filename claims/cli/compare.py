@@ -51,7 +51,19 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _as_number(v):
+    """A number, or a number's printed digits (the book's printed outputs are recorded as the text torch
+    printed, "4517.2969"), as a float; anything else as it is."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def _moved(a, b, rtol: float, atol: float) -> bool:
+    a, b = _as_number(a), _as_number(b)
     if not (_number(a) and _number(b)):
         return a != b
     if math.isnan(a) and math.isnan(b):

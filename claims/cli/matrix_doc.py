@@ -203,11 +203,14 @@ def differences(m: Matrix) -> list:
     ids = m.differing()
     if not ids:
         return ["No claim's verdict differs between the releases."]
-    heads = [f"p.{m.claims[cid]['page']} `{_short(cid)}`" for cid in ids]
+    # numbered heads, the claims named below the table: a row of claim ids passed GitHub's page width
+    heads = [f"({k}) p.{m.claims[cid]['page']}" for k, cid in enumerate(ids, start=1)]
     lines = ["| torch | " + " | ".join(heads) + " |", "|---|" + "---|" * len(ids)]
     for n in range(len(m.documents)):
         lines.append(f"| {m.names[n]} | " + " | ".join(m.predicted(n, cid) for cid in ids) + " |")
-    if any("**" in line for line in lines[2:]):
+    lines += ["", *(f"({k}) p.{m.claims[cid]['page']} `{_short(cid)}`  " for k, cid in enumerate(ids, start=1))]
+    lines[-1] = lines[-1].rstrip()
+    if any("**" in line for line in lines[2 : 2 + len(m.documents)]):
         lines += ["", "A bold cell is a verdict the registry's `since` did not predict for that release."]
     return lines
 

@@ -164,7 +164,7 @@ def render(document: dict, path: str, with_claims: bool) -> tuple[list[str], int
     out.append(table(rows, gap=1))  # one space apart: the thirteen columns fit 100
     out += [""] + legend(rows)
     if with_claims:
-        out += ["", table(claim_rows(document))]
+        out += ["", table(claim_rows(document), gap=1)]
         extra = notes(document)
         if extra:
             out += [""] + [part for line in extra for part in wrap(line)]

@@ -11,7 +11,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-MATRIX = Path(__file__).resolve().parents[2] / "docs" / "matrix"  # the version matrix's ten ledgers
+MATRIX = Path(__file__).resolve().parents[2] / "docs" / "matrix"  # the version matrix's twelve ledgers
 BENCHMARKS = Path(__file__).with_name("data") / "benchmarks.json"  # written by tests/benchmarks (3 of them)
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
 

@@ -1,5 +1,5 @@
 """`python -m claims report`: the static site and the Markdown form, from small ledgers written here and from
-the version matrix's ten ledgers (docs/matrix/), as a reader sees them (headless Chromium, where installed)."""
+the version matrix's twelve ledgers (docs/matrix/), as a reader sees them (headless Chromium, where installed)."""
 
 import json
 import random
@@ -394,7 +394,7 @@ def test_a_missing_benchmark_file_is_one_error_line(root, capsys):
     assert "nope.json: no such benchmark file" in capsys.readouterr().err
 
 
-# -- the version matrix's ten ledgers -----------------------------------------------------------------------
+# -- the version matrix's twelve ledgers -----------------------------------------------------------------------
 
 
 def changed_cells(report) -> list:
@@ -402,8 +402,8 @@ def changed_cells(report) -> list:
 
 
 def test_the_matrix_ledgers_give_the_same_report_in_any_order():
-    """docs/matrix/: ten ledgers, 1.10.2 sorting after 1.4.0 and lowest.json placed by its torch: 4 cells
-    changed (two amendments where they flip, two claims that rest on all their tests from a release on)."""
+    """docs/matrix/: twelve ledgers, 1.10.2 sorting after 1.4.0 and lowest.json placed by its torch: 9 cells
+    changed (six amendments where they flip, three claims that rest on all their tests from a release on)."""
     paths = sorted(MATRIX.glob("*.json"))
     registry = load_registry()
     shuffled = list(paths)
@@ -413,6 +413,8 @@ def test_the_matrix_ledgers_give_the_same_report_in_any_order():
     assert [ledger_.name for ledger_ in first.ledgers] == [
         "torch 1.4.0",
         "torch 1.4.0 (lowest)",
+        "torch 1.6.0",
+        "torch 1.7.0",
         "torch 1.10.2",
         "torch 1.11.0",
         "torch 1.13.1",
@@ -424,9 +426,14 @@ def test_the_matrix_ledgers_give_the_same_report_in_any_order():
     ]
     assert changed_cells(first) == [
         ("ch05.optimizer-zero-grad-zeros-its-parameters-grads", "torch 2.0.1", "holds", "amended"),
-        ("ch06.modules-expect-a-leading-batch-dimension", "torch 1.11.0", "holds", "amended"),
-        ("ch07.to-tensor-gives-chw-float-in-0-1", "torch 2.5.1", "holds (partial)", "holds"),
+        ("ch06.conv2d-needs-a-batch-dimension-for-one-image", "torch 1.11.0", "holds", "amended"),
+        ("ch07.torchvision-datasets-are-datasets-of-image-label-pairs", "torch 1.7.0", "holds", "amended"),
+        ("ch07.download-true-fetches-only-a-missing-or-corrupt-copy", "torch 2.6.0", "holds", "amended"),
+        ("ch07.to-tensor-is-not-deprecated-and-v2-gives-the-same-tensor", "torch 2.5.1", "holds (partial)", "holds"),
+        ("ch07.float32-mean-of-a-cifar10-channel-drifts-in-the-fourth-decimal", "torch 1.7.0", "holds", "amended"),
+        ("ch08.torch-save-writes-the-state-dict-to-a-file", "torch 1.6.0", "holds (partial)", "holds"),
         ("ch08.torch-load-reads-back-the-state-dict", "torch 1.13.1", "holds (partial)", "holds"),
+        ("ch08.legacy-checkpoints-load-on-every-release", "torch 1.13.1", "holds (partial)", "holds"),
     ]
     for other in reports[1:]:
         assert changed_cells(other) == changed_cells(first)
@@ -438,7 +445,7 @@ def test_the_matrix_ledgers_give_the_same_report_in_any_order():
 
 @pytest.fixture(scope="module")
 def matrix_site(tmp_path_factory):
-    """The site of the ten ledgers, with this project's tests as the sources."""
+    """The site of the twelve ledgers, with this project's tests as the sources."""
     out = tmp_path_factory.mktemp("matrix") / "site"
     start = time.perf_counter()
     assert main([*map(str, sorted(MATRIX.glob("*.json"))), "-o", str(out)]) == 0
@@ -448,7 +455,7 @@ def matrix_site(tmp_path_factory):
 
 def test_every_claim_of_the_registry_gets_a_page_with_its_tests_source(matrix_site):
     pages = list((matrix_site / "claims").glob("*.html"))
-    assert len(pages) == len(json.loads((MATRIX / "2.15.0.json").read_text())["claims"]) == 146
+    assert len(pages) == len(json.loads((MATRIX / "2.15.0.json").read_text())["claims"]) == 165
     with_source = [p for p in pages if '<div class="highlight">' in p.read_text(encoding="utf-8")]
     assert len(with_source) >= 0.9 * len(pages), "the tests are found from checked_by and @pytest.mark.claim"
 
@@ -480,7 +487,7 @@ out.ch06 = shown().length;
 
 @pytest.mark.browser
 @NEEDS_CHROMIUM
-def test_ten_ledgers_read_at_1400_px_with_sticky_heads_anchors_below_the_bar_and_a_filter(matrix_site):
+def test_twelve_ledgers_read_at_1400_px_with_sticky_heads_anchors_below_the_bar_and_a_filter(matrix_site):
     rows = ["ch05.optimizer-zero-grad-zeros-its-parameters-grads", "ch10.xyz2irc-inverts-irc2xyz"]
     index = in_chromium(matrix_site / "index.html", ANCHORS % (json.dumps(["ch07", "changes", *rows]), FILTER))
     assert index["width"] <= index["room"], f"the index scrolls sideways: {index['width']} px in {index['room']}"
@@ -488,27 +495,30 @@ def test_ten_ledgers_read_at_1400_px_with_sticky_heads_anchors_below_the_bar_and
         assert at["top"] >= at["bar"] and at["top"] >= at["head"] - 0.5, f"#{where} lands under the bar: {at}"
     for where in rows:
         assert index["at"][where]["head"] > index["at"][where]["bar"], "the column heads stay in view, below the bar"
-    assert index["all"] == 146
+    assert index["all"] == 165
     assert index["amended"] == [
         "ch05.optimizer-zero-grad-zeros-its-parameters-grads",
-        "ch06.modules-expect-a-leading-batch-dimension",
+        "ch06.conv2d-needs-a-batch-dimension-for-one-image",
+        "ch07.torchvision-datasets-are-datasets-of-image-label-pairs",
+        "ch07.download-true-fetches-only-a-missing-or-corrupt-copy",
+        "ch07.float32-mean-of-a-cifar10-channel-drifts-in-the-fourth-decimal",
     ]
-    assert index["amended_in_ch06"] == ["ch06.modules-expect-a-leading-batch-dimension"]
-    assert index["ch06"] == 15
+    assert index["amended_in_ch06"] == ["ch06.conv2d-needs-a-batch-dimension-for-one-image"]
+    assert index["ch06"] == 21
 
     page = in_chromium(matrix_site / rows[0].join(["claims/", ".html"]), ANCHORS % ("[]", ""))
     assert page["width"] <= page["room"], f"a claim page scrolls sideways: {page['width']} px in {page['room']}"
 
 
-def test_ten_ledgers_fold_identical_skips_into_one_box(matrix_site):
+def test_twelve_ledgers_fold_identical_skips_into_one_box(matrix_site):
     index = parse(matrix_site / "index.html")
     assert len(index.find_all("p", cls="folded")) == 1
     page = parse(matrix_site / "claims" / "ch05.optimizer-zero-grad-zeros-its-parameters-grads.html")
     folded = page.find_all("p", cls="folded")
-    assert [p.text for p in folded] == ["cuda on all 10 ledgers: skipped (CUDA is not available)."]
+    assert [p.text for p in folded] == ["cuda on all 12 ledgers: skipped (CUDA is not available)."]
     boxes = page.find("table", cls="verdict-table").find_all("td", cls="verdict")
     assert [(td.find("span", cls="v").text, td.attrs.get("colspan")) for td in boxes] == [
-        ("holds", "5"),
+        ("holds", "7"),
         ("amended", "5"),
     ]
 
@@ -542,5 +552,5 @@ def test_the_per_parameter_rates_plot_draws_the_shared_rates_alone_with_readable
     drawn = figures.draw(name, [("cpu", evidence)], tmp_path / "p119.png")
     assert drawn.title.startswith("One learning rate for all 33 parameters")
     assert drawn.notes == ["one shared rate, raw inputs: nan at 0.003162 to 10 (8 points), not drawn"]
-    keys = [line.split(":")[0] for line in entries.lines(evidence["shared_rate_final_over_best"])]
+    keys = [line.split(":")[0] for line in entries.lines(evidence["shared rates"])]
     assert keys[:3] == ["1e-08", "3.162278e-08", "1e-07"]
