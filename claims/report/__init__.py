@@ -69,6 +69,11 @@ def add_parser(subparsers):
         help="write the site without the tests' source (otherwise a root without tests/ is an error)",
     )
     p.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="write the site without the evidence's plots, in tables only (about half the time)",
+    )
+    p.add_argument(
         "--source-url",
         metavar="URL",
         help="link each test's file to URL + path + #Lline (e.g. https://github.com/OWNER/REPO/blob/SHA/)",
@@ -112,6 +117,7 @@ def run(args) -> int:
             source_url=args.source_url,
             sources=not args.no_sources,
             printed=printed.load(outputs_dir) if outputs_dir.is_dir() else [],
+            plots=not args.no_plots,
         )
     except (LedgerError, DataFileError, RegistryError, site.SiteError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -138,11 +138,13 @@ def write_site(
     source_url: str | None = None,
     sources: bool = True,
     printed: list | None = None,
+    plots: bool = True,
 ) -> dict:
     """Write the site for ``report`` into ``out``; returns what was written (pages, figures, bytes, seconds).
     The tests' source comes from ``root/tests``: none there is a ``SiteError`` (the wrong directory, most
     likely), unless ``sources`` is False. ``printed`` is the inventory of the book's printed outputs
-    (``claims.registry.printed.load``): each claim's page lists those its tests assert."""
+    (``claims.registry.printed.load``): each claim's page lists those its tests assert. Without ``plots``
+    the evidence is in tables only (matplotlib draws most of a site's time)."""
     start = time.perf_counter()
     out = Path(out)
     index = SourceIndex(root if sources else None)
@@ -168,7 +170,7 @@ def write_site(
         for test in tests:
             for group in test.groups:
                 path = out / "figures" / claim.id / f"{group.slug}.png"
-                group.figure = figures.draw(group.key, lines_of(report, group), path, hints)
+                group.figure = figures.draw(group.key, lines_of(report, group), path, hints) if plots else None
                 n_figures += group.figure is not None
         outputs = entries.printed_outputs(tests, printed or [])
         page = claim_page.render(root="../", claim=claim, tests=tests, printed=outputs, sources=sources, **common)
