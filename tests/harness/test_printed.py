@@ -6,6 +6,7 @@ and holds those values, and every cell that printed something has a record. What
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ MANIFEST = json.loads((printed.DEFAULT_DIR / "notebooks.json").read_text(encodin
 FOLDERS = sorted({notebook.split("/")[0].split("_")[0] for notebook in MANIFEST})  # p1ch5 ... p2ch10
 
 
+@functools.lru_cache(maxsize=None)  # one parse per test module, not one per printed output it asserts
 def _functions(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
