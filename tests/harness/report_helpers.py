@@ -209,15 +209,19 @@ PROBE = (
 )
 
 
-def in_chromium(page: Path, script: str, width: int = 1400, height: int = 900):
-    """Open ``page`` in headless Chromium at ``width`` x ``height`` (scrollbars shown, as a reader's) and
-    return what ``script`` (a function body run once the page has loaded) returns, JSON-able. The page is
-    copied beside itself with the script added, so its stylesheets load as they would."""
-    probe = page.with_name(f"probe-{page.name}")
-    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE.format(script=script)), encoding="utf-8")
-    profile = page.parent / ".chromium-profile"
-    done = subprocess.run(
-        [
+def in_chromium(probes: list, width: int = 1400, height: int = 900) -> list:
+    """Open each ``(page, script)`` of ``probes`` in headless Chromium at ``width`` x ``height`` (scrollbars
+    shown, as a reader's) and return what each ``script`` (a function body run once the page has loaded)
+    returns, JSON-able. Each page is copied beside itself with the script added, so its stylesheets load as
+    they would. One Chromium a page, run side by side (on two cores, two launches take the time of one); the
+    pages must lie in different directories, each getting a browser profile beside it."""
+    running = []
+    for page, script in probes:
+        probe = page.with_name(f"probe-{page.name}")
+        probe.write_text(
+            page.read_text(encoding="utf-8").replace("</body>", PROBE.format(script=script)), encoding="utf-8"
+        )
+        command = [
             CHROMIUM,
             "--headless",
             "--no-sandbox",
@@ -227,17 +231,18 @@ def in_chromium(page: Path, script: str, width: int = 1400, height: int = 900):
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            f"--user-data-dir={profile}",
+            f"--user-data-dir={page.parent / '.chromium-profile'}",
             f"--window-size={width},{height}",
             "--virtual-time-budget=3000",
             "--dump-dom",
             probe.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    probe.unlink()
-    found = re.search(r'data-measured="([^"]*)"', done.stdout)
-    assert found, f"Chromium measured nothing (exit {done.returncode}): {done.stderr[-800:]}"
-    return json.loads(html.unescape(found.group(1)))
+        ]
+        running.append((probe, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    results = []
+    for probe, process in running:
+        stdout, stderr = process.communicate(timeout=120)
+        probe.unlink()
+        found = re.search(r'data-measured="([^"]*)"', stdout)
+        assert found, f"Chromium measured nothing (exit {process.returncode}): {stderr[-800:]}"
+        results.append(json.loads(html.unescape(found.group(1))))
+    return results
