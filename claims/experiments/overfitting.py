@@ -164,8 +164,8 @@ def train(device, seed: int = 0, draw: int = 0, **setting) -> Curves:
     changed by ``setting`` (keywords of DEFAULTS: ``hidden`` units, ``n_train`` points of ``truth`` each seen
     ``repeats`` times, Adam's ``weight_decay`` on the weights, ``input_noise`` on ``noisy_copies`` copies of
     the points every epoch, ``dropout`` on the hidden units; ``linear``: a straight line y = w x + b, starting at
-    w = b = 0, instead of a network: the truth's shape, it cannot chase the noise); their Curves. ``draw`` picks
-    the draws of the input noise and the dropout masks (``train_together``)."""
+    w = b = 0, instead of a network: the truth's shape, with 2 parameters as little as a model can chase the
+    noise); their Curves. ``draw`` picks the draws of the input noise and the dropout masks (``train_together``)."""
     return train_together(device, [setting], seed, draw)[0]
 
 
