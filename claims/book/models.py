@@ -79,6 +79,23 @@ def fc_small() -> nn.Sequential:
     return nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))
 
 
+def seeded_notebook_classifiers() -> dict:
+    """The untrained ``Linear(3072, 512) -> Tanh -> Linear(512, 2)`` classifiers the notebooks build after
+    ``torch.manual_seed(123)``, in their order, so each draws the weights it drew there:
+    2_birds_airplanes.ipynb's three (In[6] without an output layer, In[11] ending in Softmax, In[30] in
+    LogSoftmax, all after In[1]'s seed) and p1ch6.ipynb's two (In[32] Softmax, In[41] LogSoftmax, after
+    In[31]'s seed). Reseeds torch's global generator, as the notebooks do."""
+
+    def classifier(*last: nn.Module) -> nn.Sequential:
+        return nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), *last)
+
+    torch.manual_seed(123)
+    birds = [classifier(), classifier(nn.Softmax(dim=1)), classifier(nn.LogSoftmax(dim=1))]
+    torch.manual_seed(123)
+    p1ch6 = [classifier(nn.Softmax(dim=1)), classifier(nn.LogSoftmax(dim=1))]
+    return {"2_birds_airplanes": birds, "p1ch6": p1ch6}
+
+
 def fc_deep() -> nn.Sequential:
     """Page 187: ``3072 -> 1024 -> 512 -> 128 -> 2`` with Tanh between, 3,737,474 parameters."""
     return nn.Sequential(

@@ -11,7 +11,7 @@ import torch.nn as nn
 from hypothesis import given
 
 from claims.book.cifar import first_cifar2_image
-from claims.book.models import fc_small
+from claims.book.models import fc_small, seeded_notebook_classifiers
 from claims.compat import assert_close
 from claims.experiments.printed import HALF_A_UNIT_OF_4_DECIMALS, last_digits_that_differ, printed_tensor
 from tests.strategies import logit_rows
@@ -94,11 +94,8 @@ def test_the_notebooks_untrained_classifiers_on_the_first_bird(real_cifar10, evi
     class, summing to 1. The seed draws the same weights from torch 1.4 to 2.14 (within 3.7e-9)."""
     img, _ = first_cifar2_image(real_cifar10["train"])
     img_batch = img.view(-1).unsqueeze(0)
-    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]
-    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))  # In[6] draws the first weights
-    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[11]
-    torch.manual_seed(123)  # p1ch6.ipynb In[31]
-    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[32]
+    built = seeded_notebook_classifiers()
+    birds, p1ch6 = built["2_birds_airplanes"][1], built["p1ch6"][0]  # In[11]; In[32]: ending in Softmax
     # printed to 4 decimals: within half a unit of the last digit, and float32 rounding of the forward pass
     tolerance = HALF_A_UNIT_OF_4_DECIMALS + 1e-6
     for name, model, printed in (("2_birds_airplanes", birds, BIRDS_PRINTED), ("p1ch6", p1ch6, P1CH6_PRINTED)):

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from claims.book.cifar import first_cifar2_image
+from claims.book.models import seeded_notebook_classifiers
 from claims.compat import assert_close
 from claims.experiments.printed import assert_printed
 
@@ -101,13 +102,8 @@ def test_the_notebooks_nll_of_the_first_bird(real_cifar10, evidence):
     second model has the weights of 2_birds_airplanes' second, which printed p = 0.5216, and -ln 0.5216 = 0.6509."""
     img, label = first_cifar2_image(real_cifar10["train"])
     img_batch = img.view(-1).unsqueeze(0)
-    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]; In[6] and In[11] draw the first two models' weights
-    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))
-    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))
-    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))  # In[30]
-    torch.manual_seed(123)  # p1ch6.ipynb In[31]; In[32] draws the first model's weights
-    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))
-    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.LogSoftmax(dim=1))  # In[41]
+    built = seeded_notebook_classifiers()
+    birds, p1ch6 = built["2_birds_airplanes"][2], built["p1ch6"][1]  # In[30]; In[41]: ending in LogSoftmax
     loss = nn.NLLLoss()
     for name, model, printed in (("2_birds_airplanes", birds, BIRDS_NLL), ("p1ch6", p1ch6, P1CH6_NLL)):
         nll = loss(model(img_batch), torch.tensor([label])).detach()

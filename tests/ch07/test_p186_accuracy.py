@@ -6,6 +6,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from claims.book.cifar import first_cifar2_image
+from claims.book.models import seeded_notebook_classifiers
 from claims.book.training import accuracy
 
 CLAIM = "ch07.accuracy-is-correct-predictions-over-total"
@@ -48,11 +49,8 @@ def test_the_notebooks_untrained_classifiers_predict_the_first_bird(real_cifar10
     Both printed tensor([1]): bird, which the image is."""
     img, label = first_cifar2_image(real_cifar10["train"])
     img_batch = img.view(-1).unsqueeze(0)
-    torch.manual_seed(123)  # 2_birds_airplanes.ipynb In[1]
-    nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2))  # In[6] draws the first weights
-    birds = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[11]
-    torch.manual_seed(123)  # p1ch6.ipynb In[31]
-    p1ch6 = nn.Sequential(nn.Linear(3072, 512), nn.Tanh(), nn.Linear(512, 2), nn.Softmax(dim=1))  # In[32]
+    built = seeded_notebook_classifiers()
+    birds, p1ch6 = built["2_birds_airplanes"][1], built["p1ch6"][0]  # In[11]; In[32]: ending in Softmax
     for name, model in (("2_birds_airplanes", birds), ("p1ch6", p1ch6)):
         out = model(img_batch).detach()
         _, index = torch.max(out, dim=1)
